@@ -1,0 +1,287 @@
+"""Tests for iamctl.core.credentials: each names the AWS or OWASP rule it checks."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from iamctl.core import credentials as c
+from iamctl.core.errors import ValidationError
+
+# --- password hashing (OWASP Password Storage Cheat Sheet: Argon2id m=19 MiB, t=2, p=1) -------
+
+
+def test_hash_password_uses_owasp_argon2id_parameters():
+    h = c.hash_password("correct horse")
+    assert h.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_hash_password_salts_each_hash():
+    assert c.hash_password("same") != c.hash_password("same")
+
+
+def test_verify_password_accepts_the_right_password_and_refuses_others():
+    h = c.hash_password("Tr0ub4dor&3")
+    assert c.verify_password(h, "Tr0ub4dor&3") is True
+    assert c.verify_password(h, "Tr0ub4dor&4") is False
+    assert c.verify_password(h, "") is False
+
+
+@pytest.mark.parametrize("damaged", ["", "not a hash", "$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB", "sha256$00$00"])
+def test_verify_password_fails_closed_on_damaged_hash(damaged):
+    assert c.verify_password(damaged, "anything") is False
+
+
+def test_password_needs_rehash_detects_other_parameters():
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash("pw")
+    assert c.password_needs_rehash(weak) is True
+    assert c.password_needs_rehash(c.hash_password("pw")) is False
+    assert c.verify_password(weak, "pw") is True  # old hashes still verify
+
+
+# --- password policy ------------------------------------------------------------------------------
+
+
+def test_default_policy_matches_aws_no_custom_policy():
+    # AWS default policy: min 8, max 128, three of four character types.
+    p = c.DEFAULT_PASSWORD_POLICY
+    assert p == c.PasswordPolicy()
+    assert (p.minimum_password_length, p.is_custom, p.max_password_age, p.password_reuse_prevention) == (
+        8, False, None, None)
+    assert p.expire_passwords is False
+
+
+def test_update_account_password_policy_defaults_omitted_parameters():
+    # UpdateAccountPasswordPolicy: not a partial update; omitted MinimumPasswordLength means 6.
+    p = c.validate_policy_settings()
+    assert p.is_custom and p.minimum_password_length == 6
+    assert not (p.require_symbols or p.require_numbers or p.require_uppercase_characters
+                or p.require_lowercase_characters or p.allow_users_to_change_password or p.hard_expiry)
+    assert p.max_password_age is None and p.password_reuse_prevention is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "bound"),
+    [
+        ({"minimum_password_length": 5}, "minimumPasswordLength", "greater than or equal to 6"),
+        ({"minimum_password_length": 129}, "minimumPasswordLength", "less than or equal to 128"),
+        ({"max_password_age": 0}, "maxPasswordAge", "greater than or equal to 1"),
+        ({"max_password_age": 1096}, "maxPasswordAge", "less than or equal to 1095"),
+        ({"password_reuse_prevention": 0}, "passwordReusePrevention", "greater than or equal to 1"),
+        ({"password_reuse_prevention": 25}, "passwordReusePrevention", "less than or equal to 24"),
+        ({"minimum_password_length": True}, "minimumPasswordLength", "integer"),
+        ({"require_symbols": "yes"}, "requireSymbols", "boolean"),
+    ],
+)
+def test_validate_policy_settings_rejects_out_of_range(kwargs, field, bound):
+    with pytest.raises(ValidationError) as e:
+        c.validate_policy_settings(**kwargs)
+    assert field in e.value.message and bound in e.value.message
+    assert e.value.code == "ValidationError"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"minimum_password_length": 6}, {"minimum_password_length": 128}, {"max_password_age": 1},
+     {"max_password_age": 1095}, {"password_reuse_prevention": 1}, {"password_reuse_prevention": 24}],
+)
+def test_validate_policy_settings_accepts_range_ends(kwargs):
+    p = c.validate_policy_settings(**kwargs)
+    for k, v in kwargs.items():
+        assert getattr(p, k) == v
+
+
+def test_non_default_settings_must_be_custom():
+    with pytest.raises(ValidationError):
+        c.PasswordPolicy(require_symbols=True)
+
+
+def test_policy_is_frozen():
+    with pytest.raises(AttributeError):
+        c.DEFAULT_PASSWORD_POLICY.minimum_password_length = 1  # type: ignore[misc]
+
+
+def test_symbol_set_is_aws_list():
+    assert set(c.SYMBOLS) == set("! @ # $ % ^ & * ( ) _ + - = [ ] { } | '".split())
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["Abcdefg1", "abcdefg1!", "ABCDEFG1!", "Abcdefg!", "Ab1!Ab1!"],
+)
+def test_default_policy_accepts_three_of_four_types(password):
+    assert c.password_violations(c.DEFAULT_PASSWORD_POLICY, password, username="alice") == []
+
+
+@pytest.mark.parametrize("password", ["abcdefgh", "abcdefg1", "ABCDEFGh", "12345678", "!!!!!!ab"])
+def test_default_policy_refuses_fewer_than_three_types(password):
+    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, password, username="alice")
+    assert len(v) == 1 and "three of" in v[0]
+
+
+def test_default_policy_minimum_length_is_8():
+    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Ab1!Ab1", username="alice")
+    assert v == ["Password must be at least 8 characters long."]
+
+
+def test_maximum_length_is_128_for_every_policy():
+    pw = "Ab1!" * 32
+    assert c.password_violations(c.DEFAULT_PASSWORD_POLICY, pw, username="u") == []
+    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, pw + "x", username="u")
+    assert v == ["Password must be at most 128 characters long."]
+
+
+def test_characters_outside_aws_range_are_refused():
+    # passwordType pattern: [\u0009\u000A\u000D\u0020-\u00FF]+ ; é (U+00E9) is in, € is not.
+    assert c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Abcdefé1", username="u") == []
+    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Abcdef€1", username="u")
+    assert len(v) == 1 and "U+00FF" in v[0]
+
+
+def test_accented_letters_do_not_count_as_upper_or_lower_case():
+    # AWS: "ISO basic Latin alphabet (a to z)". Here only numbers and a symbol count: two types.
+    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, "ÉÉÉéé12!", username="u")
+    assert len(v) == 1 and "three of" in v[0]
+
+
+def test_custom_policy_names_every_broken_rule():
+    p = c.validate_policy_settings(minimum_password_length=12, require_symbols=True, require_numbers=True,
+                                   require_uppercase_characters=True, require_lowercase_characters=True)
+    v = c.password_violations(p, "short", username="bob")
+    assert v == [
+        "Password must be at least 12 characters long.",
+        "Password must contain at least one uppercase letter (A-Z).",
+        "Password must contain at least one number (0-9).",
+        "Password must contain at least one symbol (! @ # $ % ^ & * ( ) _ + - = [ ] { } | ').",
+    ]
+    assert c.password_violations(p, "Long-enough-1", username="bob") == []
+
+
+def test_custom_policy_without_flags_drops_the_three_of_four_rule():
+    p = c.validate_policy_settings()
+    assert c.password_violations(p, "aaaaaa", username="bob") == []
+
+
+def test_password_equal_to_user_name_is_refused():
+    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Alice-2024", username="Alice-2024")
+    assert v == ["Password must not be the same as the user name."]
+    assert c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Alice-2024", username="alice-2024") == []
+
+
+def test_reuse_prevention_checks_only_the_last_n_passwords():
+    p = c.validate_policy_settings(password_reuse_prevention=2)
+    history = [c.hash_password(pw) for pw in ("newest1", "middle2", "oldest3")]  # most recent first
+    assert c.password_violations(p, "newest1", username="u", previous_hashes=history) == [
+        "Password must not be one of the last 2 passwords used."]
+    assert c.password_violations(p, "middle2", username="u", previous_hashes=history) != []
+    assert c.password_violations(p, "oldest3", username="u", previous_hashes=history) == []
+    assert c.password_violations(p, "brandnew", username="u", previous_hashes=history) == []
+
+
+def test_reuse_not_checked_without_the_setting():
+    history = [c.hash_password("Abcdefg1")]
+    assert c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Abcdefg1", username="u",
+                                 previous_hashes=history) == []
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        c.DEFAULT_PASSWORD_POLICY,
+        c.validate_policy_settings(),
+        c.validate_policy_settings(minimum_password_length=128, require_symbols=True, require_numbers=True,
+                                   require_uppercase_characters=True, require_lowercase_characters=True),
+        c.validate_policy_settings(minimum_password_length=6, require_symbols=True),
+    ],
+)
+def test_generate_password_conforms(policy):
+    for _ in range(50):
+        pw = c.generate_password(policy)
+        assert len(pw) >= max(20, policy.minimum_password_length)
+        assert c.password_violations(policy, pw, username="alice") == []
+
+
+def test_generate_password_is_random():
+    assert len({c.generate_password() for _ in range(100)}) == 100
+
+
+# --- access keys and secrets --------------------------------------------------------------------------
+
+
+def test_access_key_id_shape():
+    for prefix in ("AKIA", "ASIA"):
+        k = c.new_access_key_id(prefix)
+        assert re.fullmatch(prefix + r"[A-Z2-7]{16}", k), k
+    assert c.new_access_key_id().startswith("AKIA")
+
+
+def test_access_key_id_prefix_must_be_four_capitals():
+    with pytest.raises(ValidationError):
+        c.new_access_key_id("akia")
+    with pytest.raises(ValidationError):
+        c.new_access_key_id("AKI")
+
+
+def test_secret_access_key_shape_and_entropy():
+    keys = {c.new_secret_access_key() for _ in range(200)}
+    assert len(keys) == 200
+    for k in keys:
+        assert re.fullmatch(r"[A-Za-z0-9+/]{40}", k)
+    # All 64 symbols of the alphabet show up across 8000 draws (fails if the alphabet shrank).
+    assert set("".join(keys)) == set(string.ascii_letters + string.digits + "+/")
+
+
+def test_session_token_is_base64_of_96_bytes():
+    import base64
+
+    t = c.new_session_token()
+    assert len(t) == 128 and len(base64.b64decode(t, validate=True)) == 96
+    assert t != c.new_session_token()
+
+
+def test_hash_secret_round_trip_and_salting():
+    s = c.new_secret_access_key()
+    h1, h2 = c.hash_secret(s), c.hash_secret(s)
+    assert h1 != h2 and s not in h1
+    assert c.verify_secret(h1, s) and c.verify_secret(h2, s)
+    assert not c.verify_secret(h1, s[:-1] + ("A" if s[-1] != "A" else "B"))
+
+
+@pytest.mark.parametrize("stored", ["", "sha256$zz$00", "md5$00$00", "sha256$00", "a$b$c$d"])
+def test_verify_secret_fails_closed_on_malformed_hash(stored):
+    assert c.verify_secret(stored, "x") is False
+
+
+def test_verify_secret_uses_compare_digest(monkeypatch):
+    calls = []
+    real = c.hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(c.hmac, "compare_digest", spy)
+    c.verify_secret(c.hash_secret("s"), "s")
+    assert len(calls) == 1
+
+
+# --- unique ids (AWS "IAM identifiers: unique identifiers") -------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["AIDA", "AGPA", "AROA", "ANPA", "ASIA", "AKIA", "AIPA", "APKA"])
+def test_unique_id_is_21_chars_of_prefix_and_base32(prefix):
+    uid = c.new_unique_id(prefix)
+    assert re.fullmatch(prefix + r"[A-Z2-7]{17}", uid)
+
+
+def test_unique_ids_differ():
+    assert len({c.new_unique_id("AIDA") for _ in range(1000)}) == 1000
+
+
+def test_unknown_unique_id_prefix_is_refused():
+    with pytest.raises(ValidationError, match="AIDX"):
+        c.new_unique_id("AIDX")
