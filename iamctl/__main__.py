@@ -1,0 +1,3 @@
+from iamctl.cli.main import main
+
+main()

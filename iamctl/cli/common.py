@@ -1,0 +1,78 @@
+"""What every command module shares: the global settings, the --output option, store access."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from . import render
+
+if TYPE_CHECKING:
+    from iamctl.core.store import Store, Txn
+
+
+@dataclass
+class Settings:
+    """The global options, set by the root callback and kept on the Typer context."""
+
+    directory: Path | None = None
+    account: str | None = None
+    output: str | None = None
+    debug: bool = False
+
+
+def _check_format(value: str | None) -> str | None:
+    if value is not None and value not in render.FORMATS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(render.FORMATS)}")
+    return value
+
+
+OutputOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Output format: table, json or text. Default: table on a terminal, json when piped.",
+        callback=_check_format,
+        metavar="FORMAT",
+    ),
+]
+
+
+def settings(ctx: typer.Context) -> Settings:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Settings):
+        root.obj = Settings()
+    return root.obj
+
+
+def fmt(ctx: typer.Context, output: str | None = None) -> str:
+    """The output format: the command's -o, else the global --output, else by TTY."""
+    return output or settings(ctx).output or os.environ.get("IAMCTL_OUTPUT") or render.default_format()
+
+
+def store(ctx: typer.Context) -> Store:
+    from iamctl.core.store import Store, default_directory
+
+    s = settings(ctx)
+    return Store(s.directory or default_directory(), account=s.account)
+
+
+@contextmanager
+def reading(ctx: typer.Context) -> Iterator[Txn]:
+    """A read-only transaction on the selected account."""
+    with store(ctx).read() as txn:
+        yield txn
+
+
+@contextmanager
+def writing(ctx: typer.Context) -> Iterator[Txn]:
+    """A transaction on the selected account, committed when the block ends without error."""
+    with store(ctx).write() as txn:
+        yield txn

@@ -1,0 +1,156 @@
+"""The `iamctl` command: global options, the lazily loaded command groups, the error boundary.
+
+Command groups are imported only when used (`iamctl user ...` imports `iamctl.cli.user` and
+nothing else), so start-up stays close to a bare Typer app's.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+# Typer vendors Click; its exception classes are reachable only through this private module.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup
+
+from iamctl import __version__
+
+from . import render
+from .common import OutputOpt, Settings
+from .exit_codes import ExitCode
+
+# name -> (module, one-line help). The module defines `app = typer.Typer(...)`.
+GROUPS: dict[str, tuple[str, str]] = {
+    "account": ("iamctl.cli.account", "The account: id, alias, quotas."),
+}
+
+
+class IamctlGroup(TyperGroup):
+    """The root group: loads command groups on demand and owns the one error boundary."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted([*super().list_commands(ctx), *GROUPS])
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in GROUPS:
+            module = importlib.import_module(GROUPS[cmd_name][0])
+            command = typer.main.get_command(module.app)
+            command.name = cmd_name
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: Any = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        head = argv[: argv.index("--")] if "--" in argv else argv
+        debug = "--debug" in head or os.environ.get("IAMCTL_DEBUG") == "1"
+        try:
+            result = super().main(args=argv, prog_name=prog_name or "iamctl", complete_var=complete_var,
+                                  standalone_mode=False, **extra)
+            code = result if isinstance(result, int) else ExitCode.OK
+        except NoArgsIsHelpError as e:
+            sys.stdout.write(e.format_message() + "\n")
+            code = ExitCode.USAGE
+        except UsageError as e:
+            where = e.ctx.command_path if e.ctx is not None else "iamctl"
+            render.error(f"usage: {e.format_message()} (see '{where} --help')")
+            code = ExitCode.USAGE
+        except ClickException as e:
+            render.error(e.format_message())
+            code = e.exit_code
+        except typer.Abort:
+            render.error("aborted")
+            code = ExitCode.IAM_ERROR
+        except KeyboardInterrupt:
+            code = ExitCode.INTERRUPTED
+        except Exception as e:  # noqa: BLE001  # the one error boundary: no traceback for users
+            from iamctl.core.errors import IamError
+
+            if debug:
+                traceback.print_exc()
+            if isinstance(e, IamError):
+                render.error(f"{e.code}: {e.message}")
+                code = ExitCode.IAM_ERROR
+            else:
+                hint = "" if debug else " (rerun with --debug for the traceback)"
+                render.error(f"internal error: {type(e).__name__}: {e}{hint}")
+                code = ExitCode.INTERNAL
+        if standalone_mode:
+            sys.exit(int(code))
+        return int(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"iamctl {__version__}\n")
+        raise typer.Exit()
+
+
+app = typer.Typer(
+    cls=IamctlGroup,
+    name="iamctl",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+    help="AWS IAM on a local account directory: users, groups, roles, policies, MFA, simulation.",
+    epilog="Docs: README.md; man iamctl. Exit status: 0 ok, 1 IAM error, 2 usage, 3 denied.",
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Account directory. Default: $IAMCTL_DIR, else ~/.local/share/iamctl.",
+                     envvar="IAMCTL_DIR", show_envvar=False, metavar="PATH"),
+    ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="Account id to act on, when the directory holds several.",
+                     envvar="IAMCTL_ACCOUNT", show_envvar=False, metavar="ID"),
+    ] = None,
+    output: OutputOpt = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """AWS IAM on a local account directory: users, groups, roles, policies, MFA, simulation."""
+    ctx.obj = Settings(directory=directory, account=account, output=output, debug=debug)
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    account_id: Annotated[
+        str | None, typer.Option("--account-id", help="12-digit account id (default: generated).")
+    ] = None,
+    output: OutputOpt = None,
+) -> None:
+    """Create the account directory and an account in it.
+
+    Any command creates the default account on first use; `init` does it explicitly, and
+    `init --account-id` adds another account to the same directory.
+
+    Example: iamctl --dir ./acme init --account-id 111122223333
+    """
+    from .common import fmt, store
+
+    s = store(ctx)
+    account_id, created = s.init(account_id)
+    render.record(
+        fmt(ctx, output),
+        key="Account",
+        item={"AccountId": account_id, "Directory": str(s.root), "Created": created},
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,127 @@
+"""Everything that reaches the terminal goes through here; the only module importing rich.
+
+Three formats render the same rows: `table` (Rich, for people), `json` (sorted keys, for
+scripts and jq) and `text` (tab-separated, like the AWS CLI's text output). Rich is imported
+inside the functions so that JSON and text output never pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+FORMATS = ("table", "json", "text")
+
+
+def default_format() -> str:
+    """`table` on a terminal, `json` when stdout is piped or redirected."""
+    try:
+        return "table" if sys.stdout.isatty() else "json"
+    except (AttributeError, ValueError):
+        return "json"
+
+
+def _console(stderr: bool = False):
+    # A fresh console per call: CliRunner swaps the streams, and NO_COLOR / TTY may differ.
+    from rich.console import Console
+
+    return Console(
+        file=sys.stderr if stderr else sys.stdout,
+        no_color=bool(os.environ.get("NO_COLOR")) or None,
+        highlight=False,
+        soft_wrap=False,
+    )
+
+
+def error(message: str) -> None:
+    """One line on stderr, no markup interpretation, no colour."""
+    sys.stderr.write(f"iamctl: error: {message}\n")
+    sys.stderr.flush()
+
+
+def note(message: str) -> None:
+    """A human note on stderr (warnings, hints): never mixed into stdout data."""
+    sys.stderr.write(f"iamctl: {message}\n")
+    sys.stderr.flush()
+
+
+def json_dump(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _text_cell(value: Any) -> str:
+    # Tab-separated output must stay one record per line.
+    return _cell(value).replace("\t", " ").replace("\n", " ")
+
+
+def rows(
+    fmt: str,
+    *,
+    key: str,
+    items: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    title: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """A list of records: JSON `{key: [...]}`, text one line per record, or a table."""
+    if fmt == "json":
+        json_dump({key: list(items), **(extra or {})})
+    elif fmt == "text":
+        for item in items:
+            sys.stdout.write("\t".join(_text_cell(item.get(c)) for c in columns) + "\n")
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=title, show_lines=False)
+        for column in columns:
+            table.add_column(column)
+        for item in items:
+            table.add_row(*(Text(_cell(item.get(c))) for c in columns))
+        _console().print(table)
+
+
+def record(fmt: str, *, key: str, item: dict[str, Any], title: str | None = None) -> None:
+    """One record: JSON `{key: {...}}`, text `field<TAB>value` lines, or a two-column table."""
+    if fmt == "json":
+        json_dump({key: item})
+    elif fmt == "text":
+        for field, value in item.items():
+            sys.stdout.write(f"{field}\t{_text_cell(_flat(value))}\n")
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(title=title, show_header=False, show_lines=False)
+        table.add_column("field", style="bold")
+        table.add_column("value")
+        for field, value in item.items():
+            table.add_row(Text(field), Text(_cell(_flat(value))))
+        _console().print(table)
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return "; ".join(_cell(v) for v in value)
+    return value
+
+
+def lines(text_lines: Iterable[str]) -> None:
+    """Plain text, printed literally (no markup)."""
+    for line in text_lines:
+        sys.stdout.write(line + "\n")

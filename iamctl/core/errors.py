@@ -1,0 +1,90 @@
+"""One exception hierarchy for everything the core refuses to do.
+
+Each error carries the AWS-style error code that AWS IAM would return for the same fault
+(NoSuchEntity, EntityAlreadyExists, ...) and a one-line human message. The CLI catches
+`IamError` in exactly one place, prints `iamctl: error: CODE: message` and exits 1.
+"""
+
+from __future__ import annotations
+
+
+class IamError(Exception):
+    """Base class: an operation was refused. `code` is the AWS error code."""
+
+    code = "ServiceFailure"
+
+    def __init__(self, message: str):
+        # One line, always: the CLI prints it as is.
+        super().__init__(" ".join(str(message).split()))
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class NoSuchEntity(IamError):
+    code = "NoSuchEntity"
+
+
+class EntityAlreadyExists(IamError):
+    code = "EntityAlreadyExists"
+
+
+class DeleteConflict(IamError):
+    code = "DeleteConflict"
+
+
+class LimitExceeded(IamError):
+    code = "LimitExceeded"
+
+
+class MalformedPolicyDocument(IamError):
+    code = "MalformedPolicyDocument"
+
+
+class InvalidInput(IamError):
+    code = "InvalidInput"
+
+
+class ValidationError(IamError):
+    """AWS returns ValidationError for names and paths that break the documented pattern."""
+
+    code = "ValidationError"
+
+
+class PasswordPolicyViolation(IamError):
+    code = "PasswordPolicyViolation"
+
+
+class EntityTemporarilyUnmodifiable(IamError):
+    code = "EntityTemporarilyUnmodifiable"
+
+
+class InvalidAuthenticationCode(IamError):
+    code = "InvalidAuthenticationCode"
+
+
+class AccessDenied(IamError):
+    code = "AccessDenied"
+
+
+class InvalidClientTokenId(IamError):
+    """An access key id or session token that is unknown, inactive or expired."""
+
+    code = "InvalidClientTokenId"
+
+
+class SignatureDoesNotMatch(IamError):
+    """The access key id exists but the secret given with it is wrong."""
+
+    code = "SignatureDoesNotMatch"
+
+
+class StoreError(IamError):
+    """The account directory itself is unusable: damaged, from a newer iamctl, unwritable."""
+
+    code = "StoreError"
+
+
+class StoreLocked(StoreError):
+    code = "StoreLocked"

@@ -1,0 +1,221 @@
+"""Plain dataclasses for everything an account holds. No I/O here.
+
+Field names follow AWS's (snake_cased). Timestamps are ISO 8601 strings as AWS prints them
+(see `clock.iso`). Policy documents are kept as the exact text the user wrote, so that
+`show` and `export` return them unchanged.
+
+Each entity type is registered in `KINDS` with the folder it lives in; the store uses that
+to map an entity to its file. Where AWS relates two entities both ways (a user's groups and a
+group's members; a policy and what it is attached to), both sides are stored so that either
+side can be shown by reading one file; the operations keep them in step inside one
+transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = 1
+"""The version of the account-directory layout this iamctl writes."""
+
+
+@dataclass
+class Quotas:
+    """AWS's default IAM quotas (IAM User Guide, "IAM and AWS STS quotas").
+
+    Stored in the account so that a local account can be made larger than AWS allows
+    (`iamctl account set-quota users 20000`).
+    """
+
+    users: int = 5000
+    groups: int = 300
+    roles: int = 1000
+    policies: int = 1500
+    instance_profiles: int = 1000
+    groups_per_user: int = 10
+    managed_policies_per_user: int = 10
+    managed_policies_per_group: int = 10
+    managed_policies_per_role: int = 10
+    versions_per_policy: int = 5
+    access_keys_per_user: int = 2
+    mfa_devices_per_user: int = 8
+    tags_per_entity: int = 50
+    roles_per_instance_profile: int = 1
+    oidc_providers: int = 100
+    saml_providers: int = 100
+
+
+@dataclass
+class PasswordPolicy:
+    """The account password policy (AWS UpdateAccountPasswordPolicy fields)."""
+
+    minimum_password_length: int = 8
+    require_symbols: bool = False
+    require_numbers: bool = False
+    require_uppercase_characters: bool = False
+    require_lowercase_characters: bool = False
+    allow_users_to_change_password: bool = True
+    max_password_age: int | None = None
+    password_reuse_prevention: int | None = None
+    hard_expiry: bool = False
+
+
+@dataclass
+class Account:
+    """One AWS account: its id, alias, quotas and password policy (file: account.toml)."""
+
+    account_id: str
+    created: str
+    alias: str | None = None
+    quotas: Quotas = field(default_factory=Quotas)
+    password_policy: PasswordPolicy | None = None
+
+
+@dataclass
+class LoginProfile:
+    """A user's console password: only its metadata; the hash lives with the secrets."""
+
+    created: str
+    password_reset_required: bool = False
+    password_last_changed: str | None = None
+    password_last_used: str | None = None
+
+
+@dataclass
+class AccessKeyMeta:
+    """An access key as ListAccessKeys shows it; the secret's hash lives with the secrets."""
+
+    access_key_id: str
+    status: str  # "Active" | "Inactive"
+    created: str
+    last_used: str | None = None
+    last_used_service: str | None = None
+
+
+@dataclass
+class User:
+    name: str
+    user_id: str
+    path: str
+    created: str
+    tags: dict[str, str] = field(default_factory=dict)
+    groups: list[str] = field(default_factory=list)
+    attached_policies: list[str] = field(default_factory=list)  # policy ARNs
+    inline_policies: dict[str, str] = field(default_factory=dict)  # name -> document text
+    permissions_boundary: str | None = None
+    login_profile: LoginProfile | None = None
+    access_keys: list[AccessKeyMeta] = field(default_factory=list)
+    mfa_devices: list[str] = field(default_factory=list)  # device serial ARNs
+    mfa_required: bool = False  # marked for MFA enrolment (batch onboarding)
+
+
+@dataclass
+class Group:
+    name: str
+    group_id: str
+    path: str
+    created: str
+    members: list[str] = field(default_factory=list)  # user names
+    attached_policies: list[str] = field(default_factory=list)
+    inline_policies: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RoleLastUsed:
+    last_used_date: str | None = None
+    region: str | None = None
+
+
+@dataclass
+class Role:
+    name: str
+    role_id: str
+    path: str
+    created: str
+    assume_role_policy: str  # the trust policy's text
+    description: str | None = None
+    max_session_duration: int = 3600
+    tags: dict[str, str] = field(default_factory=dict)
+    attached_policies: list[str] = field(default_factory=list)
+    inline_policies: dict[str, str] = field(default_factory=dict)
+    permissions_boundary: str | None = None
+    instance_profiles: list[str] = field(default_factory=list)
+    last_used: RoleLastUsed | None = None
+    sessions_revoked_before: str | None = None  # `role revoke-sessions`
+
+
+@dataclass
+class PolicyVersion:
+    version_id: str  # "v1", "v2", ...
+    document: str
+    created: str
+
+
+@dataclass
+class ManagedPolicy:
+    """A customer managed policy with its versions (at most 5, AWS's quota)."""
+
+    name: str
+    policy_id: str
+    path: str
+    created: str
+    updated: str
+    default_version: str
+    versions: list[PolicyVersion] = field(default_factory=list)
+    next_version: int = 2  # AWS never reuses a version number
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    # "user/NAME", "group/NAME", "role/NAME": what it is attached to.
+    attachments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MfaDevice:
+    """A virtual MFA device; its seed and replay/throttle state live with the secrets."""
+
+    name: str
+    serial: str
+    path: str
+    created: str
+    user: str | None = None
+    enabled: str | None = None  # when EnableMFADevice succeeded
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class InstanceProfile:
+    name: str
+    instance_profile_id: str
+    path: str
+    created: str
+    roles: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How one entity type is stored: its folder and how AWS names it in messages."""
+
+    name: str  # "user"
+    cls: type
+    folder: str  # "users"
+    title: str  # "user" as in AWS's "The user with name X cannot be found."
+    key_field: str = "name"
+    secret: bool = False  # stored under secrets/, owner-only
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add an entity type; feature modules call this for types of their own."""
+    KINDS[kind.name] = kind
+    return kind
+
+
+register(Kind("user", User, "users", "user"))
+register(Kind("group", Group, "groups", "group"))
+register(Kind("role", Role, "roles", "role"))
+register(Kind("policy", ManagedPolicy, "policies", "policy"))
+register(Kind("mfa", MfaDevice, "mfa", "MFA device"))
+register(Kind("instance-profile", InstanceProfile, "instance-profiles", "instance profile"))

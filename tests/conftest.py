@@ -1,0 +1,62 @@
+"""Shared fixtures: a temporary account directory and `iam(...)`, the one way tests run iamctl."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Deterministic output whatever the developer's terminal: no colour, fixed width.
+os.environ["NO_COLOR"] = "1"
+os.environ["TERMINAL_WIDTH"] = "100"
+os.environ["COLUMNS"] = "100"
+os.environ["_TYPER_FORCE_DISABLE_TERMINAL"] = "1"
+os.environ.pop("IAMCTL_OUTPUT", None)
+os.environ.pop("IAMCTL_NOW", None)
+
+
+class IamResult:
+    def __init__(self, result):
+        self.exit_code = result.exit_code
+        self.stdout = result.stdout
+        self.stderr = result.stderr
+        self.exception = result.exception
+
+    def json(self):
+        import json
+
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def account_dir(tmp_path, monkeypatch):
+    """An empty account directory, selected through IAMCTL_DIR."""
+    path = tmp_path / "acct"
+    monkeypatch.setenv("IAMCTL_DIR", str(path))
+    monkeypatch.delenv("IAMCTL_ACCOUNT", raising=False)
+    return path
+
+
+@pytest.fixture
+def iam(account_dir):
+    """Run `iamctl ARGS...` in-process; fail loudly (showing stderr) on an unexpected exit code.
+
+    `iam("user", "create", "alice")` expects exit 0; pass `expect=1` for an error, `input=` for
+    standard input. Returns stdout, stderr and exit_code separately.
+    """
+    from typer.testing import CliRunner
+
+    from iamctl.cli.main import app
+
+    runner = CliRunner()
+
+    def run(*args: str, expect: int | None = 0, input: str | bytes | None = None, env=None) -> IamResult:
+        result = runner.invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+        if expect is not None and result.exit_code != expect:
+            raise AssertionError(
+                f"iamctl {' '.join(args)} exited {result.exit_code}, expected {expect}\n"
+                f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            )
+        return IamResult(result)
+
+    return run
