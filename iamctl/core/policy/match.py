@@ -1,0 +1,228 @@
+"""Matching actions, resources (ARNs) and principals, with wildcards compiled once.
+
+AWS rules (IAM User Guide, "IAM JSON policy elements: Action", "Resource", "Principal",
+"NotPrincipal", and "Condition operators: Amazon Resource Name (ARN) condition operators"):
+
+- Actions are case-insensitive; `*` matches any run of characters and `?` one character.
+- ARNs are case-sensitive and matched segment by segment: "each of the six colon-delimited
+  components of the ARN is checked separately and each can include multi-character match
+  wildcards (*) or single-character match wildcards (?)". A wildcard in the first five segments
+  therefore never crosses a colon; the sixth (resource) segment may itself contain colons and
+  slashes, which its wildcards do cross.
+- Principals do not take partial wildcards; `"*"` and `{"AWS": "*"}` are the only wildcards.
+
+Every pattern list becomes a `PatternSet`: a frozenset for exact strings, one alternation
+regex for wildcard patterns, and pre-translated fragments for patterns with policy variables,
+so a match is a set lookup or one `fullmatch` (the benchmark depends on this).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from iamctl.core.policy.variables import Exact, Template, Var, lookup, parse_template
+
+if TYPE_CHECKING:
+    from iamctl.core.policy.request import PrincipalInfo
+
+# How a resource-policy statement grants to the caller. The decision needs this because AWS
+# treats a grant to the caller's own ARN differently from one to its role or its account
+# ("Policy evaluation logic": resource-based policies and implicit denies, same account).
+NO_GRANT = 0
+GRANT_ACCOUNT = 1  # names the caller's account: the account must delegate (identity policy)
+GRANT_ROLE = 2  # names the role (or the IAM user behind a federated session): boundary/session limit it
+GRANT_DIRECT = 3  # names the user/session itself, or everyone: not limited by implicit denies
+
+
+def _translate(text: str, *, arn: bool, segment: int = 0) -> tuple[str, int]:
+    """Glob → regex source. For ARNs, wildcards before the fifth colon stay inside a segment."""
+    out: list[str] = []
+    for ch in text:
+        if ch == "*":
+            out.append("[^:]*" if arn and segment < 5 else ".*")
+        elif ch == "?":
+            out.append("[^:]" if arn and segment < 5 else ".")
+        else:
+            if ch == ":" and arn:
+                segment += 1
+            out.append(re.escape(ch))
+    return "".join(out), segment
+
+
+@lru_cache(maxsize=4096)
+def compiled_regex(source: str) -> re.Pattern[str]:
+    # DOTALL: a `*` in StringLike matches newlines too; nothing in AWS's docs excludes them.
+    return re.compile(source, re.DOTALL)
+
+
+def glob_regex(pattern: str, *, arn: bool) -> re.Pattern[str]:
+    """Compile one wildcard pattern (cached per pattern)."""
+    return compiled_regex(_translate(pattern, arn=arn)[0])
+
+
+def has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def _template_fragments(template: Template, *, arn: bool) -> tuple[Any, ...]:
+    frags: list[Any] = []
+    segment = 0
+    for part in template:
+        if isinstance(part, str):
+            src, segment = _translate(part, arn=arn, segment=segment)
+            frags.append(src)
+        elif isinstance(part, Exact):
+            frags.append(re.escape(part.text))
+        else:
+            frags.append(part)
+    return tuple(frags)
+
+
+@dataclass(frozen=True, slots=True)
+class PatternSet:
+    """A list of patterns (Action, Resource, ArnLike values...) compiled for one `matches` call."""
+
+    patterns: tuple[str, ...]
+    any: bool
+    exact: frozenset[str]
+    regex: re.Pattern[str] | None
+    templated: tuple[tuple[Any, ...], ...]
+    templates: tuple[Template, ...]
+    lower: bool
+
+    @classmethod
+    def compile(cls, patterns: tuple[str, ...], *, arn: bool, lower: bool, variables: bool) -> PatternSet:
+        """`lower` for case-insensitive sets (actions); `variables` when Version is 2012-10-17."""
+        exact: set[str] = set()
+        wild: list[str] = []
+        templated: list[tuple[Any, ...]] = []
+        templates: list[Template] = []
+        any_ = False
+        for raw in patterns:
+            p = raw.lower() if lower else raw
+            tpl = parse_template(p) if variables else None
+            if tpl is not None:
+                templated.append(_template_fragments(tpl, arn=arn))
+                templates.append(tpl)
+            elif p == "*":
+                any_ = True
+            elif has_wildcard(p):
+                wild.append(_translate(p, arn=arn)[0])
+            else:
+                exact.add(p)
+        regex = compiled_regex("|".join(f"(?:{w})" for w in wild)) if wild else None
+        return cls(tuple(patterns), any_, frozenset(exact), regex, tuple(templated), tuple(templates), lower)
+
+    def matches(self, value: str, ctx: dict[str, Any] | None = None, missing: list[str] | None = None) -> bool:
+        """True when `value` matches any pattern; unresolved variables are noted in `missing`."""
+        if self.any or value in self.exact:
+            return True
+        if self.regex is not None and self.regex.fullmatch(value) is not None:
+            return True
+        for frags in self.templated:
+            src = resolve_fragments(frags, ctx or {}, missing)
+            if src is not None and compiled_regex(src).fullmatch(value) is not None:
+                return True
+        return False
+
+
+def resolve_fragments(frags: tuple[Any, ...], ctx: dict[str, Any], missing: list[str] | None) -> str | None:
+    out: list[str] = []
+    for f in frags:
+        if isinstance(f, Var):
+            v = lookup(f, ctx)
+            if v is None:
+                if missing is not None:
+                    missing.append(f.key)
+                return None
+            # A substituted value is data, not pattern: its `*` matches only a `*`.
+            out.append(re.escape(v))
+        else:
+            out.append(f)
+    return "".join(out)
+
+
+# --- principals -------------------------------------------------------------------------------
+
+AWS_PRINCIPAL_TYPES = frozenset({"User", "AssumedRole", "FederatedUser", "Account"})
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipalSpec:
+    """A parsed Principal / NotPrincipal element."""
+
+    everyone: bool  # "Principal": "*"
+    aws_any: bool  # {"AWS": "*"}
+    accounts: frozenset[str]  # 12-digit ids, from "123456789012" or "arn:aws:iam::123456789012:root"
+    arns: frozenset[str]  # user, role, assumed-role session and federated-user ARNs
+    services: frozenset[str]
+    federated: frozenset[str]
+    canonical: frozenset[str]
+    raw: Any
+
+
+def principal_grant(spec: PrincipalSpec, p: PrincipalInfo | None) -> int:
+    """How a `Principal` element names the caller: GRANT_DIRECT, GRANT_ROLE, GRANT_ACCOUNT or 0.
+
+    IAM User Guide, "AWS JSON policy elements: Principal": a role ARN in Principal matches the
+    sessions of that role; an account id or root ARN delegates to everyone in the account; `*`
+    (and `{"AWS": "*"}` for signed requests) matches everyone.
+    """
+    if spec.everyone:
+        return GRANT_DIRECT
+    if p is None:
+        return NO_GRANT
+    ptype = p.type
+    if ptype in AWS_PRINCIPAL_TYPES:
+        if spec.aws_any or (p.arn is not None and p.arn in spec.arns):
+            return GRANT_DIRECT
+        if p.base_arn is not None and p.base_arn in spec.arns:
+            return GRANT_ROLE
+        if p.account_id is not None and p.account_id in spec.accounts:
+            return GRANT_ACCOUNT
+        return NO_GRANT
+    if ptype == "Service":
+        return GRANT_DIRECT if p.service in spec.services else NO_GRANT
+    if ptype in ("WebIdentity", "SAML"):
+        return GRANT_DIRECT if p.provider in spec.federated else NO_GRANT
+    if ptype == "CanonicalUser":
+        return GRANT_DIRECT if p.canonical_user in spec.canonical else NO_GRANT
+    return NO_GRANT
+
+
+def not_principal_applies(spec: PrincipalSpec, p: PrincipalInfo | None, *, has_boundary: bool, deny: bool) -> bool:
+    """Whether a `NotPrincipal` statement covers the caller.
+
+    IAM User Guide, "NotPrincipal": AWS may check the account, then the role, then the session,
+    so the caller escapes the statement only when *every* one of those identities is listed
+    (the docs tell you to list the account and role ARNs next to the session for this reason).
+    "Permissions boundaries": a Deny with NotPrincipal always denies a principal that has a
+    permissions boundary, whatever NotPrincipal lists.
+    """
+    if deny and has_boundary:
+        return True
+    if spec.everyone:
+        return False
+    if p is None:
+        return True
+    ids_listed: list[bool] = []
+    if p.type in AWS_PRINCIPAL_TYPES:
+        if spec.aws_any:
+            return False
+        # The root user's ARN is stored as its account id (the parser folds `:root` ARNs).
+        if p.arn is not None and p.type != "Account":
+            ids_listed.append(p.arn in spec.arns)
+        if p.base_arn is not None:
+            ids_listed.append(p.base_arn in spec.arns)
+        if p.account_id is not None:
+            ids_listed.append(p.account_id in spec.accounts)
+    elif p.type == "Service":
+        ids_listed.append(p.service in spec.services)
+    elif p.type in ("WebIdentity", "SAML"):
+        ids_listed.append(p.provider in spec.federated)
+    elif p.type == "CanonicalUser":
+        ids_listed.append(p.canonical_user in spec.canonical)
+    return not (ids_listed and all(ids_listed))
