@@ -21,19 +21,19 @@ import hmac
 import secrets
 import string
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from iamctl.core.errors import ValidationError
+from iamctl.core.model import PasswordPolicy
 
 __all__ = [
     "ARGON2_MEMORY_KIB",
     "ARGON2_PARALLELISM",
     "ARGON2_TIME_COST",
-    "DEFAULT_PASSWORD_POLICY",
+    "DEFAULT_MINIMUM_LENGTH",
     "MAX_PASSWORD_LENGTH",
     "SYMBOLS",
     "UNIQUE_ID_PREFIXES",
-    "PasswordPolicy",
+    "check_policy_ranges",
     "generate_password",
     "hash_password",
     "hash_secret",
@@ -122,52 +122,23 @@ def _password_char_allowed(ch: str) -> bool:
     return ch in "\t\n\r" or 0x20 <= ord(ch) <= 0xFF
 
 
-@dataclass(frozen=True)
-class PasswordPolicy:
-    """The account password policy, with the fields of AWS's UpdateAccountPasswordPolicy.
+# One definition of the policy: `iamctl.core.model.PasswordPolicy`, the one the account stores.
+# Everything here takes `PasswordPolicy | None`, where None means "the account has no custom
+# policy" and AWS's default policy applies ("Setting an account password policy for IAM users",
+# default policy): at least 8 characters, at most 128, and at least three of the four character
+# types upper case, lower case, numbers and symbols. A custom policy replaces that rule with its
+# own ``require_*`` flags.
+DEFAULT_MINIMUM_LENGTH = 8
 
-    ``PasswordPolicy()`` (``is_custom=False``) is what AWS enforces when the account has *no*
-    custom policy ("Setting an account password policy for IAM users", default policy):
-    at least 8 characters, at most 128, and at least three of the four character types
-    upper case, lower case, numbers and symbols. A custom policy (``is_custom=True``, built by
-    ``validate_policy_settings``) replaces that rule with its own ``require_*`` flags.
 
-    ``max_password_age`` and ``password_reuse_prevention`` are ``None`` when unset (AWS reports
-    them absent, and ExpirePasswords false). Ranges are checked on construction.
-    """
-
-    minimum_password_length: int = 8
-    require_symbols: bool = False
-    require_numbers: bool = False
-    require_uppercase_characters: bool = False
-    require_lowercase_characters: bool = False
-    allow_users_to_change_password: bool = False
-    max_password_age: int | None = None
-    password_reuse_prevention: int | None = None
-    hard_expiry: bool = False
-    is_custom: bool = False
-
-    def __post_init__(self) -> None:
-        _check_range("minimumPasswordLength", self.minimum_password_length, 6, 128)
-        if self.max_password_age is not None:
-            _check_range("maxPasswordAge", self.max_password_age, 1, 1095)
-        if self.password_reuse_prevention is not None:
-            _check_range("passwordReusePrevention", self.password_reuse_prevention, 1, 24)
-        settings = (self.minimum_password_length, self.require_symbols, self.require_numbers,
-                    self.require_uppercase_characters, self.require_lowercase_characters,
-                    self.allow_users_to_change_password, self.max_password_age,
-                    self.password_reuse_prevention, self.hard_expiry)
-        if not self.is_custom and settings != (8, False, False, False, False, False, None, None, False):
-            # AWS's default policy is one fixed thing; any tuned setting makes a custom policy,
-            # whose require_* flags replace the three-of-four rule. Refusing the mix here stops
-            # a caller from setting a flag that would then be silently ignored.
-            raise ValidationError("a password policy with non-default settings must be custom "
-                                  "(build it with validate_policy_settings)")
-
-    @property
-    def expire_passwords(self) -> bool:
-        """AWS's ExpirePasswords: true when MaxPasswordAge is set."""
-        return self.max_password_age is not None
+def check_policy_ranges(policy: PasswordPolicy) -> None:
+    """Raise ValidationError (AWS's message shape) if a stored policy breaks the API's ranges:
+    minimum length 6-128, max age 1-1095 days, reuse prevention 1-24 passwords."""
+    _check_range("minimumPasswordLength", policy.minimum_password_length, 6, 128)
+    if policy.max_password_age is not None:
+        _check_range("maxPasswordAge", policy.max_password_age, 1, 1095)
+    if policy.password_reuse_prevention is not None:
+        _check_range("passwordReusePrevention", policy.password_reuse_prevention, 1, 24)
 
 
 def _check_range(name: str, value: object, low: int, high: int) -> None:
@@ -181,10 +152,6 @@ def _check_range(name: str, value: object, low: int, high: int) -> None:
     if value > high:
         raise ValidationError(f"1 validation error detected: Value '{value}' at '{name}' failed to satisfy "
                               f"constraint: Member must have value less than or equal to {high}")
-
-
-#: What AWS applies when the account has no custom password policy.
-DEFAULT_PASSWORD_POLICY = PasswordPolicy()
 
 
 def validate_policy_settings(
@@ -217,7 +184,7 @@ def validate_policy_settings(
         if not isinstance(flag, bool):
             raise ValidationError(f"1 validation error detected: Value '{flag}' at '{name}' failed to satisfy "
                                   "constraint: Member must be a boolean")
-    return PasswordPolicy(
+    policy = PasswordPolicy(
         minimum_password_length=6 if minimum_password_length is None else minimum_password_length,
         require_symbols=require_symbols,
         require_numbers=require_numbers,
@@ -227,8 +194,9 @@ def validate_policy_settings(
         max_password_age=max_password_age,
         password_reuse_prevention=password_reuse_prevention,
         hard_expiry=hard_expiry,
-        is_custom=True,
     )
+    check_policy_ranges(policy)
+    return policy
 
 
 def _classes(password: str) -> dict[str, bool]:
@@ -243,7 +211,7 @@ def _classes(password: str) -> dict[str, bool]:
 
 
 def password_violations(
-    policy: PasswordPolicy,
+    policy: PasswordPolicy | None,
     password: str,
     *,
     username: str,
@@ -251,6 +219,7 @@ def password_violations(
 ) -> list[str]:
     """Every rule of `policy` that `password` breaks, as human sentences; empty means accepted.
 
+    `policy` None means the account has no custom policy: AWS's default policy applies.
     Checked, in order: length (policy minimum, AWS maximum 128), characters outside AWS's
     allowed range (tab, LF, CR, U+0020-U+00FF), the character-type rules (the default policy's
     three-of-four, or a custom policy's ``require_*`` flags), equality with the user name, and
@@ -262,15 +231,16 @@ def password_violations(
     or email address"); iamctl has neither, so the user name stands in, for every policy.
     """
     problems: list[str] = []
-    if len(password) < policy.minimum_password_length:
-        problems.append(f"Password must be at least {policy.minimum_password_length} characters long.")
+    minimum = policy.minimum_password_length if policy is not None else DEFAULT_MINIMUM_LENGTH
+    if len(password) < minimum:
+        problems.append(f"Password must be at least {minimum} characters long.")
     if len(password) > MAX_PASSWORD_LENGTH:
         problems.append(f"Password must be at most {MAX_PASSWORD_LENGTH} characters long.")
     if not all(_password_char_allowed(c) for c in password):
         problems.append("Password may contain only tab, newline, carriage return and characters "
                         "U+0020 to U+00FF.")
     have = _classes(password)
-    if policy.is_custom:
+    if policy is not None:
         for flag, kind, sentence in (
             (policy.require_uppercase_characters, "uppercase", "uppercase letter (A-Z)"),
             (policy.require_lowercase_characters, "lowercase", "lowercase letter (a-z)"),
@@ -284,7 +254,7 @@ def password_violations(
                         f"numbers, symbols ({' '.join(SYMBOLS)}).")
     if password == username:
         problems.append("Password must not be the same as the user name.")
-    if policy.password_reuse_prevention:
+    if policy is not None and policy.password_reuse_prevention:
         recent = list(previous_hashes)[: policy.password_reuse_prevention]
         # any() would stop at the first match; that leaks nothing useful (the caller is told
         # "reused" either way) and saves Argon2 runs.
@@ -294,7 +264,7 @@ def password_violations(
     return problems
 
 
-def generate_password(policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY, *, length: int = 20) -> str:
+def generate_password(policy: PasswordPolicy | None = None, *, length: int = 20) -> str:
     """A random password that satisfies `policy` (as the console's "autogenerated password").
 
     At least `length` (default 20) and at least the policy minimum; one character of each of
@@ -302,7 +272,8 @@ def generate_password(policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY, *, lengt
     every combination of custom ``require_*`` flags. Only the user-name and reuse rules are
     left unchecked: a 20-character random string meets them with overwhelming probability.
     """
-    length = max(length, policy.minimum_password_length, 4)
+    minimum = policy.minimum_password_length if policy is not None else DEFAULT_MINIMUM_LENGTH
+    length = max(length, minimum, 4)
     pools = (string.ascii_uppercase, string.ascii_lowercase, string.digits, SYMBOLS)
     everything = "".join(pools)
     chars = [secrets.choice(pool) for pool in pools]

@@ -9,6 +9,7 @@ import pytest
 
 from iamctl.core import credentials as c
 from iamctl.core.errors import ValidationError
+from iamctl.core.model import PasswordPolicy
 
 # --- password hashing (OWASP Password Storage Cheat Sheet: Argon2id m=19 MiB, t=2, p=1) -------
 
@@ -46,19 +47,17 @@ def test_password_needs_rehash_detects_other_parameters():
 # --- password policy ------------------------------------------------------------------------------
 
 
-def test_default_policy_matches_aws_no_custom_policy():
+def test_no_custom_policy_means_aws_default_policy():
     # AWS default policy: min 8, max 128, three of four character types.
-    p = c.DEFAULT_PASSWORD_POLICY
-    assert p == c.PasswordPolicy()
-    assert (p.minimum_password_length, p.is_custom, p.max_password_age, p.password_reuse_prevention) == (
-        8, False, None, None)
-    assert p.expire_passwords is False
+    assert c.password_violations(None, "Ab1!Ab1", username="alice") == [
+        "Password must be at least 8 characters long."]
+    assert c.password_violations(None, "Ab1!Ab1!", username="alice") == []
 
 
 def test_update_account_password_policy_defaults_omitted_parameters():
     # UpdateAccountPasswordPolicy: not a partial update; omitted MinimumPasswordLength means 6.
     p = c.validate_policy_settings()
-    assert p.is_custom and p.minimum_password_length == 6
+    assert isinstance(p, PasswordPolicy) and p.minimum_password_length == 6
     assert not (p.require_symbols or p.require_numbers or p.require_uppercase_characters
                 or p.require_lowercase_characters or p.allow_users_to_change_password or p.hard_expiry)
     assert p.max_password_age is None and p.password_reuse_prevention is None
@@ -95,14 +94,10 @@ def test_validate_policy_settings_accepts_range_ends(kwargs):
         assert getattr(p, k) == v
 
 
-def test_non_default_settings_must_be_custom():
+def test_stored_policy_ranges_are_checked():
     with pytest.raises(ValidationError):
-        c.PasswordPolicy(require_symbols=True)
-
-
-def test_policy_is_frozen():
-    with pytest.raises(AttributeError):
-        c.DEFAULT_PASSWORD_POLICY.minimum_password_length = 1  # type: ignore[misc]
+        c.check_policy_ranges(PasswordPolicy(minimum_password_length=5))
+    c.check_policy_ranges(PasswordPolicy(minimum_password_length=6))
 
 
 def test_symbol_set_is_aws_list():
@@ -114,37 +109,37 @@ def test_symbol_set_is_aws_list():
     ["Abcdefg1", "abcdefg1!", "ABCDEFG1!", "Abcdefg!", "Ab1!Ab1!"],
 )
 def test_default_policy_accepts_three_of_four_types(password):
-    assert c.password_violations(c.DEFAULT_PASSWORD_POLICY, password, username="alice") == []
+    assert c.password_violations(None, password, username="alice") == []
 
 
 @pytest.mark.parametrize("password", ["abcdefgh", "abcdefg1", "ABCDEFGh", "12345678", "!!!!!!ab"])
 def test_default_policy_refuses_fewer_than_three_types(password):
-    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, password, username="alice")
+    v = c.password_violations(None, password, username="alice")
     assert len(v) == 1 and "three of" in v[0]
 
 
 def test_default_policy_minimum_length_is_8():
-    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Ab1!Ab1", username="alice")
+    v = c.password_violations(None, "Ab1!Ab1", username="alice")
     assert v == ["Password must be at least 8 characters long."]
 
 
 def test_maximum_length_is_128_for_every_policy():
     pw = "Ab1!" * 32
-    assert c.password_violations(c.DEFAULT_PASSWORD_POLICY, pw, username="u") == []
-    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, pw + "x", username="u")
+    assert c.password_violations(None, pw, username="u") == []
+    v = c.password_violations(None, pw + "x", username="u")
     assert v == ["Password must be at most 128 characters long."]
 
 
 def test_characters_outside_aws_range_are_refused():
     # passwordType pattern: [\u0009\u000A\u000D\u0020-\u00FF]+ ; é (U+00E9) is in, € is not.
-    assert c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Abcdefé1", username="u") == []
-    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Abcdef€1", username="u")
+    assert c.password_violations(None, "Abcdefé1", username="u") == []
+    v = c.password_violations(None, "Abcdef€1", username="u")
     assert len(v) == 1 and "U+00FF" in v[0]
 
 
 def test_accented_letters_do_not_count_as_upper_or_lower_case():
     # AWS: "ISO basic Latin alphabet (a to z)". Here only numbers and a symbol count: two types.
-    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, "ÉÉÉéé12!", username="u")
+    v = c.password_violations(None, "ÉÉÉéé12!", username="u")
     assert len(v) == 1 and "three of" in v[0]
 
 
@@ -167,9 +162,9 @@ def test_custom_policy_without_flags_drops_the_three_of_four_rule():
 
 
 def test_password_equal_to_user_name_is_refused():
-    v = c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Alice-2024", username="Alice-2024")
+    v = c.password_violations(None, "Alice-2024", username="Alice-2024")
     assert v == ["Password must not be the same as the user name."]
-    assert c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Alice-2024", username="alice-2024") == []
+    assert c.password_violations(None, "Alice-2024", username="alice-2024") == []
 
 
 def test_reuse_prevention_checks_only_the_last_n_passwords():
@@ -184,14 +179,14 @@ def test_reuse_prevention_checks_only_the_last_n_passwords():
 
 def test_reuse_not_checked_without_the_setting():
     history = [c.hash_password("Abcdefg1")]
-    assert c.password_violations(c.DEFAULT_PASSWORD_POLICY, "Abcdefg1", username="u",
+    assert c.password_violations(None, "Abcdefg1", username="u",
                                  previous_hashes=history) == []
 
 
 @pytest.mark.parametrize(
     "policy",
     [
-        c.DEFAULT_PASSWORD_POLICY,
+        None,
         c.validate_policy_settings(),
         c.validate_policy_settings(minimum_password_length=128, require_symbols=True, require_numbers=True,
                                    require_uppercase_characters=True, require_lowercase_characters=True),
@@ -201,7 +196,7 @@ def test_reuse_not_checked_without_the_setting():
 def test_generate_password_conforms(policy):
     for _ in range(50):
         pw = c.generate_password(policy)
-        assert len(pw) >= max(20, policy.minimum_password_length)
+        assert len(pw) >= max(20, policy.minimum_password_length if policy else 8)
         assert c.password_violations(policy, pw, username="alice") == []
 
 
