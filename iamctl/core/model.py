@@ -219,3 +219,20 @@ register(Kind("role", Role, "roles", "role"))
 register(Kind("policy", ManagedPolicy, "policies", "policy"))
 register(Kind("mfa", MfaDevice, "mfa", "MFA device"))
 register(Kind("instance-profile", InstanceProfile, "instance-profiles", "instance profile"))
+
+
+@dataclass
+class AwsPolicyUse:
+    """Where an AWS managed policy is attached ("user/NAME", "group/NAME", "role/NAME").
+
+    AWS managed policies live in the bundle, not in the directory; this record exists only
+    while one is attached, so that attachment counts never need to read every entity.
+    Keyed by the policy's name (unique across AWS managed policies).
+    """
+
+    name: str
+    arn: str
+    attachments: list[str] = field(default_factory=list)
+
+
+register(Kind("aws-policy", AwsPolicyUse, "aws-policy-attachments", "AWS managed policy"))
