@@ -192,6 +192,14 @@ class InstanceProfile:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class AccessKeyRecord:
+    """Index from an access key id to its user, so `whoami` finds the user in one read."""
+
+    access_key_id: str
+    user: str
+
+
 @dataclass(frozen=True)
 class Kind:
     """How one entity type is stored: its folder and how AWS names it in messages."""
@@ -219,6 +227,7 @@ register(Kind("role", Role, "roles", "role"))
 register(Kind("policy", ManagedPolicy, "policies", "policy"))
 register(Kind("mfa", MfaDevice, "mfa", "MFA device"))
 register(Kind("instance-profile", InstanceProfile, "instance-profiles", "instance profile"))
+register(Kind("access-key", AccessKeyRecord, "access-keys", "access key", key_field="access_key_id"))
 
 
 @dataclass

@@ -173,10 +173,12 @@ class Store:
 
     @contextmanager
     def _locked(self, *, exclusive: bool) -> Iterator[None]:
+        """Writers hold `lock` exclusively, readers share it. Everyone passes through the
+        `turnstile` first, so a waiting writer is not starved by a stream of readers."""
         self._check_not_symlink(self._state)
         try:
             self._state.mkdir(mode=0o700, exist_ok=True)
-            fd = os.open(self._state / "lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            turnstile = os.open(self._state / "turnstile", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         except OSError as e:
             if e.errno in (errno.EACCES, errno.EROFS, errno.EPERM) and not exclusive:
                 # A read-only directory can still be read, without a lock.
@@ -184,24 +186,36 @@ class Store:
                 return
             raise StoreError(f"cannot open the lock file in {self._state}: {e.strerror}") from e
         try:
-            mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+            lock = os.open(self._state / "lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as e:
+            os.close(turnstile)
+            raise StoreError(f"cannot open the lock file in {self._state}: {e.strerror}") from e
+        try:
             deadline = time.monotonic() + LOCK_TIMEOUT
-            delay = 0.001
-            while True:
-                try:
-                    fcntl.flock(fd, mode | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise StoreLocked(
-                            f"{self.root} is locked by another iamctl process "
-                            f"(waited {LOCK_TIMEOUT:g} s; set IAMCTL_LOCK_TIMEOUT to wait longer)"
-                        ) from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.05)
+            self._flock(turnstile, fcntl.LOCK_EX, deadline)
+            try:
+                self._flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline)
+            finally:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
             yield
         finally:
-            os.close(fd)  # closing releases the lock
+            os.close(lock)  # closing releases the lock
+            os.close(turnstile)
+
+    def _flock(self, fd: int, mode: int, deadline: float) -> None:
+        delay = 0.0005
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StoreLocked(
+                        f"{self.root} is locked by another iamctl process "
+                        f"(waited {LOCK_TIMEOUT:g} s; set IAMCTL_LOCK_TIMEOUT to wait longer)"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.02)
 
     # -- the journal -------------------------------------------------------------------
 
@@ -256,7 +270,7 @@ class Store:
                 try:
                     target.unlink()
                 except FileNotFoundError:
-                    pass
+                    continue
             else:
                 self._make_parents(target.parent, secret=op["secret"])
                 _atomic_write(tmp, target, op["data"], 0o600 if op["secret"] else 0o644, sync=False)
@@ -319,7 +333,10 @@ class Store:
         except UnicodeDecodeError as e:
             raise StoreError(f"{path}: damaged file: not UTF-8 text (byte {e.start})") from e
         except tomllib.TOMLDecodeError as e:
-            raise StoreError(f"{path}: damaged file: {e}") from e
+            detail = str(e)
+            if "at end of document" in detail:  # tomllib gives no line here: it is the last one
+                detail = detail.replace("at end of document", f"at end of document, line {text.count(chr(10)) + 1}")
+            raise StoreError(f"{path}: damaged file: {detail}") from e
 
     def decode(self, rel: str, cls: type, data: dict[str, Any], text: str) -> Any:
         try:
