@@ -28,6 +28,7 @@ from .exit_codes import ExitCode
 # name -> (module, one-line help). The module defines `app = typer.Typer(...)`.
 GROUPS: dict[str, tuple[str, str]] = {
     "account": ("iamctl.cli.account", "The account: id, alias, quotas."),
+    "policy": ("iamctl.cli.policy", "Managed policies: create, show, list, versions, delete."),
 }
 
 

@@ -446,8 +446,9 @@ def _record_attachment(txn: Txn, arn: str, target: str, *, attach: bool) -> None
             return  # the policy file is gone (damaged directory): nothing to keep in step
     if attach and target not in holder.attachments:
         holder.attachments.append(target)
-    elif not attach and target in holder.attachments:
-        holder.attachments.remove(target)
+    elif not attach:
+        # Entity names are unique without regard to case: "user/Alice" is "user/alice".
+        holder.attachments[:] = [a for a in holder.attachments if a.lower() != target.lower()]
     if isinstance(holder, AwsPolicyUse):
         if holder.attachments:
             txn.put("aws-policy", holder)
