@@ -31,6 +31,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from iamctl.core.errors import MalformedPolicyDocument
@@ -41,8 +42,6 @@ from iamctl.core.policy.variables import Var, parse_template, resolve_exact, sca
 class ConditionEvaluationError(Exception):
     """A request value could not be compared (e.g. a malformed date); the statement is skipped."""
 
-
-_MISSING = object()
 
 # base operator (lower-case) → (canonical name, family, negated)
 _OPERATORS: dict[str, tuple[str, str, bool]] = {}
@@ -113,6 +112,21 @@ def parse_date(text: Any) -> float:
     return dt.timestamp()
 
 
+@lru_cache(maxsize=1024)
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    # Parsing an address costs more than the comparison; requests repeat the same few.
+    return ipaddress.ip_address(text)
+
+
+def _date(value: Any) -> float:
+    return _date_text(value) if isinstance(value, str) else parse_date(value)
+
+
+@lru_cache(maxsize=1024)
+def _date_text(text: str) -> float:
+    return parse_date(text)
+
+
 def _request_values(raw: Any) -> list[Any]:
     if isinstance(raw, list | tuple | set | frozenset):
         return list(raw)
@@ -134,23 +148,28 @@ class Condition:
     qualifier: str | None  # "ForAllValues" | "ForAnyValue" | None
     prepared: tuple[Any, ...]  # per-value comparison data; a Template where a variable is used
     templated: bool
+    absent: bool  # the result when the key is not in the request (see the module docstring)
+    # For the commonest shape (one string request value, no variable, no set operator): the
+    # positive test, precomputed so that evaluation is one call.
+    fast: Callable[[str], bool] | None
 
-    def evaluate(self, ctx: dict[str, Any], missing: list[str] | None = None) -> bool:
+    def evaluate(self, ctx: dict[str, Any], missing: set[str] | None = None) -> bool:
         """The condition's truth for the request context `ctx` (keys already lower-cased)."""
-        raw = ctx.get(self.key_l, _MISSING)
+        raw = ctx.get(self.key_l)
         if raw is None:
-            raw = _MISSING
-        if self.family == "null":
-            absent = raw is _MISSING or (isinstance(raw, list | tuple) and not raw)
-            return any(absent == want for want in self.prepared)
-        if raw is _MISSING:
             if missing is not None:
-                missing.append(self.key)
-            if self.if_exists or self.qualifier == "ForAllValues":
-                return True
-            if self.qualifier == "ForAnyValue":
-                return False
-            return self.negated
+                missing.add(self.key)
+            return self.absent
+        fast = self.fast
+        if fast is not None:
+            kind = type(raw)
+            if kind is str:
+                return fast(raw) != self.negated
+            if kind is bool:
+                return fast("true" if raw else "false") != self.negated
+        if self.family == "null":
+            empty = isinstance(raw, list | tuple) and not raw
+            return any(empty == want for want in self.prepared)
         wanted = self._resolved(ctx, missing)
         if wanted is None:
             # An unresolved policy variable "causes the statement to be invalid".
@@ -176,7 +195,7 @@ class Condition:
                 text = resolve_exact(tpl, ctx)
                 if text is None:
                     if missing is not None:
-                        missing.extend(v.key for v in tpl if isinstance(v, Var))
+                        missing.update(v.name for v in tpl if isinstance(v, Var))
                     return None
                 out.append(_prepare_string(self.base, text))
             else:  # Like / ARN: substituted values are escaped, `${*}` stays a literal star
@@ -205,7 +224,7 @@ class Condition:
             return any(w.fullmatch(text) is not None for w in wanted)
         if fam in ("numeric", "date"):
             try:
-                num = parse_number(scalar_text(value) or "") if fam == "numeric" else parse_date(value)
+                num = parse_number(scalar_text(value) or "") if fam == "numeric" else _date(value)
             except (TypeError, ValueError):
                 raise ConditionEvaluationError(
                     f"{self.operator} on {self.key}: request value {value!r} is not a valid {fam}"
@@ -228,7 +247,7 @@ class Condition:
             return data in wanted
         if fam == "ip":
             try:
-                addr = ipaddress.ip_address(str(value).strip())
+                addr = _ip(str(value).strip())
             except ValueError:
                 raise ConditionEvaluationError(
                     f"{self.operator} on {self.key}: request value {value!r} is not an IP address"
@@ -262,7 +281,9 @@ def _value_text(v: Any, where: str) -> str:
         return v
     if isinstance(v, int | float):
         return str(v)
-    raise MalformedPolicyDocument(f"{where}: condition values must be strings, numbers or booleans, not {v!r}")
+    raise MalformedPolicyDocument(
+        f"{where}: condition values must be strings, numbers or booleans, not {v!r}"
+    )
 
 
 def split_operator(name: str) -> tuple[str | None, str, bool]:
@@ -333,6 +354,15 @@ def compile_condition(operator: str, key: str, raw_values: Any, *, variables: bo
                 prepared.append(ipaddress.ip_network(text.strip(), strict=False))
         except (ValueError, binascii.Error):
             raise MalformedPolicyDocument(f"{bad}: {text!r}") from None
+    if family == "null":
+        absent = any(prepared)  # Null "true" matches an absent key
+    elif if_exists or qualifier == "ForAllValues":
+        absent = True
+    elif qualifier == "ForAnyValue":
+        absent = False
+    else:
+        absent = negated
+    fast = None if templated or qualifier else _fast_test(family, base, tuple(prepared))
     return Condition(
         operator=operator,
         key=key,
@@ -345,7 +375,23 @@ def compile_condition(operator: str, key: str, raw_values: Any, *, variables: bo
         qualifier=qualifier,
         prepared=tuple(prepared),
         templated=templated,
+        absent=absent,
+        fast=fast,
     )
+
+
+def _fast_test(family: str, base: str, prepared: tuple[Any, ...]) -> Callable[[str], bool] | None:
+    if family == "string" and not base.endswith("Like"):
+        wanted = frozenset(prepared)
+        if base.endswith("IgnoreCase"):
+            return lambda v: v.lower() in wanted
+        return wanted.__contains__
+    if family == "bool":
+        wanted = frozenset(prepared)
+        return lambda v: v.lower() in wanted
+    if family == "arn" or (family == "string" and base.endswith("Like")):
+        return lambda v: any(p.fullmatch(v) is not None for p in prepared)
+    return None
 
 
 def describe(cond: Condition) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from iamctl.core.policy.conditions import ConditionEvaluationError
 from iamctl.core.policy.evaluator import Evaluator
@@ -25,7 +25,13 @@ IMPLICIT_DENY = "implicitDeny"
 # Actions for which a role's trust policy is the resource policy ("Roles terms and concepts":
 # role trust policy; "Cross-account policy evaluation logic").
 TRUST_ACTIONS = frozenset(
-    {"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity", "sts:tagsession", "sts:setsourceidentity"}
+    {
+        "sts:assumerole",
+        "sts:assumerolewithsaml",
+        "sts:assumerolewithwebidentity",
+        "sts:tagsession",
+        "sts:setsourceidentity",
+    }
 )
 
 
@@ -40,7 +46,13 @@ class MatchedStatement:
     index: int  # 0-based position in its policy
 
     def as_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy, "kind": self.kind, "sid": self.sid, "effect": self.effect, "index": self.index}
+        return {
+            "policy": self.policy,
+            "kind": self.kind,
+            "sid": self.sid,
+            "effect": self.effect,
+            "index": self.index,
+        }
 
 
 @dataclass(frozen=True)
@@ -54,12 +66,18 @@ class EvaluationError:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"policy": self.policy, "kind": self.kind, "sid": self.sid, "index": self.index, "message": self.message}
+        return {
+            "policy": self.policy,
+            "kind": self.kind,
+            "sid": self.sid,
+            "index": self.index,
+            "message": self.message,
+        }
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What `decide` needs, each layer already reduced to a yes/no."""
+class Facts(NamedTuple):
+    """What `decide` needs, each layer already reduced to a yes/no (immutable; a NamedTuple
+    because it is built once per decision and tuples are the cheapest immutable record)."""
 
     explicit_deny: bool
     scp_ok: bool | None  # None: no SCPs given
@@ -143,7 +161,7 @@ class Result:
     rcp_allowed: bool | None
     session_allowed: bool | None
     errors: tuple[EvaluationError, ...]
-    policies: dict[str, tuple[Any, ...]] = field(repr=False, compare=False)
+    policies: _PolicyArgs = field(repr=False, compare=False)
 
     @property
     def allowed(self) -> bool:
@@ -175,6 +193,29 @@ class Result:
         }
 
 
+class _PolicyArgs:
+    """The policies a Result was decided with, grouped by kind on demand (for explanations)."""
+
+    __slots__ = ("_args", "_groups")
+
+    def __init__(self, *args: Any) -> None:
+        self._args = args
+        self._groups: dict[str, tuple[Policy, ...]] | None = None
+
+    def get(self, kind: str, default: tuple[Policy, ...] = ()) -> tuple[Policy, ...]:
+        if self._groups is None:
+            identity, resource, trust, boundary, session, scps, rcps = self._args
+            self._groups = {
+                "identity": _policies(identity),
+                "resource": _policies(resource) + _policies(trust),
+                "boundary": _policies(boundary),
+                "session": _policies(session),
+                "scp": tuple(p for level in scps or () for p in _policies(level)),
+                "rcp": tuple(p for level in rcps or () for p in _policies(level)),
+            }
+        return self._groups.get(kind, default)
+
+
 def _policies(value: Policy | Sequence[Policy] | None) -> tuple[Policy, ...]:
     if value is None:
         return ()
@@ -188,37 +229,67 @@ class _Layer:
 
     __slots__ = ("allows", "denies", "grant")
 
-    def __init__(self) -> None:
-        self.allows: list[MatchedStatement] = []
-        self.denies: list[MatchedStatement] = []
-        self.grant = NO_GRANT
+    def __init__(self, allows: list[MatchedStatement], denies: list[MatchedStatement], grant: int) -> None:
+        self.allows = allows
+        self.denies = denies
+        self.grant = grant
 
 
-def _scan(ev: Evaluator, policies: tuple[Policy, ...], errors: list[EvaluationError], *, principals: bool) -> _Layer:
-    layer = _Layer()
+def _scan(
+    ev: Evaluator, policies: tuple[Policy, ...], errors: list[EvaluationError], *, principals: bool
+) -> _Layer:
+    # The hot loop of the engine: the checks of Evaluator.statement_applies, inlined for the
+    # common shapes (Resource "*", exact ARNs, one wildcard regex) to save calls per statement.
+    allows: list[MatchedStatement] = []
+    denies: list[MatchedStatement] = []
+    best = NO_GRANT
     action_l = ev.action_l
+    resource = ev.resource
+    ctx = ev.ctx
+    missing = ev.missing
     for pol in policies:
-        for st in pol.statements_for(action_l):
-            if not ev.resource_matches(st):
-                continue
+        for st, ref in pol.entries_for(action_l):
+            pats = st.resources
+            if pats is not None:
+                if st.not_resource:
+                    if not ev.resource_matches(st):
+                        continue
+                elif not (
+                    pats.any
+                    or resource in pats.exact
+                    or (pats.regex is not None and pats.regex.fullmatch(resource) is not None)
+                    or (
+                        pats.skeleton is not None
+                        and pats.skeleton.fullmatch(resource) is not None
+                        and pats.matches_templates(resource, ctx, missing)
+                    )
+                ):
+                    continue
             grant = ev.principal_grant(st) if principals else GRANT_DIRECT
             if grant == NO_GRANT:
                 continue
             if st.conditions:
                 try:
-                    if not ev.conditions_hold(st):
+                    ok = True
+                    for cond in st.conditions:
+                        if not cond.evaluate(ctx, missing):
+                            ok = False
+                            break
+                    if not ok:
                         continue
                 except ConditionEvaluationError as e:
                     errors.append(EvaluationError(pol.name, pol.kind, st.sid, st.index, str(e)))
                     continue
-            m = MatchedStatement(pol.name, pol.kind, st.sid, st.effect, st.index)
             if st.effect == "Deny":
-                layer.denies.append(m)
+                denies.append(ref)
             else:
-                layer.allows.append(m)
-                if grant > layer.grant:
-                    layer.grant = grant
-    return layer
+                allows.append(ref)
+                if grant > best:
+                    best = grant
+    return _Layer(allows, denies, best)
+
+
+_NOTHING = _Layer([], [], NO_GRANT)  # read-only stand-in for a layer with no policies
 
 
 def _ok(layer: _Layer) -> bool:
@@ -259,12 +330,19 @@ def evaluate(
 
     ident = _scan(ev, _policies(identity), errors, principals=False)
     trusts = _policies(trust)
-    res = _scan(ev, _policies(resource) + trusts, errors, principals=True)
+    res_policies = _policies(resource) + trusts
+    res = _scan(ev, res_policies, errors, principals=True) if res_policies else _NOTHING
     bnd = _scan(ev, boundaries, errors, principals=False) if boundaries else None
     sessions = _policies(session)
     ses = _scan(ev, sessions, errors, principals=False) if sessions else None
-    scp_layers = [_scan(ev, _policies(level), errors, principals=False) for level in scps] if scps is not None else None
-    rcp_layers = [_scan(ev, _policies(level), errors, principals=True) for level in rcps] if rcps is not None else None
+    scp_layers = (
+        [_scan(ev, _policies(level), errors, principals=False) for level in scps]
+        if scps is not None
+        else None
+    )
+    rcp_layers = (
+        [_scan(ev, _policies(level), errors, principals=True) for level in rcps] if rcps is not None else None
+    )
 
     denies = ident.denies + res.denies
     for layer in (bnd, ses):
@@ -318,7 +396,7 @@ def evaluate(
     missing: tuple[str, ...] = ()
     if ev.missing:
         seen: dict[str, str] = {}
-        for k in ev.missing:
+        for k in sorted(ev.missing):
             seen.setdefault(k.lower(), k)
         missing = tuple(sorted(seen.values(), key=str.lower))
 
@@ -329,18 +407,13 @@ def evaluate(
         matched=matched,
         missing_context_keys=missing,
         identity_allowed=facts.identity_ok and not ident.denies,
-        resource_allowed=(res.grant != NO_GRANT and not res.denies) if (resource is not None or trusts) else None,
+        resource_allowed=(res.grant != NO_GRANT and not res.denies)
+        if (resource is not None or trusts)
+        else None,
         boundary_allowed=facts.boundary_ok,
         scp_allowed=scp_ok,
         rcp_allowed=rcp_ok,
         session_allowed=facts.session_ok,
         errors=tuple(errors),
-        policies={
-            "identity": _policies(identity),
-            "resource": _policies(resource) + trusts,
-            "boundary": boundaries,
-            "session": sessions,
-            "scp": tuple(p for level in scps for p in _policies(level)) if scps is not None else (),
-            "rcp": tuple(p for level in rcps for p in _policies(level)) if rcps is not None else (),
-        },
+        policies=_PolicyArgs(identity, resource, trust, boundary, session, scps, rcps),
     )

@@ -35,7 +35,7 @@ class Evaluator:
         self.ctx = request.ctx
         self.principal = request.principal
         self.has_boundary = has_boundary
-        self.missing: list[str] = []
+        self.missing: set[str] = set()
 
     def action_matches(self, st: Statement) -> bool:
         """Action / NotAction ("IAM JSON policy elements: NotAction": NotAction matches every
@@ -50,10 +50,11 @@ class Evaluator:
             return True
         if not st.not_resource:
             return pats.matches(self.resource, self.ctx, self.missing)
-        before = len(self.missing)
-        hit = pats.matches(self.resource, self.ctx, self.missing)
+        unresolved: set[str] = set()
+        hit = pats.matches(self.resource, self.ctx, unresolved, exhaustive=True)
+        self.missing |= unresolved
         # An unresolved variable invalidates the statement; it must not turn NotResource into a match.
-        return not hit and len(self.missing) == before
+        return not hit and not unresolved
 
     def principal_grant(self, st: Statement) -> int:
         """How the statement's Principal/NotPrincipal names the caller (match.GRANT_*; 0: not at all)."""
@@ -61,7 +62,9 @@ class Evaluator:
         if spec is None:
             return GRANT_DIRECT
         if st.not_principal:
-            covered = not_principal_applies(spec, self.principal, has_boundary=self.has_boundary, deny=st.is_deny)
+            covered = not_principal_applies(
+                spec, self.principal, has_boundary=self.has_boundary, deny=st.is_deny
+            )
             return GRANT_DIRECT if covered else NO_GRANT
         return principal_grant(spec, self.principal)
 

@@ -74,7 +74,9 @@ def near_misses(result: Result, limit: int = 10) -> list[str]:
                 if ev.principal_grant(st) == NO_GRANT:
                     el = "NotPrincipal" if st.not_principal else "Principal"
                     who = req.principal.arn if req.principal and req.principal.arn else "the caller"
-                    others.append(f"{_where(pol, st)} matched action and resource but its {el} does not cover {who}")
+                    others.append(
+                        f"{_where(pol, st)} matched action and resource but its {el} does not cover {who}"
+                    )
                     continue
                 for cond in st.conditions:
                     try:
@@ -83,7 +85,11 @@ def near_misses(result: Result, limit: int = 10) -> list[str]:
                         break  # reported once, from result.errors, below
                     if not ok:
                         raw = ev.ctx.get(cond.key_l)
-                        got = "key not present in the request" if raw is None else f"request value {_value(raw)}"
+                        got = (
+                            "key not present in the request"
+                            if raw is None
+                            else f"request value {_value(raw)}"
+                        )
                         conds.append(
                             f"{_where(pol, st)} matched action and resource but condition {describe(cond)} failed: {got}"
                         )
@@ -111,7 +117,9 @@ def explain(result: Result) -> list[str]:
             label = f'Sid "{m.sid}"' if m.sid else f"statement #{m.index + 1}"
             lines.append(f'allowed by {label} in {_KIND_WORDS.get(m.kind, m.kind)} "{m.policy}"')
     else:
-        lines.append(f"{subject}: implicitly denied: {_LAYER_REASON.get(result.settled_by, 'no statement allows it')}")
+        lines.append(
+            f"{subject}: implicitly denied: {_LAYER_REASON.get(result.settled_by, 'no statement allows it')}"
+        )
         misses = near_misses(result)
         if misses:
             lines.extend(misses)
@@ -121,5 +129,8 @@ def explain(result: Result) -> list[str]:
         label = f'Sid "{e.sid}"' if e.sid else f"statement #{e.index + 1}"
         lines.append(f'{label} in "{e.policy}" was skipped because of an evaluation error: {e.message}')
     if result.missing_context_keys:
-        lines.append("context keys the policies ask for but the request lacks: " + ", ".join(result.missing_context_keys))
+        lines.append(
+            "context keys the policies ask for but the request lacks: "
+            + ", ".join(result.missing_context_keys)
+        )
     return lines

@@ -92,6 +92,10 @@ class PatternSet:
     templated: tuple[tuple[Any, ...], ...]
     templates: tuple[Template, ...]
     lower: bool
+    # One regex per templated pattern with each variable widened to `.*`: a necessary condition
+    # for a match, checked before paying for substitution.
+    skeletons: tuple[re.Pattern[str], ...] = ()
+    skeleton: re.Pattern[str] | None = None  # all of them in one alternation
 
     @classmethod
     def compile(cls, patterns: tuple[str, ...], *, arn: bool, lower: bool, variables: bool) -> PatternSet:
@@ -114,29 +118,64 @@ class PatternSet:
             else:
                 exact.add(p)
         regex = compiled_regex("|".join(f"(?:{w})" for w in wild)) if wild else None
-        return cls(tuple(patterns), any_, frozenset(exact), regex, tuple(templated), tuple(templates), lower)
+        skeletons = tuple(
+            compiled_regex("".join(".*" if isinstance(f, Var) else f for f in frags)) for frags in templated
+        )
+        skeleton = compiled_regex("|".join(f"(?:{k.pattern})" for k in skeletons)) if skeletons else None
+        return cls(
+            tuple(patterns),
+            any_,
+            frozenset(exact),
+            regex,
+            tuple(templated),
+            tuple(templates),
+            lower,
+            skeletons,
+            skeleton,
+        )
 
-    def matches(self, value: str, ctx: dict[str, Any] | None = None, missing: list[str] | None = None) -> bool:
-        """True when `value` matches any pattern; unresolved variables are noted in `missing`."""
+    def matches(
+        self,
+        value: str,
+        ctx: dict[str, Any] | None = None,
+        missing: set[str] | None = None,
+        *,
+        exhaustive: bool = False,
+    ) -> bool:
+        """True when `value` matches any pattern; unresolved variables are noted in `missing`.
+
+        `exhaustive` resolves every variable even where the pattern cannot match anyway, so that
+        `missing` is complete (NotResource needs it: an unresolved variable voids the statement).
+        """
         if self.any or value in self.exact:
             return True
         if self.regex is not None and self.regex.fullmatch(value) is not None:
             return True
-        for frags in self.templated:
+        if self.skeleton is None or (not exhaustive and self.skeleton.fullmatch(value) is None):
+            return False
+        return self.matches_templates(value, ctx, missing, exhaustive=exhaustive)
+
+    def matches_templates(
+        self, value: str, ctx: dict[str, Any] | None, missing: set[str] | None, *, exhaustive: bool = False
+    ) -> bool:
+        """The patterns that hold policy variables, substituted from `ctx`."""
+        for frags, skeleton in zip(self.templated, self.skeletons, strict=True):
+            if not exhaustive and skeleton.fullmatch(value) is None:
+                continue
             src = resolve_fragments(frags, ctx or {}, missing)
             if src is not None and compiled_regex(src).fullmatch(value) is not None:
                 return True
         return False
 
 
-def resolve_fragments(frags: tuple[Any, ...], ctx: dict[str, Any], missing: list[str] | None) -> str | None:
+def resolve_fragments(frags: tuple[Any, ...], ctx: dict[str, Any], missing: set[str] | None) -> str | None:
     out: list[str] = []
     for f in frags:
         if isinstance(f, Var):
             v = lookup(f, ctx)
             if v is None:
                 if missing is not None:
-                    missing.append(f.key)
+                    missing.add(f.name)
                 return None
             # A substituted value is data, not pattern: its `*` matches only a `*`.
             out.append(re.escape(v))
@@ -193,7 +232,9 @@ def principal_grant(spec: PrincipalSpec, p: PrincipalInfo | None) -> int:
     return NO_GRANT
 
 
-def not_principal_applies(spec: PrincipalSpec, p: PrincipalInfo | None, *, has_boundary: bool, deny: bool) -> bool:
+def not_principal_applies(
+    spec: PrincipalSpec, p: PrincipalInfo | None, *, has_boundary: bool, deny: bool
+) -> bool:
     """Whether a `NotPrincipal` statement covers the caller.
 
     IAM User Guide, "NotPrincipal": AWS may check the account, then the role, then the session,

@@ -93,17 +93,37 @@ class Policy:
     id: str | None
     statements: tuple[Statement, ...]
     document: Mapping[str, Any] = field(repr=False, compare=False)
-    # action (lower-case) → statements whose Action/NotAction matches it. Filled lazily, so that
-    # repeated requests for the same action skip every statement that cannot apply.
-    _by_action: dict[str, tuple[Statement, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # action (lower-case) → (statement, its MatchedStatement) for statements whose
+    # Action/NotAction matches it. Filled lazily, so that repeated requests for the same action
+    # skip every statement that cannot apply and allocate nothing to report a match.
+    _by_action: dict[str, tuple[tuple[Statement, Any], ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    _refs: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        from iamctl.core.policy.decision import MatchedStatement
+
+        refs = tuple(
+            MatchedStatement(self.name, self.kind, s.sid, s.effect, s.index) for s in self.statements
+        )
+        object.__setattr__(self, "_refs", refs)
 
     def statements_for(self, action_l: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction matches `action_l` (cached per action)."""
+        return tuple(st for st, _ in self.entries_for(action_l))
+
+    def entries_for(self, action_l: str) -> tuple[tuple[Statement, Any], ...]:
+        """(statement, MatchedStatement) pairs whose Action/NotAction matches `action_l`."""
         hit = self._by_action.get(action_l)
         if hit is None:
             if len(self._by_action) > 4096:
                 self._by_action.clear()  # bound the cache; unknown-action floods stay cheap
-            hit = tuple(s for s in self.statements if s.matches_action(action_l))
+            hit = tuple(
+                (s, ref)
+                for s, ref in zip(self.statements, self._refs, strict=True)
+                if s.matches_action(action_l)
+            )
             self._by_action[action_l] = hit
         return hit
 
@@ -142,7 +162,9 @@ def _str_list(value: Any, where: str, element: str) -> tuple[str, ...]:
 
 def _parse_principal(value: Any, where: str, element: str) -> PrincipalSpec:
     if value == "*":
-        return PrincipalSpec(True, False, frozenset(), frozenset(), frozenset(), frozenset(), frozenset(), value)
+        return PrincipalSpec(
+            True, False, frozenset(), frozenset(), frozenset(), frozenset(), frozenset(), value
+        )
     if not isinstance(value, dict) or not value:
         raise MalformedPolicyDocument(f'{where}: {element} must be "*" or an object such as {{"AWS": ...}}')
     accounts: set[str] = set()
@@ -223,7 +245,7 @@ def _parse_statement(raw: Any, index: int, kind: str, variables: bool, sids: set
     for a in actions:
         if a != "*" and not _ACTION_RE.match(a):
             raise MalformedPolicyDocument(
-                f"{where}: {act_el} {a!r} must be \"*\" or prefaced by a service, e.g. iam:GetUser"
+                f'{where}: {act_el} {a!r} must be "*" or prefaced by a service, e.g. iam:GetUser'
             )
 
     res_el = _exactly_one(raw, "Resource", "NotResource", where, required=kind in _NO_PRINCIPAL_KINDS)
@@ -246,7 +268,9 @@ def _parse_statement(raw: Any, index: int, kind: str, variables: bool, sids: set
     cond_raw = raw.get("Condition")
     if cond_raw is not None:
         if not isinstance(cond_raw, dict):
-            raise MalformedPolicyDocument(f"{where}: Condition must be an object of operator → {{key: values}}")
+            raise MalformedPolicyDocument(
+                f"{where}: Condition must be an object of operator → {{key: values}}"
+            )
         for op, block in cond_raw.items():
             if not isinstance(block, dict) or not block:
                 raise MalformedPolicyDocument(f"{where}: Condition {op!r} must map condition keys to values")
@@ -268,7 +292,9 @@ def _parse_statement(raw: Any, index: int, kind: str, variables: bool, sids: set
     )
 
 
-def parse_policy(document: str | bytes | Mapping[str, Any], *, name: str = "policy", kind: str = "identity") -> Policy:
+def parse_policy(
+    document: str | bytes | Mapping[str, Any], *, name: str = "policy", kind: str = "identity"
+) -> Policy:
     """Parse and validate a policy document (JSON text or an already-decoded object).
 
     `kind` is one of "identity", "resource", "trust", "boundary", "session", "scp", "rcp".

@@ -70,7 +70,9 @@ class PrincipalInfo:
 
     def __post_init__(self) -> None:
         if self.type not in PRINCIPAL_TYPES:
-            raise ValueError(f"unknown principal type {self.type!r}; expected one of {', '.join(PRINCIPAL_TYPES)}")
+            raise ValueError(
+                f"unknown principal type {self.type!r}; expected one of {', '.join(PRINCIPAL_TYPES)}"
+            )
 
     @property
     def is_session(self) -> bool:
@@ -157,7 +159,9 @@ class Request:
         object.__setattr__(self, "ctx", {str(k).lower(): v for k, v in self.context.items()})
         owner = self.resource_account or _account_of(self.resource)
         caller = self.principal.account_id if self.principal is not None else None
-        object.__setattr__(self, "cross_account", owner is not None and caller is not None and owner != caller)
+        object.__setattr__(
+            self, "cross_account", owner is not None and caller is not None and owner != caller
+        )
 
 
 def make_request(

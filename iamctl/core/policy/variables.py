@@ -34,7 +34,7 @@ class Var:
 
     key: str
     default: str | None = None
-    text: str = ""
+    name: str = ""  # the key as written, for reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +68,7 @@ def parse_template(text: str) -> Template | None:
                 # Not a well-formed variable: AWS leaves such text alone, so do we.
                 parts.append(m.group(0))
             else:
-                parts.append(Var(bm.group(1).lower(), bm.group(2), m.group(0)))
+                parts.append(Var(bm.group(1).lower(), bm.group(2), bm.group(1)))
         pos = m.end()
     if pos < len(text):
         parts.append(text[pos:])
@@ -115,4 +115,4 @@ def resolve_exact(template: Template, ctx: dict[str, Any]) -> str | None:
 
 def missing_variables(template: Template, ctx: dict[str, Any]) -> list[str]:
     """Keys whose variables cannot be resolved (for the result's missing_context_keys)."""
-    return [p.key for p in template if isinstance(p, Var) and lookup(p, ctx) is None]
+    return [p.name for p in template if isinstance(p, Var) and lookup(p, ctx) is None]

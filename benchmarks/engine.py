@@ -1,0 +1,192 @@
+"""Policy engine throughput: decisions per second, in-process, on one core.
+
+A principal (an IAM user with tags) carries 10 managed policies x 10 statements that mix
+wildcards, NotAction, NotResource, conditions and policy variables, plus a permissions
+boundary; it is asked a mixed set of requests (allowed, explicitly denied, implicitly denied,
+with and without condition keys). Requests are built once, as a simulator builds them once
+and evaluates them against many policies; the figure counts `evaluate` calls.
+
+Run:  python benchmarks/engine.py [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from iamctl.core.policy import PrincipalInfo, evaluate, make_request, parse_policy  # noqa: TID253  # the benchmark measures the engine itself; CLI start-up is not in play
+
+FLOOR = 50_000  # decisions per second, one core
+ACCOUNT = "111122223333"
+SERVICES = ["s3", "ec2", "iam", "dynamodb", "sqs", "sns", "lambda", "kms", "logs", "cloudwatch"]
+
+
+def _statement(p: int, s: int) -> dict:
+    svc = SERVICES[(p + s) % len(SERVICES)]
+    kind = s % 10
+    sid = f"P{p}S{s}"
+    if kind == 0:
+        return {"Sid": sid, "Effect": "Allow", "Action": f"{svc}:Get*", "Resource": "*"}
+    if kind == 1:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": [f"{svc}:List*", f"{svc}:Describe*"],
+            "Resource": f"arn:aws:{svc}:*:{ACCOUNT}:*",
+        }
+    if kind == 2:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": f"{svc}:Put*",
+            "Resource": f"arn:aws:{svc}:us-east-1:{ACCOUNT}:home/${{aws:username}}/*",
+        }
+    if kind == 3:
+        return {
+            "Sid": sid,
+            "Effect": "Deny",
+            "NotAction": [f"{svc}:*", "iam:Get*", "sts:GetCallerIdentity"],
+            "Resource": "*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+        }
+    if kind == 4:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": f"{svc}:*",
+            "Resource": "*",
+            "Condition": {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.168.0.0/16"]}},
+        }
+    if kind == 5:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": f"{svc}:Create*",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:RequestTag/team": "${aws:PrincipalTag/team}"},
+                "ForAllValues:StringLike": {"aws:TagKeys": ["team", "cost*"]},
+            },
+        }
+    if kind == 6:
+        return {
+            "Sid": sid,
+            "Effect": "Deny",
+            "Action": f"{svc}:Delete*",
+            "NotResource": f"arn:aws:{svc}:*:{ACCOUNT}:sandbox/*",
+        }
+    if kind == 7:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": f"{svc}:Update?tem",
+            "Resource": f"arn:aws:{svc}:*:*:table/app-*",
+            "Condition": {"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}},
+        }
+    if kind == 8:
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": "*",
+            "Resource": f"arn:aws:{svc}:eu-west-1:{ACCOUNT}:project-${{aws:PrincipalTag/project}}*",
+            "Condition": {"NumericLessThanEquals": {"aws:MultiFactorAuthAge": "3600"}},
+        }
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": f"{svc}:Tag*",
+        "Resource": "*",
+        "Condition": {"StringLikeIfExists": {"aws:ResourceTag/owner": "${aws:username}"}},
+    }
+
+
+def build():
+    policies = [
+        parse_policy(
+            {"Version": "2012-10-17", "Statement": [_statement(p, s) for s in range(10)]},
+            name=f"managed-{p}",
+        )
+        for p in range(10)
+    ]
+    boundary = parse_policy(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:*", "ec2:*", "dynamodb:*", "iam:*", "sqs:*"],
+                    "Resource": "*",
+                }
+            ],
+        },
+        name="boundary",
+        kind="boundary",
+    )
+    alice = PrincipalInfo(
+        "User",
+        arn=f"arn:aws:iam::{ACCOUNT}:user/alice",
+        account_id=ACCOUNT,
+        username="alice",
+        userid="AIDAEXAMPLEALICE",
+        tags={"team": "blue", "project": "apollo"},
+    )
+    shapes = [
+        ("s3:GetObject", "arn:aws:s3:::bucket/key", {}),
+        (
+            "ec2:DescribeInstances",
+            f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-1",
+            {"aws:MultiFactorAuthPresent": True},
+        ),
+        ("dynamodb:PutItem", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:home/alice/x", {}),
+        ("iam:DeleteUser", f"arn:aws:iam::{ACCOUNT}:user/bob", {}),
+        ("sqs:SendMessage", f"arn:aws:sqs:us-east-1:{ACCOUNT}:q", {"aws:SourceIp": "10.1.2.3"}),
+        ("sqs:SendMessage", f"arn:aws:sqs:us-east-1:{ACCOUNT}:q", {"aws:SourceIp": "203.0.113.9"}),
+        (
+            "s3:CreateBucket",
+            "arn:aws:s3:::new",
+            {"aws:RequestTag/team": "blue", "aws:TagKeys": ["team", "costcenter"]},
+        ),
+        ("dynamodb:UpdateItem", f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/app-orders", {}),
+        (
+            "ec2:TerminateInstances",
+            f"arn:aws:ec2:eu-west-1:{ACCOUNT}:project-apollo-1",
+            {"aws:MultiFactorAuthAge": "60"},
+        ),
+        ("iam:TagUser", f"arn:aws:iam::{ACCOUNT}:user/alice", {"aws:ResourceTag/owner": "alice"}),
+        ("kms:Decrypt", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1", {"aws:MultiFactorAuthPresent": False}),
+        ("unknownsvc:DoThing", "*", {}),
+    ]
+    requests = [make_request(a, r, principal=alice, context=c) for a, r, c in shapes]
+    return policies, boundary, requests
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=3.0)
+    args = ap.parse_args()
+    policies, boundary, requests = build()
+    decisions = {r.action: evaluate(r, identity=policies, boundary=boundary).decision for r in requests}
+    kinds = sorted(set(decisions.values()))
+    n = 0
+    start = time.perf_counter()
+    deadline = start + args.seconds
+    while True:
+        for r in requests:
+            evaluate(r, identity=policies, boundary=boundary)
+        n += len(requests)
+        now = time.perf_counter()
+        if now >= deadline:
+            break
+    rate = n / (now - start)
+    print(f"policy engine: {rate:,.0f} decisions/s ({n:,} decisions in {now - start:.2f} s, one core)")
+    print(
+        f"floor: {FLOOR:,} decisions/s; principal with 10 policies x 10 statements + boundary; "
+        f"{len(requests)} request shapes, outcomes {', '.join(kinds)}"
+    )
+    status = "meets" if rate >= FLOOR else "BELOW"
+    print(f"{status} the floor")
+    return 0 if rate >= FLOOR else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
