@@ -29,6 +29,8 @@ from .exit_codes import ExitCode
 GROUPS: dict[str, tuple[str, str]] = {
     "account": ("iamctl.cli.account", "The account: id, alias, quotas."),
     "policy": ("iamctl.cli.policy", "Managed policies: create, show, list, versions, delete."),
+    "user": ("iamctl.cli.user", "IAM users: create, show, list, update, delete, tags."),
+    "group": ("iamctl.cli.group", "IAM groups: create, show, list, update, delete, members."),
 }
 
 

@@ -1,0 +1,239 @@
+"""`iamctl user ...`: IAM users: create, show, list, update, delete, tags, groups."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from . import render
+from .common import OutputOpt, fmt, reading, writing
+
+if TYPE_CHECKING:
+    from iamctl.core.model import User
+    from iamctl.core.users import UserDetails
+
+app = typer.Typer(no_args_is_help=True, help="IAM users: create, show, list, update, delete, tags.")
+
+NameArg = Annotated[str, typer.Argument(help="The user's name.", metavar="NAME")]
+PathPrefixOpt = Annotated[
+    str | None, typer.Option("--path-prefix", help="Only entities whose path starts with this, e.g. /dev/.")
+]
+MaxItemsOpt = Annotated[
+    int | None, typer.Option("--max-items", help="At most this many; the output then carries a NextToken.")
+]
+StartingTokenOpt = Annotated[
+    str | None, typer.Option("--starting-token", help="Continue a listing from a previous NextToken.")
+]
+LIST_COLUMNS = ["UserName", "Path", "UserId", "Arn", "CreateDate"]
+
+
+def user_item(user: User, arn: str) -> dict:
+    """A user as AWS ListUsers shows one."""
+    item = {"UserName": user.name, "UserId": user.user_id, "Arn": arn, "Path": user.path,
+            "CreateDate": user.created}
+    if user.login_profile is not None and user.login_profile.password_last_used:
+        item["PasswordLastUsed"] = user.login_profile.password_last_used
+    return item
+
+
+def tags_item(tags: dict[str, str]) -> list[dict]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def detail_item(d: UserDetails) -> dict:
+    """`user show`: AWS GetUser's keys plus everything else that hangs off the user."""
+    u = d.user
+    profile = u.login_profile
+    item = {
+        **user_item(u, d.arn),
+        "Tags": tags_item(u.tags),
+        "Groups": list(u.groups),
+        "AttachedPolicies": [{"PolicyName": a.rsplit("/", 1)[-1], "PolicyArn": a} for a in u.attached_policies],
+        "InlinePolicies": sorted(u.inline_policies),
+        "PermissionsBoundary": {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": u.permissions_boundary}
+        if u.permissions_boundary else None,
+        "LoginProfile": {"CreateDate": profile.created, "PasswordResetRequired": profile.password_reset_required}
+        if profile else None,
+        "AccessKeys": [{"AccessKeyId": k.access_key_id, "Status": k.status, "CreateDate": k.created}
+                       for k in u.access_keys],
+        "MFADevices": [{"SerialNumber": m.serial, "EnableDate": m.enabled} for m in d.mfa_devices],
+    }
+    return item
+
+
+def render_page(ctx: typer.Context, output: str | None, page, key: str, items: list[dict],
+                columns: list[str]) -> None:
+    """A listing page; the NextToken goes into the JSON, or to stderr as a hint for people."""
+    form = fmt(ctx, output)
+    extra = {"NextToken": page.next_token} if page.next_token else None
+    render.rows(form, key=key, items=items, columns=columns, extra=extra)
+    if page.next_token and form != "json":
+        render.note(f"more results: continue with --starting-token {page.next_token}")
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: NameArg,
+    path: Annotated[str, typer.Option("--path", help="The user's path, e.g. /engineering/.")] = "/",
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag KEY=VALUE (repeatable).")] = None,
+    permissions_boundary: Annotated[
+        str | None, typer.Option("--permissions-boundary", help="ARN of a managed policy to use as boundary.")
+    ] = None,
+    output: OutputOpt = None,
+) -> None:
+    """Create a user.
+
+    Names are 1-64 characters of letters, digits and + = , . @ _ -, unique without regard to
+    case. Up to 50 tags; the boundary must be an existing managed policy.
+
+    Example: iamctl user create alice --path /engineering/ --tag team=web
+    """
+    from iamctl.core import users
+
+    with writing(ctx) as txn:
+        user = users.create_user(txn, name, path=path, tags=users.parse_tags(tag or []),
+                                 permissions_boundary=permissions_boundary)
+        item = {**user_item(user, users.user_arn(txn, user)), "Tags": tags_item(user.tags)}
+    render.record(fmt(ctx, output), key="User", item=item, title="User")
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> None:
+    """Show everything about a user on one screen.
+
+    ARN, id, path, creation date, tags, groups, attached and inline policies, permissions
+    boundary, password status, access keys (never secrets) and MFA devices.
+
+    Example: iamctl user show alice
+    """
+    from iamctl.core import users
+
+    with reading(ctx) as txn:
+        details = users.user_details(txn, name)
+    render.record(fmt(ctx, output), key="User", item=detail_item(details), title=f"User {details.user.name}")
+
+
+@app.command("list")
+def list_users(
+    ctx: typer.Context,
+    path_prefix: PathPrefixOpt = None,
+    max_items: MaxItemsOpt = None,
+    starting_token: StartingTokenOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """List users, sorted by name.
+
+    With --max-items the listing stops there and gives a NextToken; pass it to
+    --starting-token for the next page.
+
+    Example: iamctl user list --path-prefix /engineering/ --max-items 100
+    """
+    from iamctl.core import users
+
+    with reading(ctx) as txn:
+        page = users.list_users(txn, path_prefix=path_prefix, max_items=max_items, starting_token=starting_token)
+        items = [user_item(u, users.user_arn(txn, u)) for u in page.items]
+    render_page(ctx, output, page, "Users", items, LIST_COLUMNS)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    name: NameArg,
+    new_name: Annotated[str | None, typer.Option("--new-name", help="Rename the user.")] = None,
+    new_path: Annotated[str | None, typer.Option("--new-path", help="Move the user to this path.")] = None,
+) -> None:
+    """Rename a user or change its path.
+
+    A rename carries the user's groups, policy attachments, access keys and MFA devices along.
+
+    Example: iamctl user update alice --new-name alice.smith --new-path /sales/
+    """
+    from iamctl.core import users
+
+    if new_name is None and new_path is None:
+        raise typer.BadParameter("give --new-name and/or --new-path")
+    with writing(ctx) as txn:
+        users.update_user(txn, name, new_name=new_name, new_path=new_path)
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    name: NameArg,
+    force: Annotated[bool, typer.Option("--force", help="First remove keys, password, MFA, policies, groups.")] = False,
+) -> None:
+    """Delete a user.
+
+    Refused (DeleteConflict) while the user still has a password, access keys, MFA devices,
+    policies or group memberships; --force removes all of those first, in one transaction.
+
+    Example: iamctl user delete alice --force
+    """
+    from iamctl.core import users
+
+    with writing(ctx) as txn:
+        users.delete_user(txn, name, force=force)
+
+
+@app.command("tag")
+def tag(
+    ctx: typer.Context,
+    name: NameArg,
+    tags: Annotated[list[str], typer.Argument(help="Tags as KEY=VALUE.", metavar="KEY=VALUE...")],
+) -> None:
+    """Add tags to a user, overwriting the value of a key it already has.
+
+    Example: iamctl user tag alice team=web cost-center=1234
+    """
+    from iamctl.core import users
+
+    with writing(ctx) as txn:
+        users.tag_user(txn, name, users.parse_tags(tags))
+
+
+@app.command("untag")
+def untag(
+    ctx: typer.Context,
+    name: NameArg,
+    keys: Annotated[list[str], typer.Argument(help="Tag keys to remove.", metavar="KEY...")],
+) -> None:
+    """Remove tags from a user by key.
+
+    Example: iamctl user untag alice cost-center
+    """
+    from iamctl.core import users
+
+    with writing(ctx) as txn:
+        users.untag_user(txn, name, keys)
+
+
+@app.command("list-tags")
+def list_tags(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> None:
+    """List a user's tags.
+
+    Example: iamctl user list-tags alice -o json
+    """
+    from iamctl.core import users
+
+    with reading(ctx) as txn:
+        tags = users.list_user_tags(txn, name)
+    render.rows(fmt(ctx, output), key="Tags", items=tags_item(tags), columns=["Key", "Value"])
+
+
+@app.command("list-groups")
+def list_groups(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> None:
+    """List the groups a user belongs to.
+
+    Example: iamctl user list-groups alice
+    """
+    from iamctl.core import groups
+
+    from .group import LIST_COLUMNS as GROUP_COLUMNS
+    from .group import group_item
+
+    with reading(ctx) as txn:
+        items = [group_item(g, groups.group_arn(txn, g)) for g in groups.list_groups_for_user(txn, name)]
+    render.rows(fmt(ctx, output), key="Groups", items=items, columns=GROUP_COLUMNS)
