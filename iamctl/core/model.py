@@ -245,3 +245,44 @@ class AwsPolicyUse:
 
 
 register(Kind("aws-policy", AwsPolicyUse, "aws-policy-attachments", "AWS managed policy"))
+
+
+@dataclass
+class Session:
+    """Temporary credentials (ASIA...) from `iamctl login` or `iamctl role assume`.
+
+    Kept with the secrets (runtime state, not configuration); the secret key and the session
+    token are stored only as hashes, in this session's secret record.
+    """
+
+    access_key_id: str
+    type: str  # "user" (login, like GetSessionToken) | "assumed-role" | "web-identity" | "saml"
+    arn: str  # whom the session acts as: the user ARN, or arn:aws:sts::ACCT:assumed-role/ROLE/NAME
+    issued: str
+    expires: str
+    user: str | None = None  # for "user" sessions
+    role: str | None = None  # for role sessions: the role name (in this account)
+    session_name: str | None = None
+    caller_arn: str | None = None  # who asked for it (user, role session, provider)
+    mfa_authenticated: bool = False
+    mfa_auth_time: str | None = None
+    source_identity: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)  # session tags
+    transitive_tag_keys: list[str] = field(default_factory=list)
+    session_policy: str | None = None  # the session policy's text, if one was passed
+    chained: bool = False  # assumed by a role session (role chaining, at most 1 hour)
+    secret_hash: str = ""  # credentials.hash_secret of the secret access key
+    token_hash: str = ""  # credentials.hash_secret of the session token
+
+
+@dataclass
+class SessionTokenIndex:
+    """Index from a session token's hash to its session, so `--session TOKEN` is one read."""
+
+    token_key: str
+    access_key_id: str
+
+
+register(Kind("session", Session, "sessions", "session", key_field="access_key_id", secret=True))
+register(Kind("session-token", SessionTokenIndex, "session-tokens", "session token", key_field="token_key",
+              secret=True))
