@@ -6,8 +6,8 @@ themselves are written once in `iamctl.core.policies`. Also here: reading a poli
 from a file or stdin, and showing one (parsed under a key in JSON, as written otherwise).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: the commands are defined inside a function with
+# annotation aliases local to it, and Typer must see those annotations evaluated.
 import json
 import sys
 from pathlib import Path
