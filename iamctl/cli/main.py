@@ -34,16 +34,28 @@ GROUPS: dict[str, tuple[str, str]] = {
 }
 
 
+# name -> (module, attribute): top-level single commands, loaded on demand like GROUPS. The
+# attribute is a Typer app holding exactly that one command.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "whoami": ("iamctl.cli.whoami", "app"),
+}
+
+
 class IamctlGroup(TyperGroup):
     """The root group: loads command groups on demand and owns the one error boundary."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return sorted([*super().list_commands(ctx), *GROUPS])
+        return sorted([*super().list_commands(ctx), *GROUPS, *COMMANDS])
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in GROUPS:
             module = importlib.import_module(GROUPS[cmd_name][0])
             command = typer.main.get_command(module.app)
+            command.name = cmd_name
+            return command
+        if cmd_name in COMMANDS:
+            module_name, attribute = COMMANDS[cmd_name]
+            command = typer.main.get_command(getattr(importlib.import_module(module_name), attribute))
             command.name = cmd_name
             return command
         return super().get_command(ctx, cmd_name)

@@ -96,10 +96,11 @@ def rows(
         _console().print(table)
 
 
-def record(fmt: str, *, key: str, item: dict[str, Any], title: str | None = None) -> None:
-    """One record: JSON `{key: {...}}`, text `field<TAB>value` lines, or a two-column table."""
+def record(fmt: str, *, key: str | None, item: dict[str, Any], title: str | None = None) -> None:
+    """One record: JSON `{key: {...}}` (the bare object when `key` is None, as
+    sts get-caller-identity prints), text `field<TAB>value` lines, or a two-column table."""
     if fmt == "json":
-        json_dump({key: item})
+        json_dump(item if key is None else {key: item})
     elif fmt == "text":
         for field, value in item.items():
             sys.stdout.write(f"{field}\t{_text_cell(_flat(value))}\n")

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import render
+from . import render, user_credentials
 from .common import OutputOpt, fmt, reading, writing
+from .policy_commands import add_policy_commands
 
 if TYPE_CHECKING:
     from iamctl.core.model import User
@@ -237,3 +238,10 @@ def list_groups(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> 
     with reading(ctx) as txn:
         items = [group_item(g, groups.group_arn(txn, g)) for g in groups.list_groups_for_user(txn, name)]
     render.rows(fmt(ctx, output), key="Groups", items=items, columns=GROUP_COLUMNS)
+
+
+
+# Commands written in their own modules join the `user` group here: managed and inline
+# policies (shared with group and role), passwords and access keys.
+add_policy_commands(app, "user")
+user_credentials.register(app)

@@ -1,0 +1,39 @@
+"""`iamctl account credential-report`: AWS's credential report as CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import render
+from .common import reading
+
+
+def credential_report(
+    ctx: typer.Context,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the CSV to FILE instead of standard output.",
+                                             metavar="FILE", dir_okay=False)] = None,
+) -> None:
+    """Print the credential report: one CSV row per user, with AWS's columns.
+
+    The first row is the account root user (<root_account>), as in AWS. Shows whether each
+    user has a password, MFA and access keys, and when they were last changed and used; never
+    a secret.
+
+    Example: iamctl account credential-report --out report.csv
+    """
+    from iamctl.core import reports
+
+    with reading(ctx) as txn:
+        text = reports.credential_report(txn)
+    if out is None:
+        render.lines(text.splitlines())
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `credential-report` to the `iamctl account` app."""
+    app.command("credential-report")(credential_report)

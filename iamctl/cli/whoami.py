@@ -1,0 +1,44 @@
+"""`iamctl whoami`: verify an access key pair and print its principal (like sts get-caller-identity)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from . import render
+from .common import OutputOpt, fmt, writing
+
+app = typer.Typer(help="Verify an access key pair and show whose it is.")
+
+
+@app.command("whoami")
+def whoami(
+    ctx: typer.Context,
+    access_key_id: Annotated[str, typer.Option("--access-key-id", help="The access key id (AKIA...).",
+                                               metavar="ID")],
+    secret_stdin: Annotated[bool, typer.Option("--secret-stdin",
+                                               help="Read the secret access key from standard input.")] = False,
+    output: OutputOpt = None,
+) -> None:
+    """Verify an access key pair and show the user it belongs to (sts get-caller-identity).
+
+    The secret is read from standard input with --secret-stdin, else prompted for (hidden).
+    An unknown or inactive key id fails with InvalidClientTokenId, a wrong secret with
+    SignatureDoesNotMatch (exit 1). A success is recorded as the key's last use.
+
+    Example: iamctl whoami --access-key-id AKIAIOSFODNN7EXAMPLE --secret-stdin < secret.txt
+    """
+    from iamctl.core import access_keys
+    from iamctl.core.names import arn
+
+    if secret_stdin:
+        secret = sys.stdin.readline().strip()
+    else:
+        secret = typer.prompt("Secret access key", hide_input=True)
+    with writing(ctx) as txn:
+        user = access_keys.authenticate_access_key(txn, access_key_id, secret)
+        item = {"UserId": user.user_id, "Account": txn.account_id,
+                "Arn": arn(txn.account_id, "user", user.path, user.name)}
+    render.record(fmt(ctx, output), key=None, item=item, title="Caller identity")
