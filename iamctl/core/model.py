@@ -286,3 +286,37 @@ class SessionTokenIndex:
 register(Kind("session", Session, "sessions", "session", key_field="access_key_id", secret=True))
 register(Kind("session-token", SessionTokenIndex, "session-tokens", "session token", key_field="token_key",
               secret=True))
+
+
+@dataclass
+class OidcProvider:
+    """An OpenID Connect identity provider (CreateOpenIDConnectProvider).
+
+    Keyed by `key`, the provider's URL without `https://` as a safe file name ("/" becomes
+    "+"); its ARN is arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH. `jwks` is the provider's
+    public signing keys (a JWKS document, public by nature), registered so that web-identity
+    tokens can be verified offline.
+    """
+
+    key: str
+    url: str  # https://host/path, as given
+    created: str
+    client_ids: list[str] = field(default_factory=list)
+    thumbprints: list[str] = field(default_factory=list)
+    jwks: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SamlProvider:
+    """A SAML 2.0 identity provider (CreateSAMLProvider): its metadata document as given."""
+
+    name: str
+    created: str
+    metadata: str
+    valid_until: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+register(Kind("oidc-provider", OidcProvider, "oidc-providers", "OpenIDConnect provider", key_field="key"))
+register(Kind("saml-provider", SamlProvider, "saml-providers", "SAML provider"))
