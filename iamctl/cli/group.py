@@ -8,6 +8,7 @@ import typer
 
 from . import render
 from .common import OutputOpt, fmt, reading, writing
+from .policy_commands import add_policy_commands
 from .user import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page, user_item
 
 if TYPE_CHECKING:
@@ -172,3 +173,7 @@ def list_for_user(ctx: typer.Context, user: UserArg, output: OutputOpt = None) -
     with reading(ctx) as txn:
         items = [group_item(g, groups.group_arn(txn, g)) for g in groups.list_groups_for_user(txn, user)]
     render.rows(fmt(ctx, output), key="Groups", items=items, columns=LIST_COLUMNS)
+
+
+# Managed and inline policy commands, shared with user and role.
+add_policy_commands(app, "group")

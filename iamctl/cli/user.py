@@ -240,7 +240,6 @@ def list_groups(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> 
     render.rows(fmt(ctx, output), key="Groups", items=items, columns=GROUP_COLUMNS)
 
 
-
 # Commands written in their own modules join the `user` group here: managed and inline
 # policies (shared with group and role), passwords and access keys.
 add_policy_commands(app, "user")

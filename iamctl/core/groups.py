@@ -18,7 +18,7 @@ from .account import check_quota
 from .errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
 from .model import Group, User
 from .store import Txn, file_key
-from .users import Page, paginate, rename_attachment
+from .users import Page, paginate
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,9 @@ def update_group(txn: Txn, name: str, *, new_name: str | None = None, new_path: 
         if user is not None:
             groups = [new_name if g.lower() == old.lower() else g for g in user.groups]
             txn.put("user", dataclasses.replace(user, groups=groups))
-    rename_attachment(txn, group.attached_policies, f"group/{old}", f"group/{new_name}")
+    from . import policies
+
+    policies.rename_attachments(txn, "group", old, new_name)
     if not same_file:
         txn.delete("group", old)
     updated = dataclasses.replace(group, name=new_name, path=path)
@@ -115,7 +117,9 @@ def delete_group(txn: Txn, name: str, *, force: bool = False) -> Group:
         if user is not None:
             groups = [g for g in user.groups if g.lower() != group.name.lower()]
             txn.put("user", dataclasses.replace(user, groups=groups))
-    rename_attachment(txn, group.attached_policies, f"group/{group.name}", None)
+    from . import policies
+
+    policies.detach_all(txn, "group", group.name)
     txn.delete("group", group.name)
     return group
 

@@ -136,28 +136,6 @@ def resolve_policy_arn(txn: Txn, arn: str) -> str:
     return arn
 
 
-def policy_name_of(txn: Txn, arn: str) -> str | None:
-    """The customer managed policy name in this account that `arn` names, else None (AWS managed)."""
-    prefix = f"arn:aws:iam::{txn.account_id}:policy/"
-    if not arn.startswith(prefix):
-        return None
-    return arn.rsplit("/", 1)[-1]
-
-
-def rename_attachment(txn: Txn, policy_arns: list[str], old: str, new: str | None) -> None:
-    """Replace (or, with new=None, remove) `old` ("user/NAME") in each customer managed policy's
-    `attachments`; AWS managed policies keep no such list."""
-    for arn in policy_arns:
-        name = policy_name_of(txn, arn)
-        policy = txn.get("policy", name) if name else None
-        if policy is None:
-            continue
-        kept = [a for a in policy.attachments if a.lower() != old.lower()]
-        if new is not None:
-            kept.append(new)
-        txn.put("policy", dataclasses.replace(policy, attachments=kept))
-
-
 def _require(txn: Txn, name: str) -> User:
     return txn.require("user", name)
 
@@ -225,7 +203,9 @@ def update_user(txn: Txn, name: str, *, new_name: str | None = None, new_path: s
         if group is not None:
             members = [new_name if m.lower() == old.lower() else m for m in group.members]
             txn.put("group", dataclasses.replace(group, members=members))
-    rename_attachment(txn, user.attached_policies, f"user/{old}", f"user/{new_name}")
+    from . import policies
+
+    policies.rename_attachments(txn, "user", old, new_name)
     for serial in user.mfa_devices:
         device = txn.get("mfa", _device_name(serial))
         if device is not None:
@@ -298,7 +278,9 @@ def _detach_everything(txn: Txn, user: User) -> None:
         if group is not None:
             members = [m for m in group.members if m.lower() != user.name.lower()]
             txn.put("group", dataclasses.replace(group, members=members))
-    rename_attachment(txn, user.attached_policies, f"user/{user.name}", None)
+    from . import policies
+
+    policies.detach_all(txn, "user", user.name)  # both sides, AWS managed ones included
     for key in user.access_keys:
         if txn.exists("access-key", key.access_key_id):
             txn.delete("access-key", key.access_key_id)

@@ -154,3 +154,21 @@ def test_group_show_same_members_in_every_format(iam):
     iam("group", "add-user", "devs", "alice")
     for form in ("json", "text", "table"):
         assert "alice" in iam("group", "show", "devs", "-o", form).stdout
+
+
+POLICY_DOC = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}'
+
+
+def test_group_policies_follow_a_rename_and_block_delete_until_forced(iam):
+    """AWS UpdateGroup keeps attachments; DeleteGroup: "must detach all policies first"."""
+    arn = iam("policy", "create", "ReadStuff", "--document", "-", "-o", "json", input=POLICY_DOC).json()["Policy"]["Arn"]
+    iam("group", "create", "devs")
+    iam("group", "attach-policy", "devs", arn)
+    iam("group", "update", "devs", "--new-name", "engineers")
+    shown = iam("group", "show", "engineers", "-o", "json").json()["Group"]
+    assert shown["AttachedPolicies"] == [{"PolicyName": "ReadStuff", "PolicyArn": arn}]
+    r = iam("group", "delete", "engineers", expect=1)
+    assert "must detach all policies first" in r.stderr
+    iam("policy", "delete", arn, expect=1)
+    iam("group", "delete", "engineers", "--force")
+    iam("policy", "delete", arn)

@@ -300,3 +300,68 @@ def test_list_groups_for_a_user(iam):
     groups = iam("user", "list-groups", "alice", "-o", "json").json()["Groups"]
     assert [g["GroupName"] for g in groups] == ["devs", "ops"]
     iam("user", "list-groups", "ghost", expect=1)
+
+
+# -- with the real policy and credential commands -----------------------------------------------
+
+POLICY_DOC = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}'
+
+
+def fully_equipped(iam) -> tuple[str, str]:
+    """alice with a password, an access key, a group and managed + inline policies; returns
+    (customer policy ARN, access key id, secret)."""
+    iam("user", "create", "alice")
+    iam("group", "create", "devs")
+    iam("group", "add-user", "devs", "alice")
+    arn = iam("policy", "create", "ReadStuff", "--document", "-", "-o", "json", input=POLICY_DOC).json()["Policy"]["Arn"]
+    iam("user", "attach-policy", "alice", arn)
+    iam("user", "attach-policy", "alice", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam("user", "put-policy", "alice", "s3", "--document", "-", input=POLICY_DOC)
+    iam("user", "set-password", "alice", "--password-stdin", "--require-reset", input="Corr3ct-Horse-Battery\n")
+    key = iam("user", "create-access-key", "alice", "-o", "json").json()["AccessKey"]
+    return arn, key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def test_show_reports_password_keys_and_policies_set_by_their_commands(iam):
+    arn, key_id, secret = fully_equipped(iam)
+    shown = iam("user", "show", "alice", "-o", "json").json()["User"]
+    assert shown["LoginProfile"]["PasswordResetRequired"] is True
+    assert [k["AccessKeyId"] for k in shown["AccessKeys"]] == [key_id]
+    assert [p["PolicyArn"] for p in shown["AttachedPolicies"]] == [arn, "arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    assert shown["InlinePolicies"] == ["s3"]
+    for form in ("json", "text", "table"):
+        out = iam("user", "show", "alice", "-o", form).stdout
+        assert secret not in out and "Corr3ct-Horse-Battery" not in out
+
+
+def test_renamed_user_keeps_working_credentials_and_attachments(iam):
+    """AWS UpdateUser: the user's keys, password and policies survive a rename."""
+    arn, key_id, secret = fully_equipped(iam)
+    iam("user", "update", "alice", "--new-name", "alicia")
+    who = iam("whoami", "--access-key-id", key_id, "--secret-stdin", "-o", "json", input=secret + "\n").json()
+    assert "user/alicia" in json_text(who)
+    assert [p["PolicyArn"] for p in iam("user", "list-attached-policies", "alicia", "-o", "json").json()["AttachedPolicies"]] == [
+        arn, "arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    assert iam("user", "show", "alicia", "-o", "json").json()["User"]["LoginProfile"] is not None
+    iam("policy", "delete", arn, expect=1)  # still attached, now to alicia
+
+
+def test_delete_names_everything_attached_and_force_removes_it_all(iam):
+    """AWS DeleteUser: DeleteConflict lists the obstacles; --force clears them in one transaction."""
+    arn, key_id, secret = fully_equipped(iam)
+    err = iam("user", "delete", "alice", expect=1).stderr
+    assert err.startswith("iamctl: error: DeleteConflict: Cannot delete entity, must delete login profile first.")
+    for part in ("login profile", "1 access key", "1 inline policy", "2 attached managed policies", "(devs)"):
+        assert part in err
+    iam("user", "delete", "alice", "--force")
+    iam("whoami", "--access-key-id", key_id, "--secret-stdin", input=secret + "\n", expect=1)
+    iam("policy", "delete", arn)  # no longer attached to anything
+    assert iam("group", "show", "devs", "-o", "json").json()["Group"]["Users"] == []
+    iam("user", "create", "alice")  # the name is free again, with nothing left over
+    assert iam("user", "show", "alice", "-o", "json").json()["User"]["LoginProfile"] is None
+
+
+def json_text(obj) -> str:
+    import json
+
+    return json.dumps(obj)

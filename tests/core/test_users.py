@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from iamctl.core import groups, users
+from iamctl.core import groups, policies, users
 from iamctl.core.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, NoSuchEntity
 from iamctl.core.model import (
     AccessKeyMeta,
@@ -141,7 +141,7 @@ def test_a_failed_force_delete_changes_nothing(store, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(users, "rename_attachment", boom)
+    monkeypatch.setattr(policies, "detach_all", boom)
     with pytest.raises(RuntimeError), store.write() as txn:
         users.delete_user(txn, "alice", force=True)
     with store.read() as txn:
