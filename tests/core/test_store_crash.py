@@ -90,7 +90,7 @@ def test_kill_9_at_random_instants_leaves_the_state_before_or_after(tmp_path):
         assert now in (last, last + 1), (now, last)
         gen = now
         assert not any((store.root / ".iamctl" / "tmp").iterdir())
-    assert gen > kills  # the children made progress between kills
+    assert gen > kills // 4  # the children made progress between kills
     assert mid_commit > 0  # some kills really landed inside a commit
 
 
