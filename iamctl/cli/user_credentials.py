@@ -30,7 +30,7 @@ def _stdin_line(what: str) -> str:
 def _new_password(from_stdin: bool) -> str:
     if from_stdin:
         return _stdin_line("new password")
-    return typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    return typer.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
 
 
 def set_password(
@@ -90,7 +90,7 @@ def change_password(ctx: typer.Context, name: UserArg, password_stdin: StdinOpt 
     if password_stdin:
         old = _stdin_line("old password")
     else:
-        old = typer.prompt("Old password", hide_input=True)
+        old = typer.prompt("Old password", hide_input=True, err=True)
     new = _new_password(password_stdin)
     with writing(ctx) as txn:
         logins.change_password(txn, name, old, new)

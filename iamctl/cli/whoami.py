@@ -36,7 +36,7 @@ def whoami(
     if secret_stdin:
         secret = sys.stdin.readline().strip()
     else:
-        secret = typer.prompt("Secret access key", hide_input=True)
+        secret = typer.prompt("Secret access key", hide_input=True, err=True)
     with writing(ctx) as txn:
         user = access_keys.authenticate_access_key(txn, access_key_id, secret)
         item = {"UserId": user.user_id, "Account": txn.account_id,
