@@ -76,3 +76,20 @@ def writing(ctx: typer.Context) -> Iterator[Txn]:
     """A transaction on the selected account, committed when the block ends without error."""
     with store(ctx).write() as txn:
         yield txn
+
+
+def read_input(source: str, *, option: str) -> str:
+    """The text of an input the user named for `option`: a file, `file://FILE`, or `-` (stdin)."""
+    import sys
+
+    if source == "-":
+        return sys.stdin.read()
+    path = Path(source.removeprefix("file://"))
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise typer.BadParameter(f"no such file: {path}", param_hint=option) from None
+    except UnicodeDecodeError as e:
+        raise typer.BadParameter(f"{path} is not UTF-8 text (byte {e.start})", param_hint=option) from None
+    except OSError as e:
+        raise typer.BadParameter(f"cannot read {path}: {e.strerror}", param_hint=option) from None

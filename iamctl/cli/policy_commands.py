@@ -9,14 +9,12 @@ from a file or stdin, and showing one (parsed under a key in JSON, as written ot
 # No `from __future__ import annotations` here: the commands are defined inside a function with
 # annotation aliases local to it, and Typer must see those annotations evaluated.
 import json
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from . import render
-from .common import OutputOpt, fmt, reading, writing
+from .common import OutputOpt, fmt, read_input, reading, writing
 
 DocumentOpt = Annotated[
     str,
@@ -30,17 +28,7 @@ DocumentOpt = Annotated[
 
 def read_document(source: str) -> str:
     """The text of a policy document named on the command line: a file, `file://FILE` or `-`."""
-    if source == "-":
-        return sys.stdin.read()
-    path = Path(source.removeprefix("file://"))
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise typer.BadParameter(f"no such file: {path}", param_hint="--document") from None
-    except UnicodeDecodeError as e:
-        raise typer.BadParameter(f"{path} is not UTF-8 text (byte {e.start})", param_hint="--document") from None
-    except OSError as e:
-        raise typer.BadParameter(f"cannot read {path}: {e.strerror}", param_hint="--document") from None
+    return read_input(source, option="--document")
 
 
 def show_with_document(output: str, *, key: str, item: dict[str, Any], document: str,

@@ -77,8 +77,13 @@ def rows(
     columns: Sequence[str],
     title: str | None = None,
     extra: dict[str, Any] | None = None,
+    styles: dict[str, dict[str, str]] | None = None,
 ) -> None:
-    """A list of records: JSON `{key: [...]}`, text one line per record, or a table."""
+    """A list of records: JSON `{key: [...]}`, text one line per record, or a table.
+
+    `styles` colours table cells by value, e.g. {"Decision": {"allowed": "green"}}; colour
+    shows only on a terminal without NO_COLOR.
+    """
     if fmt == "json":
         json_dump({key: list(items), **(extra or {})})
     elif fmt == "text":
@@ -90,9 +95,11 @@ def rows(
 
         table = Table(title=title, show_lines=False)
         for column in columns:
-            table.add_column(column)
+            table.add_column(column, overflow="fold")  # ARNs wrap whole rather than lose their end
+        styles = styles or {}
         for item in items:
-            table.add_row(*(Text(_cell(item.get(c))) for c in columns))
+            table.add_row(*(Text(_cell(item.get(c)), style=styles.get(c, {}).get(_cell(item.get(c)), ""))
+                            for c in columns))
         _console().print(table)
 
 

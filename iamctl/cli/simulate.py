@@ -1,0 +1,170 @@
+"""`iamctl simulate ...`: decide requests as AWS would, and say why.
+
+Exit status: 0 when every request is allowed, 3 when any is denied (README, "Exit status").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from . import render
+from .common import OutputOpt, fmt, read_input, reading
+from .exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from iamctl.core.simulate import Outcome, RequestSet
+
+app = typer.Typer(no_args_is_help=True, help="Simulate requests against policies: allowed or denied, and why.")
+
+ActionOpt = Annotated[list[str], typer.Option("--action", "-a", help="Action, e.g. s3:GetObject; wildcards "
+                                              "expand to AWS's catalogue. Repeatable.", metavar="ACTION")]
+ResourceOpt = Annotated[list[str] | None, typer.Option("--resource", "-r", help="Resource ARN (default *). "
+                                                       "Repeatable.", metavar="ARN")]
+ContextOpt = Annotated[list[str] | None, typer.Option("--context", "-c", help="Context key KEY=VALUE; commas "
+                                                      "make a list. Repeatable.", metavar="KEY=VALUE")]
+ContextFileOpt = Annotated[str | None, typer.Option("--context-file", help="JSON object of context keys.",
+                                                    metavar="FILE")]
+OwnerOpt = Annotated[str | None, typer.Option("--resource-owner", help="Account that owns the resource "
+                                              "(default: the ARN's account, else the caller's).", metavar="ID")]
+ResourcePolicyOpt = Annotated[list[str] | None, typer.Option("--resource-policy-file", help="Resource-based "
+                                                             "policy. Repeatable.", metavar="FILE")]
+ScpOpt = Annotated[list[str] | None, typer.Option("--scp-file", help="Service control policy; each file is "
+                                                  "one level that must allow. Repeatable.", metavar="FILE")]
+ExplainOpt = Annotated[bool, typer.Option("--explain", "-e", help="Say in plain words why each decision "
+                                          "was made, and warn about unknown actions.")]
+
+_DECISION_STYLE = {"Decision": {"allowed": "bold green", "explicitDeny": "bold red", "implicitDeny": "yellow"}}
+
+
+def _requests(actions: list[str], resources: list[str] | None, context: list[str] | None,
+              context_file: str | None, owner: str | None) -> RequestSet:
+    from iamctl.core.simulate import RequestSet, parse_context_file, parse_context_pairs
+
+    values = {}
+    if context_file:
+        values.update(parse_context_file(read_input(context_file, option="--context-file"), source=context_file))
+    values.update(parse_context_pairs(context or []))
+    return RequestSet(actions=actions, resources=resources or ["*"], context=values, resource_owner=owner)
+
+
+def _policies(files: list[str] | None, option: str, kind: str) -> list:
+    from iamctl.core.policy import parse_policy
+
+    return [parse_policy(read_input(f, option=option), name=f, kind=kind) for f in files or []]
+
+
+def _report(ctx: typer.Context, output: str | None, outcomes: list[Outcome], explain: bool) -> None:
+    """Render the results, then exit 3 if any request was denied."""
+    out = fmt(ctx, output)
+    items = [o.as_dict(explain=explain) for o in outcomes]
+    if out == "json":
+        render.json_dump({"results": items})
+    else:
+        rows = [{"Action": i["action"], "Resource": i["resource"], "Decision": i["decision"],
+                 "Matched": ", ".join(f"{m['policy']}#{m['sid'] or m['index']}" for m in i["matched_statements"]),
+                 "Why": " ".join(i.get("explanation", []))} for i in items]
+        columns = ["Action", "Resource", "Decision", "Matched"] + (["Why"] if explain and out == "text" else [])
+        render.rows(out, key="results", items=rows, columns=columns, styles=_DECISION_STYLE)
+        if explain and out == "table":
+            for item in items:
+                render.lines(item["explanation"][:1])
+                render.lines(f"  {line}" for line in item["explanation"][1:])
+    if explain:
+        for warning in sorted({w for o in outcomes for w in o.warnings}):
+            render.note(f"warning: {warning}")
+    if any(not o.result.allowed for o in outcomes):
+        raise typer.Exit(ExitCode.DENIED)
+
+
+@app.command("policy")
+def simulate_policy(
+    ctx: typer.Context,
+    action: ActionOpt,
+    policy_file: Annotated[list[str] | None, typer.Option("--policy-file", "-p", help="Identity-based policy. "
+                                                          "Repeatable.", metavar="FILE")] = None,
+    resource: ResourceOpt = None,
+    boundary_file: Annotated[str | None, typer.Option("--boundary-file", help="Permissions boundary.",
+                                                      metavar="FILE")] = None,
+    resource_policy_file: ResourcePolicyOpt = None,
+    session_policy_file: Annotated[list[str] | None, typer.Option("--session-policy-file", help="Session "
+                                                                  "policy. Repeatable.", metavar="FILE")] = None,
+    scp_file: ScpOpt = None,
+    caller_arn: Annotated[str | None, typer.Option("--caller-arn", help="Who makes the request: a user, role, "
+                                                   "assumed-role ARN or account id.", metavar="ARN")] = None,
+    resource_owner: OwnerOpt = None,
+    context: ContextOpt = None,
+    context_file: ContextFileOpt = None,
+    explain: ExplainOpt = False,
+    output: OutputOpt = None,
+) -> None:
+    """Simulate requests against policy documents in files (like aws iam simulate-custom-policy).
+
+    Needs no account directory. Exit status 0 if every request is allowed, 3 if any is denied.
+
+    Example: iamctl simulate policy -p policy.json -a s3:GetObject -r arn:aws:s3:::bucket/key
+    """
+    from iamctl.core import simulate
+
+    boundary = _policies([boundary_file] if boundary_file else None, "--boundary-file", "boundary")
+    principal = simulate.custom_principal(
+        caller_arn, identity=_policies(policy_file, "--policy-file", "identity"),
+        boundary=boundary[0] if boundary else None,
+        session=_policies(session_policy_file, "--session-policy-file", "session"))
+    outcomes = simulate.run(
+        principal, _requests(action, resource, context, context_file, resource_owner),
+        resource_policies=_policies(resource_policy_file, "--resource-policy-file", "resource"),
+        scps=[[p] for p in _policies(scp_file, "--scp-file", "scp")] or None)
+    _report(ctx, output, outcomes, explain)
+
+
+@app.command("principal")
+def simulate_principal(
+    ctx: typer.Context,
+    action: ActionOpt,
+    user: Annotated[str | None, typer.Option("--user", help="Simulate as this user (its groups too).")] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Simulate this group's policies.")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="Simulate as a session of this role.")] = None,
+    session: Annotated[str | None, typer.Option("--session", help="Simulate as a live session: its access "
+                                                "key id (ASIA...) or session token.", metavar="ID")] = None,
+    mfa: Annotated[bool, typer.Option("--mfa", help="With --user: as signed in with MFA just now.")] = False,
+    resource: ResourceOpt = None,
+    resource_policy_file: ResourcePolicyOpt = None,
+    scp_file: ScpOpt = None,
+    resource_owner: OwnerOpt = None,
+    context: ContextOpt = None,
+    context_file: ContextFileOpt = None,
+    explain: ExplainOpt = False,
+    output: OutputOpt = None,
+) -> None:
+    """Simulate requests by a user, group, role or session of the account (like
+    aws iam simulate-principal-policy).
+
+    Exit status 0 if every request is allowed, 3 if any is denied.
+
+    Example: iamctl simulate principal --user alice -a s3:GetObject -r arn:aws:s3:::bucket/key
+    """
+    from iamctl.core import clock, principals, simulate
+
+    chosen = [n for n, v in (("--user", user), ("--group", group), ("--role", role), ("--session", session)) if v]
+    if len(chosen) != 1:
+        raise typer.BadParameter("give exactly one of --user, --group, --role or --session")
+    if mfa and not user:
+        raise typer.BadParameter("--mfa goes with --user")
+    requests = _requests(action, resource, context, context_file, resource_owner)
+    with reading(ctx) as txn:
+        if user:
+            now = clock.iso()
+            principal = principals.resolve_user(txn, user, mfa=True if mfa else None,
+                                                mfa_auth_time=now if mfa else None, token_issue_time=now if mfa else None)
+        elif group:
+            principal = principals.resolve_group(txn, group)
+        elif role:
+            principal = principals.resolve_role(txn, role)
+        else:
+            principal = principals.resolve_session(txn, session)
+    outcomes = simulate.run(principal, requests,
+                            resource_policies=_policies(resource_policy_file, "--resource-policy-file", "resource"),
+                            scps=[[p] for p in _policies(scp_file, "--scp-file", "scp")] or None)
+    _report(ctx, output, outcomes, explain)
