@@ -360,6 +360,7 @@ class Txn:
         self._staged: dict[str, str | None] = {}
         self._secret_paths: set[str] = set()
         self._cache: dict[str, Any] = {}
+        self._folders: dict[str, set[str]] = {}  # folder -> keys, see _folder
         self._manifest: dict[str, Any] | None = None
         self._account_id = account if account else None
         self._check_schema()
@@ -510,30 +511,34 @@ class Txn:
 
     def keys(self, kind: str) -> list[str]:
         """The lower-case file keys of every entity of a kind: a directory listing, no reads."""
-        k = KINDS[kind]
-        folder = self._rel(k, "x").rsplit("/", 1)[0]
-        names: set[str] = set()
-        path = self.store.root / folder
-        if path.is_dir():
-            self.store._check_not_symlink(path)
-            with os.scandir(path) as entries:
-                names = {e.name[:-5] for e in entries if e.name.endswith(".toml")}
-        prefix = folder + "/"
-        for rel, data in self._staged.items():
-            if rel.startswith(prefix) and "/" not in rel[len(prefix) :]:
-                key = rel[len(prefix) : -5]
-                if data is None:
-                    names.discard(key)
-                else:
-                    names.add(key)
-        return sorted(names)
+        return sorted(self._folder(kind))
+
+    def _folder(self, kind: str) -> set[str]:
+        """The keys of a kind as this transaction sees them. The folder is listed once per
+        transaction and then kept in step with staged writes, so that creating thousands of
+        entities in one transaction (an import) does not list the folder thousands of times."""
+        folder = self._rel(KINDS[kind], "x").rsplit("/", 1)[0]
+        found = self._folders.get(folder)
+        if found is None:
+            found = set()
+            path = self.store.root / folder
+            if path.is_dir():
+                self.store._check_not_symlink(path)
+                with os.scandir(path) as entries:
+                    found = {e.name[:-5] for e in entries if e.name.endswith(".toml")}
+            prefix = folder + "/"
+            for rel, data in self._staged.items():
+                if rel.startswith(prefix) and "/" not in rel[len(prefix):]:
+                    (found.add if data is not None else found.discard)(rel[len(prefix):-5])
+            self._folders[folder] = found
+        return found
 
     def list(self, kind: str) -> list[Any]:
         """Every entity of a kind, sorted by name (reads each file)."""
         return [obj for key in self.keys(kind) if (obj := self.get(kind, key)) is not None]
 
     def count(self, kind: str) -> int:
-        return len(self.keys(kind))
+        return len(self._folder(kind))
 
     # -- secrets ----------------------------------------------------------------------
 
@@ -566,6 +571,10 @@ class Txn:
         self._staged[rel] = data
         if secret:
             self._secret_paths.add(rel)
+        folder, _, name = rel.rpartition("/")
+        listed = self._folders.get(folder)
+        if listed is not None and name.endswith(".toml"):
+            (listed.add if data is not None else listed.discard)(name[:-5])
 
     def _read_raw(self, rel: str) -> dict[str, Any] | None:
         if rel in self._staged:
