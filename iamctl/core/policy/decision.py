@@ -227,12 +227,15 @@ def _policies(value: Policy | Sequence[Policy] | None) -> tuple[Policy, ...]:
 class _Layer:
     """Matching Allow/Deny statements of one set of policies."""
 
-    __slots__ = ("allows", "denies", "grant")
+    __slots__ = ("allows", "denies", "grant", "grants")
 
-    def __init__(self, allows: list[MatchedStatement], denies: list[MatchedStatement], grant: int) -> None:
+    def __init__(
+        self, allows: list[MatchedStatement], denies: list[MatchedStatement], grant: int, grants: list[int]
+    ) -> None:
         self.allows = allows
         self.denies = denies
-        self.grant = grant
+        self.grant = grant  # the strongest grant among `allows`
+        self.grants = grants  # the grant of each of `allows`, in order
 
 
 def _scan(
@@ -242,6 +245,7 @@ def _scan(
     # common shapes (Resource "*", exact ARNs, one wildcard regex) to save calls per statement.
     allows: list[MatchedStatement] = []
     denies: list[MatchedStatement] = []
+    grants: list[int] = []
     best = NO_GRANT
     action_l = ev.action_l
     resource = ev.resource
@@ -284,12 +288,13 @@ def _scan(
                 denies.append(ref)
             else:
                 allows.append(ref)
+                grants.append(grant)
                 if grant > best:
                     best = grant
-    return _Layer(allows, denies, best)
+    return _Layer(allows, denies, best, grants)
 
 
-_NOTHING = _Layer([], [], NO_GRANT)  # read-only stand-in for a layer with no policies
+_NOTHING = _Layer([], [], NO_GRANT, [])  # read-only stand-in for a layer with no policies
 
 
 def _ok(layer: _Layer) -> bool:
@@ -377,9 +382,12 @@ def evaluate(
         matched = tuple(denies)
     elif decision == ALLOWED:
         chosen: list[MatchedStatement] = []
-        if settled_by == "resource" or facts.resource_required:
+        if settled_by == "resource":
+            # Only the statements that granted as strongly as the decision needed.
+            chosen += [m for m, g in zip(res.allows, res.grants, strict=True) if g == res.grant]
+        elif facts.resource_required:
             chosen += res.allows
-        if settled_by == "identity":
+        if settled_by == "identity" and not is_root:  # the root user needs no statement
             chosen += ident.allows
         if bnd is not None and (settled_by == "identity" or res.grant == GRANT_ROLE):
             chosen += bnd.allows
