@@ -31,6 +31,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "policy": ("iamctl.cli.policy", "Managed policies: create, show, list, versions, delete."),
     "user": ("iamctl.cli.user", "IAM users: create, show, list, update, delete, tags."),
     "group": ("iamctl.cli.group", "IAM groups: create, show, list, update, delete, members."),
+    "role": ("iamctl.cli.role", "IAM roles: trust policies, assume, sessions, instance profiles, providers."),
     "simulate": ("iamctl.cli.simulate", "Simulate requests: allowed or denied, and why."),
 }
 
