@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +32,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "group": ("iamctl.cli.group", "IAM groups: create, show, list, update, delete, members."),
     "role": ("iamctl.cli.role", "IAM roles: trust policies, assume, sessions, instance profiles, providers."),
     "simulate": ("iamctl.cli.simulate", "Simulate requests: allowed or denied, and why."),
+    "mfa": ("iamctl.cli.mfa", "Virtual MFA devices: enroll, create, enable, resync, verify, delete."),
 }
 
 
@@ -40,6 +40,7 @@ GROUPS: dict[str, tuple[str, str]] = {
 # attribute is a Typer app holding exactly that one command.
 COMMANDS: dict[str, tuple[str, str]] = {
     "whoami": ("iamctl.cli.whoami", "app"),
+    "login": ("iamctl.cli.login", "app"),
 }
 
 
@@ -90,6 +91,8 @@ class IamctlGroup(TyperGroup):
             from iamctl.core.errors import IamError
 
             if debug:
+                import traceback
+
                 traceback.print_exc()
             if isinstance(e, IamError):
                 render.error(f"{e.code}: {e.message}")
