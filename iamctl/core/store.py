@@ -33,7 +33,6 @@ import fcntl
 import json
 import os
 import re
-import secrets
 import time
 import tomllib
 from collections.abc import Iterator
@@ -75,6 +74,8 @@ def file_key(name: str) -> str:
 
 def new_account_id() -> str:
     """A random 12-digit AWS account id (never starting with 0, as AWS's do not in practice)."""
+    import secrets  # only when creating an account: it costs start-up time
+
     return str(secrets.choice(range(1, 10))) + "".join(secrets.choice("0123456789") for _ in range(11))
 
 
@@ -616,7 +617,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def _atomic_write(tmp_dir: Path, target: Path, text: str, mode: int, *, sync: bool = True) -> None:
     """Write a file whole: a private temporary file renamed over the target (never followed)."""
-    tmp = tmp_dir / f"{os.getpid()}-{secrets.token_hex(6)}"
+    tmp = tmp_dir / f"{os.getpid()}-{os.urandom(6).hex()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
         try:
