@@ -9,6 +9,12 @@ to map an entity to its file. Where AWS relates two entities both ways (a user's
 group's members; a policy and what it is attached to), both sides are stored so that either
 side can be shown by reading one file; the operations keep them in step inside one
 transaction.
+
+`extra` (None unless imported; on users, groups, roles, managed policies and their versions, instance profiles and
+AWS managed policy records) holds what an import from `aws iam get-account-authorization-details`
+brought that iamctl does not model: AWS field name -> the field's value as JSON text, written
+back unchanged by `account export` (see iamctl/core/interchange.py). Keys starting with
+`iamctl.` are the importer's own bookkeeping and are never exported as fields.
 """
 
 from __future__ import annotations
@@ -107,6 +113,7 @@ class User:
     access_keys: list[AccessKeyMeta] = field(default_factory=list)
     mfa_devices: list[str] = field(default_factory=list)  # device serial ARNs
     mfa_required: bool = False  # marked for MFA enrolment (batch onboarding)
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
 @dataclass
@@ -118,6 +125,7 @@ class Group:
     members: list[str] = field(default_factory=list)  # user names
     attached_policies: list[str] = field(default_factory=list)
     inline_policies: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
 @dataclass
@@ -142,6 +150,7 @@ class Role:
     instance_profiles: list[str] = field(default_factory=list)
     last_used: RoleLastUsed | None = None
     sessions_revoked_before: str | None = None  # `role revoke-sessions`
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
 @dataclass
@@ -149,6 +158,7 @@ class PolicyVersion:
     version_id: str  # "v1", "v2", ...
     document: str
     created: str
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
 @dataclass
@@ -167,6 +177,7 @@ class ManagedPolicy:
     tags: dict[str, str] = field(default_factory=dict)
     # "user/NAME", "group/NAME", "role/NAME": what it is attached to.
     attachments: list[str] = field(default_factory=list)
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
 @dataclass
@@ -190,6 +201,7 @@ class InstanceProfile:
     created: str
     roles: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
 @dataclass
@@ -242,6 +254,7 @@ class AwsPolicyUse:
     name: str
     arn: str
     attachments: list[str] = field(default_factory=list)
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
 register(Kind("aws-policy", AwsPolicyUse, "aws-policy-attachments", "AWS managed policy"))
