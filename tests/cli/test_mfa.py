@@ -11,9 +11,10 @@ import sys
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from test_qr import decode, rasterise  # tests/cli is on sys.path (pytest rootdir-less import)
 
 from iamctl.core import totp
+
+from .test_qr import decode, rasterise
 
 T0 = 1_800_000_000
 PASSWORD = "Correct-Horse-9"

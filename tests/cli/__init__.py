@@ -1,0 +1,1 @@
+"""CLI tests (a package, so that test modules may share basenames with tests/core)."""

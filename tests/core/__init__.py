@@ -1,0 +1,1 @@
+"""Core tests (a package, so that test modules may share basenames with tests/cli)."""
