@@ -161,6 +161,10 @@ def resolve_session(txn: Txn, token_or_id: str) -> Principal:
     role = view.get("role", session.role or "")
     if role is None:
         raise NoSuchEntity(f"The role with name {session.role} cannot be found.")
+    if clock.parse_instant(role.created) > clock.parse_instant(session.issued):
+        # A role deleted and created again under the same name is a new role (AWS tells them
+        # apart by unique id): sessions of the old one must not gain the new one's permissions.
+        raise InvalidClientTokenId(f"the session {session.access_key_id} belongs to an earlier role named {role.name}")
     identity, boundary = _identity_policies(view, "role", role.name)
     session_policies: tuple[Policy, ...] = ()
     if session.session_policy:
