@@ -25,7 +25,7 @@ app.add_typer(provider_app, name="provider")
 NameArg = Annotated[str, typer.Argument(help="The role's name.", metavar="ROLE")]
 RoleRefArg = Annotated[str, typer.Argument(help="The role's name, or its ARN (another account).", metavar="ROLE")]
 TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="A tag KEY=VALUE (repeatable).")]
-LIST_COLUMNS = ["RoleName", "Path", "RoleId", "Arn", "CreateDate", "MaxSessionDuration"]
+LIST_COLUMNS = ["RoleName", "Path", "RoleId", "Arn", "CreateDate"]
 
 
 def role_item(role: Role, arn: str) -> dict:
