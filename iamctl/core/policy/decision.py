@@ -8,6 +8,7 @@ to allow or deny access", "Cross-account policy evaluation logic" and "Permissio
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -153,7 +154,6 @@ class Result:
     request: Request
     settled_by: str  # "deny" | "scp" | "rcp" | "resource" | "identity" | "boundary" | "session"
     matched: tuple[MatchedStatement, ...]
-    missing_context_keys: tuple[str, ...]
     identity_allowed: bool
     resource_allowed: bool | None
     boundary_allowed: bool | None
@@ -162,6 +162,16 @@ class Result:
     session_allowed: bool | None
     errors: tuple[EvaluationError, ...]
     policies: _PolicyArgs = field(repr=False, compare=False)
+    missing_keys: AbstractSet[str] = field(default=frozenset(), repr=False)
+
+    @cached_property
+    def missing_context_keys(self) -> tuple[str, ...]:
+        """Context keys a condition or variable needed and the request lacked, as the policies
+        spell them, sorted (AWS's simulator calls these MissingContextValues)."""
+        seen: dict[str, str] = {}
+        for k in sorted(self.missing_keys):
+            seen.setdefault(k.lower(), k)
+        return tuple(sorted(seen.values(), key=str.lower))
 
     @property
     def allowed(self) -> bool:
@@ -219,6 +229,8 @@ class _PolicyArgs:
 def _policies(value: Policy | Sequence[Policy] | None) -> tuple[Policy, ...]:
     if value is None:
         return ()
+    if type(value) is tuple:
+        return value
     if isinstance(value, Policy):
         return (value,)
     return tuple(value)
@@ -252,15 +264,13 @@ def _scan(
     ctx = ev.ctx
     missing = ev.missing
     for pol in policies:
-        for st, ref in pol.entries_for(action_l):
-            pats = st.resources
+        for st, ref, pats, conds, deny in pol.entries_for(action_l):
             if pats is not None:
                 if st.not_resource:
                     if not ev.resource_matches(st):
                         continue
                 elif not (
-                    pats.any
-                    or resource in pats.exact
+                    resource in pats.exact
                     or (pats.regex is not None and pats.regex.fullmatch(resource) is not None)
                     or (
                         pats.skeleton is not None
@@ -272,10 +282,18 @@ def _scan(
             grant = ev.principal_grant(st) if principals else GRANT_DIRECT
             if grant == NO_GRANT:
                 continue
-            if st.conditions:
+            if conds:
                 try:
                     ok = True
-                    for cond in st.conditions:
+                    for cond in conds:
+                        # An absent key is the commonest case and needs no call (Condition.evaluate
+                        # gives the same answer: `absent`).
+                        if cond.key_l not in ctx:
+                            missing.add(cond.key)
+                            if cond.absent:
+                                continue
+                            ok = False
+                            break
                         if not cond.evaluate(ctx, missing):
                             ok = False
                             break
@@ -284,7 +302,7 @@ def _scan(
                 except ConditionEvaluationError as e:
                     errors.append(EvaluationError(pol.name, pol.kind, st.sid, st.index, str(e)))
                     continue
-            if st.effect == "Deny":
+            if deny:
                 denies.append(ref)
             else:
                 allows.append(ref)
@@ -401,19 +419,11 @@ def evaluate(
     else:
         matched = ()
 
-    missing: tuple[str, ...] = ()
-    if ev.missing:
-        seen: dict[str, str] = {}
-        for k in sorted(ev.missing):
-            seen.setdefault(k.lower(), k)
-        missing = tuple(sorted(seen.values(), key=str.lower))
-
     return Result(
         decision=decision,
         request=request,
         settled_by=settled_by,
         matched=matched,
-        missing_context_keys=missing,
         identity_allowed=facts.identity_ok and not ident.denies,
         resource_allowed=(res.grant != NO_GRANT and not res.denies)
         if (resource is not None or trusts)
@@ -424,4 +434,5 @@ def evaluate(
         session_allowed=facts.session_ok,
         errors=tuple(errors),
         policies=_PolicyArgs(identity, resource, trust, boundary, session, scps, rcps),
+        missing_keys=ev.missing,  # the evaluator is discarded, so its set is not shared
     )

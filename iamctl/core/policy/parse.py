@@ -96,7 +96,7 @@ class Policy:
     # action (lower-case) → (statement, its MatchedStatement) for statements whose
     # Action/NotAction matches it. Filled lazily, so that repeated requests for the same action
     # skip every statement that cannot apply and allocate nothing to report a match.
-    _by_action: dict[str, tuple[tuple[Statement, Any], ...]] = field(
+    _by_action: dict[str, tuple[tuple[Any, ...], ...]] = field(
         default_factory=dict, repr=False, compare=False
     )
     _refs: tuple[Any, ...] = field(default=(), repr=False, compare=False)
@@ -111,19 +111,25 @@ class Policy:
 
     def statements_for(self, action_l: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction matches `action_l` (cached per action)."""
-        return tuple(st for st, _ in self.entries_for(action_l))
+        return tuple(entry[0] for entry in self.entries_for(action_l))
 
-    def entries_for(self, action_l: str) -> tuple[tuple[Statement, Any], ...]:
-        """(statement, MatchedStatement) pairs whose Action/NotAction matches `action_l`."""
+    def entries_for(self, action_l: str) -> tuple[tuple[Any, ...], ...]:
+        """For statements whose Action/NotAction matches `action_l`: (statement, MatchedStatement,
+        resource PatternSet or None when any resource matches, conditions, is_deny). Flat tuples,
+        because the decision's hot loop unpacks them instead of reading attributes."""
         hit = self._by_action.get(action_l)
         if hit is None:
             if len(self._by_action) > 4096:
                 self._by_action.clear()  # bound the cache; unknown-action floods stay cheap
-            hit = tuple(
-                (s, ref)
-                for s, ref in zip(self.statements, self._refs, strict=True)
-                if s.matches_action(action_l)
-            )
+            entries = []
+            for s, ref in zip(self.statements, self._refs, strict=True):
+                if not s.matches_action(action_l):
+                    continue
+                pats = s.resources
+                if pats is not None and pats.any and not s.not_resource:
+                    pats = None  # Resource "*": nothing to check per request
+                entries.append((s, ref, pats, s.conditions, s.effect == "Deny"))
+            hit = tuple(entries)
             self._by_action[action_l] = hit
         return hit
 
