@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 FORMATS = ("table", "json", "text")
@@ -133,3 +134,24 @@ def lines(text_lines: Iterable[str]) -> None:
     """Plain text, printed literally (no markup)."""
     for line in text_lines:
         sys.stdout.write(line + "\n")
+
+
+@contextmanager
+def progress(total: int, description: str, *, minimum: int = 0) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for a long job; yields `advance(n)`.
+
+    Shown only when both stdout and stderr are terminals and `total` reaches `minimum`: piped or
+    redirected output stays quiet, and the yielded function then does nothing.
+    """
+    try:
+        shown = total >= minimum and sys.stdout.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        shown = False
+    if not shown:
+        yield lambda n=1: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=_console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n=1: bar.advance(task, n)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import render, user_credentials
+from . import render, user_credentials, user_import
 from .common import OutputOpt, fmt, reading, writing
 from .policy_commands import add_policy_commands
 
@@ -122,6 +122,8 @@ def list_users(
     path_prefix: PathPrefixOpt = None,
     max_items: MaxItemsOpt = None,
     starting_token: StartingTokenOpt = None,
+    mfa_pending: Annotated[bool, typer.Option("--mfa-pending", help="Only users marked mfa=required "
+                                              "(user import) who have not enabled an MFA device yet.")] = False,
     output: OutputOpt = None,
 ) -> None:
     """List users, sorted by name.
@@ -134,7 +136,13 @@ def list_users(
     from iamctl.core import users
 
     with reading(ctx) as txn:
-        page = users.list_users(txn, path_prefix=path_prefix, max_items=max_items, starting_token=starting_token)
+        if mfa_pending:
+            from iamctl.core.onboarding import mfa_pending as pending
+
+            page = pending(txn, path_prefix=path_prefix, max_items=max_items, starting_token=starting_token)
+        else:
+            page = users.list_users(txn, path_prefix=path_prefix, max_items=max_items,
+                                    starting_token=starting_token)
         items = [user_item(u, users.user_arn(txn, u)) for u in page.items]
     render_page(ctx, output, page, "Users", items, LIST_COLUMNS)
 
@@ -244,3 +252,4 @@ def list_groups(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> 
 # policies (shared with group and role), passwords and access keys.
 add_policy_commands(app, "user")
 user_credentials.register(app)
+user_import.register(app)  # import / export (batch onboarding)

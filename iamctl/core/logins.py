@@ -80,7 +80,8 @@ class PasswordSet:
 
 
 def set_password(
-    txn: Txn, user_name: str, password: str | None, *, require_reset: bool = False
+    txn: Txn, user_name: str, password: str | None, *, require_reset: bool = False,
+    password_hash: str | None = None,
 ) -> PasswordSet:
     """Give a user a console password, or replace it: CreateLoginProfile / UpdateLoginProfile.
 
@@ -88,7 +89,8 @@ def set_password(
     `PasswordSet.generated`). The password is checked against the account policy, including
     reuse prevention (the current password counts as the most recent). An administrator may set
     a password whatever AllowUsersToChangePassword says. The profile's `password_reset_required`
-    becomes `require_reset`.
+    becomes `require_reset`. `password_hash`, when given, is `credentials.hash_password(password)`
+    computed beforehand (batch onboarding hashes many passwords in parallel before applying).
     """
     user = _require_user(txn, user_name)
     policy = txn.account.password_policy
@@ -105,7 +107,7 @@ def set_password(
         password_last_changed=now,
         password_last_used=None if created else user.login_profile.password_last_used,
     )
-    _store_password(txn, user, secret, password)
+    _store_password(txn, user, secret, password, password_hash)
     user = dataclasses.replace(user, login_profile=profile)
     txn.put("user", user)
     return PasswordSet(user, profile, created, generated)
@@ -234,10 +236,11 @@ def _check(policy: PasswordPolicy | None, password: str, user: User, secret: dic
         )
 
 
-def _store_password(txn: Txn, user: User, secret: dict[str, Any], password: str) -> None:
+def _store_password(txn: Txn, user: User, secret: dict[str, Any], password: str,
+                    password_hash: str | None = None) -> None:
     history = _history(secret)[:HISTORY_LIMIT]
     secret = dict(secret)
-    secret["password"] = {"hash": credentials.hash_password(password), "history": history}
+    secret["password"] = {"hash": password_hash or credentials.hash_password(password), "history": history}
     txn.put_secret("user", user.name, secret)
 
 
