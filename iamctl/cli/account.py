@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from . import password_policy, render, reports
+from . import interchange, password_policy, render, reports
 from .common import OutputOpt, fmt, reading, writing
 
 app = typer.Typer(no_args_is_help=True, help="The account: id, alias, quotas.")
 app.add_typer(password_policy.app, name="password-policy")
 reports.register(app)
+interchange.register(app)
 
 
 def _account_item(summary) -> dict:

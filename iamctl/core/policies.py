@@ -425,6 +425,10 @@ def _managed_target(txn: Txn, arn: str) -> ManagedPolicy | aws_managed.AwsManage
     """The managed policy an ARN names: customer managed (this account) or AWS managed."""
     if arn.startswith(aws_managed.ARN_PREFIX + "/"):
         found = aws_managed.get(arn)
+        if found is None:  # retired from AWS's catalogue, but kept by `account import`
+            from .interchange import imported_aws_policy
+
+            found = imported_aws_policy(txn, arn)
     elif not arn.startswith("arn:"):
         raise InvalidInput(f"{arn!r} is not a policy ARN (e.g. arn:aws:iam::aws:policy/ReadOnlyAccess)")
     else:
