@@ -8,6 +8,7 @@ import typer
 
 from . import render, user_credentials, user_import
 from .common import OutputOpt, fmt, reading, writing
+from .complete import complete_users
 from .policy_commands import add_policy_commands
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True, help="IAM users: create, show, list, update, delete, tags.")
 
-NameArg = Annotated[str, typer.Argument(help="The user's name.", metavar="NAME")]
+NameArg = Annotated[str, typer.Argument(help="The user's name.", metavar="NAME", autocompletion=complete_users)]
 PathPrefixOpt = Annotated[
     str | None, typer.Option("--path-prefix", help="Only entities whose path starts with this, e.g. /dev/.")
 ]

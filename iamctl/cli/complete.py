@@ -1,0 +1,134 @@
+"""Shell completion of entity names from the current account directory.
+
+Each `complete_*` function is a Typer `autocompletion=` callback: `typer.Argument(...,
+autocompletion=complete_users)`. They honour `--dir` / `IAMCTL_DIR` and `--account` /
+`IAMCTL_ACCOUNT` as far as the command line has been parsed, and:
+
+- read only the listing of one folder (file names are lower-cased entity names); only when a
+  handful of names match do they read those files, to offer each name's real spelling;
+- never create anything: no account directory, no lock file (a directory that is not an
+  account directory completes to nothing), and never wait for another process's lock;
+- never read secrets;
+- return nothing on any error, since a completion that raises would print a traceback into
+  the user's shell.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+# At run time, not only for type checkers: Typer reads the callbacks' annotations to know which
+# argument is the context.
+import typer
+
+if TYPE_CHECKING:
+    from iamctl.core.store import Txn
+
+# Reading this many small TOML files costs a few milliseconds; beyond it, offer lower-case keys.
+SPELLING_READS = 24
+
+
+def _open(ctx: typer.Context) -> Txn | None:
+    """A lock-free read view of the account the command line selects, or None if there is none."""
+    from iamctl.core.store import Store, Txn, default_directory
+
+    params = ctx.find_root().params
+    store = Store(params.get("directory") or default_directory(), account=params.get("account"))
+    if not store.exists():
+        return None
+    # No lock: a folder listing is safe to take while a writer works (files are renamed into
+    # place), and taking the lock would create .iamctl/ files and could wait for a writer.
+    return Txn(store, writable=False)
+
+
+def _spelling(txn: Txn, kind: str, key: str) -> str:
+    from iamctl.core.model import KINDS
+
+    try:
+        obj = txn.get(kind, key)
+    except Exception:  # noqa: BLE001  # a damaged file still completes, by its key
+        return key
+    return getattr(obj, KINDS[kind].key_field, key) if obj is not None else key
+
+
+def names(ctx: typer.Context, kind: str, incomplete: str) -> list[str]:
+    """Names of entities of `kind` starting with `incomplete` (without regard to case)."""
+    try:
+        txn = _open(ctx)
+        if txn is None:
+            return []
+        prefix = incomplete.lower()
+        keys = [k for k in txn.keys(kind) if k.startswith(prefix)]
+        found = keys if len(keys) > SPELLING_READS else [_spelling(txn, kind, k) for k in keys]
+        # Typer drops offers that do not start with the word as typed; names are unique without
+        # regard to case, so keeping the user's case for the typed part names the same entity.
+        return [n if n.startswith(incomplete) else incomplete + n[len(incomplete):] for n in found]
+    except Exception:  # noqa: BLE001  # completion must never break the shell
+        return []
+
+
+def complete_users(ctx: typer.Context, incomplete: str) -> list[str]:
+    return names(ctx, "user", incomplete)
+
+
+def complete_groups(ctx: typer.Context, incomplete: str) -> list[str]:
+    return names(ctx, "group", incomplete)
+
+
+def complete_roles(ctx: typer.Context, incomplete: str) -> list[str]:
+    return names(ctx, "role", incomplete)
+
+
+def complete_policies(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Customer managed policy names; ARNs once the word starts with `arn:`."""
+    if incomplete.lower().startswith("arn:"):
+        return complete_policy_arns(ctx, incomplete)
+    return names(ctx, "policy", incomplete)
+
+
+def complete_mfa_devices(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Virtual MFA device names (commands take a device's name or its serial ARN)."""
+    return names(ctx, "mfa", incomplete)
+
+
+def complete_instance_profiles(ctx: typer.Context, incomplete: str) -> list[str]:
+    return names(ctx, "instance-profile", incomplete)
+
+
+def complete_accounts(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The 12-digit ids of the accounts the directory holds."""
+    try:
+        txn = _open(ctx)
+        return [] if txn is None else [a for a in txn.account_ids() if a.startswith(incomplete)]
+    except Exception:  # noqa: BLE001  # completion must never break the shell
+        return []
+
+
+# Beyond this many customer managed policies, ARNs (which need each policy's path, so a read
+# per policy) are offered only for the AWS managed ones.
+ARN_READS = 200
+AWS_POLICIES = "arn:aws:iam::aws:policy/"
+
+
+def complete_policy_arns(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Managed policy ARNs: the account's customer managed policies and AWS managed ones."""
+    try:
+        found: list[str] = []
+        txn = _open(ctx)
+        if txn is not None and not incomplete.startswith("arn:aws:iam::aws:"):
+            keys = txn.keys("policy")
+            if len(keys) <= ARN_READS:
+                for key in keys:
+                    policy = txn.get("policy", key)
+                    if policy is not None:
+                        found.append(f"arn:aws:iam::{txn.account_id}:policy{policy.path}{policy.name}")
+        if incomplete.startswith(AWS_POLICIES):
+            from iamctl.core import aws_managed
+
+            found += [p.arn for p in aws_managed.list()]
+        elif AWS_POLICIES.startswith(incomplete):
+            # ~1,600 AWS managed policies: offer their common prefix until the name is begun.
+            found.append(AWS_POLICIES)
+        return [arn for arn in found if arn.startswith(incomplete)]
+    except Exception:  # noqa: BLE001  # completion must never break the shell
+        return []
