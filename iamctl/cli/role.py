@@ -306,10 +306,12 @@ def assume(
     policy = read_document(policy_file) if policy_file else None
     with writing(ctx) as txn:
         who = sts.resolve_caller(txn, caller or "", token=token, mfa_code=mfa_code)
-        issued = sts.assume_role(txn, role, who, session_name=session_name, duration=duration,
-                                 external_id=external_id, tags=users.parse_tags(tag or []),
-                                 transitive_tag_keys=transitive, session_policy=policy,
-                                 source_identity=source_identity)
+        issued = None if who.mfa_refused else sts.assume_role(
+            txn, role, who, session_name=session_name, duration=duration, external_id=external_id,
+            tags=users.parse_tags(tag or []), transitive_tag_keys=transitive, session_policy=policy,
+            source_identity=source_identity)
+    if issued is None:
+        raise who.mfa_refused  # after the commit: the refused code is recorded (replay guard, throttle)
     render.record(fmt(ctx, output), key=None, item=credentials_item(issued), title="Temporary credentials")
     render.note("the secret access key and session token are shown only now; keep them safe")
 

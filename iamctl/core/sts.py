@@ -81,6 +81,7 @@ class Caller:
     arn: str
     chained: bool = False  # a role session: role chaining rules apply
     session: Session | None = None  # the caller's own session, when it used one
+    mfa_refused: IamError | None = None  # a wrong MFA code, recorded; report it after the commit
 
 
 @dataclass(frozen=True)
@@ -111,35 +112,35 @@ class WebIdentityOutcome:
 # -- callers ---------------------------------------------------------------------------------------
 
 
-def _verify_mfa_code(txn: Txn, user_name: str, code: str) -> None:
-    # Codes are verified by the MFA module (device lookup, drift window, replay guard and
-    # throttling live there); iamctl.core.mfa.verify_code(txn, user, code) -> bool.
-    try:
-        from . import mfa  # type: ignore[attr-defined]
-    except ImportError:
-        mfa = None
-    verify = getattr(mfa, "verify_code", None)
-    if verify is None:
-        raise InvalidInput("this iamctl cannot check MFA codes yet: sign in with MFA (`iamctl login`) and "
-                           "assume the role with --as session, whose MFA facts are then used")
-    if not verify(txn, user_name, code):
-        raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
-
-
 def resolve_caller(txn: Txn, spec: str, *, token: str | None = None, mfa_code: str | None = None) -> Caller:
     """The caller of `role assume --as`: "user/NAME" (long-term credentials; with `mfa_code`
-    checked, MFA is present), "role/NAME" (a session of that role: role chaining) or "session"
-    (the live session whose token or ASIA id is `token`, with its MFA facts and tags)."""
+    accepted by the user's MFA device, MFA is present), "role/NAME" (a session of that role:
+    role chaining) or "session" (the live session whose token or ASIA id is `token`, with its
+    MFA facts and tags).
+
+    A wrong or replayed MFA code is recorded by the MFA module (replay guard, throttle) in this
+    transaction and returned as `Caller.mfa_refused`: commit, then raise it; `assume_role`
+    refuses such a caller.
+    """
     kind, _, name = spec.partition("/")
     if kind == "user" and name:
-        if mfa_code is not None:
-            _verify_mfa_code(txn, name, mfa_code)
-            principal = resolve_user(txn, name, mfa=True, mfa_auth_time=clock.iso())
-        else:
+        if mfa_code is None:
             principal = resolve_user(txn, name)
-        return Caller(principal, principal.info.arn or "")
+            return Caller(principal, principal.info.arn or "")
+        from . import mfa
+
+        check = mfa.check_code(txn, name, mfa_code)
+        principal = resolve_user(txn, name, mfa=check.ok or None, mfa_auth_time=clock.iso() if check.ok else None)
+        refused = None
+        if not check.ok:
+            try:
+                check.result()
+            except IamError as e:
+                refused = AccessDenied(f"MultiFactorAuthentication failed with invalid MFA one time pass code. ({e})")
+        return Caller(principal, principal.info.arn or "", mfa_refused=refused)
     if mfa_code is not None:
-        raise InvalidInput("--mfa-code goes with --as user/NAME (the user's own MFA device)")
+        raise InvalidInput("--mfa-code goes with --as user/NAME (the user's own MFA device); a session carries "
+                           "the MFA facts of its sign-in")
     if kind == "role" and name:
         principal = resolve_role(txn, name)
         return Caller(principal, principal.info.arn or "", chained=True)
@@ -290,6 +291,8 @@ def assume_role(
     refused) when the trust policy or the caller's policies do not allow it, or do not allow
     sts:TagSession / sts:SetSourceIdentity when tags or a source identity are passed.
     """
+    if caller.mfa_refused is not None:
+        raise caller.mfa_refused
     view, role = locate_role(txn, role_ref)
     check_session_name(session_name)
     seconds = check_duration(duration, role, chained=caller.chained)

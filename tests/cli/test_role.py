@@ -188,3 +188,23 @@ def test_claims_dry_run_gives_a_decision_and_no_credentials(iam, tmp_path):
     assert out["NoCredentials"] == "dry run (--claims)" and "Credentials" not in out
     providers = iam("role", "provider", "list", "-o", "json").json()["Providers"]
     assert providers[0]["Arn"] == f"arn:aws:iam::{iam('account', 'show', '-o', 'json').json()['Account']['AccountId']}:oidc-provider/{GH}"
+
+
+def test_assume_with_mfa_code_and_a_wrong_code_is_refused_after_being_recorded(iam, account_dir):
+    from iamctl.core import clock, mfa, totp
+    from iamctl.core.store import Store
+
+    iam("init", "--account-id", A)
+    iam("user", "create", "bob")
+    iam("role", "create", "admin", "--trust-user", f"arn:aws:iam::{A}:user/bob", "--require-mfa")
+    now = clock.now()
+    with Store(account_dir).write() as txn:  # the device, set up through the MFA core
+        new = mfa.create_virtual_mfa_device(txn, "bob-phone")
+        mfa.enable_mfa_device(txn, "bob", new.device.serial, totp.code_at(new.seed, now - 60),
+                              totp.code_at(new.seed, now - 30))
+    r = iam("role", "assume", "admin", "--as", "user/bob", "--session-name", "bob", "--mfa-code", "000000", expect=1)
+    assert "AccessDenied: MultiFactorAuthentication failed with invalid MFA one time pass code." in r.stderr
+    code = totp.code_at(new.seed, now)
+    iam("role", "assume", "admin", "--as", "user/bob", "--session-name", "bob", "--mfa-code", code)
+    r = iam("role", "assume", "admin", "--as", "user/bob", "--session-name", "bob", "--mfa-code", code, expect=1)
+    assert "already used" in r.stderr

@@ -186,15 +186,41 @@ def test_aws_doc_mfa_trust_refuses_long_term_keys_and_accepts_an_mfa_login_sessi
     assert info.mfa_authenticated is True
 
 
-def test_mfa_code_without_an_mfa_module_points_to_signing_in(store):
-    import importlib.util
+def enable_mfa(store: Store, user: str = "bob") -> str:
+    from iamctl.core import mfa, totp
 
-    mfa = importlib.util.find_spec("iamctl.core.mfa")
-    if mfa is not None and hasattr(importlib.import_module("iamctl.core.mfa"), "verify_code"):
-        pytest.skip("iamctl.core.mfa verifies codes; its own tests cover that path")
+    with store.write() as txn:
+        new = mfa.create_virtual_mfa_device(txn, f"{user}-phone")
+        t = clock.now()
+        mfa.enable_mfa_device(txn, user, new.device.serial, totp.code_at(new.seed, t - 60),
+                              totp.code_at(new.seed, t - 30))
+    return new.seed
+
+
+def test_mfa_trust_accepts_a_valid_code_of_the_users_device(store):
+    """AssumeRole with SerialNumber and TokenCode: aws:MultiFactorAuthPresent is true."""
+    from iamctl.core import totp
+
+    doc = (DATA / "trust_require_mfa.json").read_text().replace("123456789012", A)
+    setup(store, doc, user_policy=ALLOW_ASSUME_ANY)
+    seed = enable_mfa(store)
+    with store.write() as txn:
+        caller = sts.resolve_caller(txn, "user/bob", mfa_code=totp.code_at(seed, clock.now()))
+        issued = sts.assume_role(txn, "deploy", caller, session_name="mfa")
+    assert issued.session.mfa_authenticated
+
+
+def test_a_wrong_mfa_code_is_recorded_and_refused(store):
     setup(store, trust(aws(f"arn:aws:iam::{A}:user/bob")))
-    with store.write() as txn, pytest.raises(InvalidInput, match="sign in with MFA"):
-        sts.resolve_caller(txn, "user/bob", mfa_code="000000")
+    enable_mfa(store)
+    with store.write() as txn:
+        caller = sts.resolve_caller(txn, "user/bob", mfa_code="000000")
+    assert isinstance(caller.mfa_refused, AccessDenied)
+    assert "MultiFactorAuthentication failed" in str(caller.mfa_refused)
+    with store.read() as txn:
+        assert txn.get_secret("mfa", "bob-phone")["failures"] == 1  # counts towards the throttle
+    with store.write() as txn, pytest.raises(AccessDenied, match="MultiFactorAuthentication"):
+        sts.assume_role(txn, "deploy", caller, session_name="x")
 
 
 # -- services ------------------------------------------------------------------------------
