@@ -132,3 +132,8 @@ def complete_policy_arns(ctx: typer.Context, incomplete: str) -> list[str]:
         return [arn for arn in found if arn.startswith(incomplete)]
     except Exception:  # noqa: BLE001  # completion must never break the shell
         return []
+
+
+def for_kind(kind: str):
+    """The completer of names of `kind` ("user", "group", "role"), for commands shared by kinds."""
+    return {"user": complete_users, "group": complete_groups, "role": complete_roles}[kind]

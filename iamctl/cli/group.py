@@ -8,6 +8,7 @@ import typer
 
 from . import render
 from .common import OutputOpt, fmt, reading, writing
+from .complete import complete_groups, complete_users
 from .policy_commands import add_policy_commands
 from .user import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page, user_item
 
@@ -17,8 +18,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True, help="IAM groups: create, show, list, update, delete, members.")
 
-NameArg = Annotated[str, typer.Argument(help="The group's name.", metavar="GROUP")]
-UserArg = Annotated[str, typer.Argument(help="The user's name.", metavar="USER")]
+NameArg = Annotated[str, typer.Argument(help="The group's name.", metavar="GROUP", autocompletion=complete_groups)]
+UserArg = Annotated[str, typer.Argument(help="The user's name.", metavar="USER", autocompletion=complete_users)]
 LIST_COLUMNS = ["GroupName", "Path", "GroupId", "Arn", "CreateDate"]
 
 

@@ -8,6 +8,7 @@ import typer
 
 from . import render
 from .common import OutputOpt, fmt, reading, writing
+from .complete import complete_policies
 from .policy_commands import DocumentOpt, read_document, show_with_document
 
 if TYPE_CHECKING:
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, help="Managed policies: create, show, list, versions, delete.")
 
 PolicyArg = Annotated[
-    str, typer.Argument(help="Policy name, or ARN (AWS managed: arn:aws:iam::aws:policy/...).", metavar="POLICY")
+    str, typer.Argument(help="Policy name, or ARN (AWS managed: arn:aws:iam::aws:policy/...).", metavar="POLICY",
+                        autocompletion=complete_policies)
 ]
 VersionArg = Annotated[str, typer.Argument(help="Version id: v1, v2, ...", metavar="VERSION")]
 LIST_COLUMNS = ["PolicyName", "Arn", "DefaultVersionId", "AttachmentCount", "UpdateDate"]

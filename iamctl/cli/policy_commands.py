@@ -15,6 +15,7 @@ import typer
 
 from . import render
 from .common import OutputOpt, fmt, read_input, reading, writing
+from .complete import complete_policy_arns, for_kind
 
 DocumentOpt = Annotated[
     str,
@@ -58,8 +59,9 @@ def add_policy_commands(app: typer.Typer, kind: str) -> None:
     """Register the managed and inline policy commands on `app` for `kind` ("user", "group", "role")."""
     title = kind.capitalize()  # "User": AWS's UserName / GroupName / RoleName keys
     meta = kind.upper()
-    EntityArg = Annotated[str, typer.Argument(help=f"The {kind}'s name.", metavar=meta)]
-    ArnArg = Annotated[str, typer.Argument(help="The managed policy's ARN.", metavar="POLICY_ARN")]
+    EntityArg = Annotated[str, typer.Argument(help=f"The {kind}'s name.", metavar=meta, autocompletion=for_kind(kind))]
+    ArnArg = Annotated[str, typer.Argument(help="The managed policy's ARN.", metavar="POLICY_ARN",
+                                           autocompletion=complete_policy_arns)]
     InlineArg = Annotated[str, typer.Argument(help="The inline policy's name.", metavar="POLICY_NAME")]
 
     @app.command("attach-policy")

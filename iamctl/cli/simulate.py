@@ -11,6 +11,7 @@ import typer
 
 from . import render
 from .common import OutputOpt, fmt, read_input, reading
+from .complete import complete_groups, complete_roles, complete_users
 from .exit_codes import ExitCode
 
 if TYPE_CHECKING:
@@ -123,9 +124,12 @@ def simulate_policy(
 def simulate_principal(
     ctx: typer.Context,
     action: ActionOpt,
-    user: Annotated[str | None, typer.Option("--user", help="Simulate as this user (its groups too).")] = None,
-    group: Annotated[str | None, typer.Option("--group", help="Simulate this group's policies.")] = None,
-    role: Annotated[str | None, typer.Option("--role", help="Simulate as a session of this role.")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Simulate as this user (its groups too).",
+                                             autocompletion=complete_users)] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Simulate this group's policies.",
+                                              autocompletion=complete_groups)] = None,
+    role: Annotated[str | None, typer.Option("--role", help="Simulate as a session of this role.",
+                                             autocompletion=complete_roles)] = None,
     session: Annotated[str | None, typer.Option("--session", help="Simulate as a live session: its access "
                                                 "key id (ASIA...) or session token.", metavar="ID")] = None,
     mfa: Annotated[bool, typer.Option("--mfa", help="With --user: as signed in with MFA just now.")] = False,

@@ -14,8 +14,9 @@ import typer
 
 from . import render
 from .common import OutputOpt, fmt, reading, writing
+from .complete import complete_users
 
-UserArg = Annotated[str, typer.Argument(help="The user name.", metavar="NAME")]
+UserArg = Annotated[str, typer.Argument(help="The user name.", metavar="NAME", autocompletion=complete_users)]
 KeyArg = Annotated[str, typer.Argument(help="The access key id (AKIA...).", metavar="KEY_ID")]
 StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
 
