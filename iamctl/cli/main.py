@@ -22,6 +22,7 @@ from iamctl import __version__
 
 from . import render
 from .common import OutputOpt, Settings
+from .complete import complete_accounts
 from .exit_codes import ExitCode
 
 # name -> (module, one-line help). The module defines `app = typer.Typer(...)`.
@@ -127,13 +128,14 @@ def root(
     ctx: typer.Context,
     directory: Annotated[
         Path | None,
-        typer.Option("--dir", help="Account directory. Default: $IAMCTL_DIR, else ~/.local/share/iamctl.",
+        typer.Option("--dir", help="Account directory. Default: $IAMCTL_DIR, else $XDG_DATA_HOME/iamctl "
+                     "(~/.local/share/iamctl).",
                      envvar="IAMCTL_DIR", show_envvar=False, metavar="PATH"),
     ] = None,
     account: Annotated[
         str | None,
         typer.Option("--account", help="Account id to act on, when the directory holds several.",
-                     envvar="IAMCTL_ACCOUNT", show_envvar=False, metavar="ID"),
+                     envvar="IAMCTL_ACCOUNT", show_envvar=False, metavar="ID", autocompletion=complete_accounts),
     ] = None,
     output: OutputOpt = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
