@@ -9,6 +9,7 @@ import typer
 
 from . import render
 from .common import OutputOpt, fmt, reading, writing
+from .complete import complete_instance_profiles, complete_roles
 from .policy_commands import add_policy_commands, read_document, show_with_document
 from .user import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page, tags_item
 
@@ -22,8 +23,9 @@ provider_app = typer.Typer(no_args_is_help=True, help="OIDC and SAML identity pr
 app.add_typer(profile_app, name="instance-profile")
 app.add_typer(provider_app, name="provider")
 
-NameArg = Annotated[str, typer.Argument(help="The role's name.", metavar="ROLE")]
-RoleRefArg = Annotated[str, typer.Argument(help="The role's name, or its ARN (another account).", metavar="ROLE")]
+NameArg = Annotated[str, typer.Argument(help="The role's name.", metavar="ROLE", autocompletion=complete_roles)]
+RoleRefArg = Annotated[str, typer.Argument(help="The role's name, or its ARN (another account).", metavar="ROLE",
+                                           autocompletion=complete_roles)]
 TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="A tag KEY=VALUE (repeatable).")]
 LIST_COLUMNS = ["RoleName", "Path", "RoleId", "Arn", "CreateDate"]
 
@@ -398,7 +400,8 @@ def profile_item(profile: InstanceProfile, arn: str) -> dict:
             "Path": profile.path, "CreateDate": profile.created, "Roles": list(profile.roles)}
 
 
-ProfileArg = Annotated[str, typer.Argument(help="The instance profile's name.", metavar="PROFILE")]
+ProfileArg = Annotated[str, typer.Argument(help="The instance profile's name.", metavar="PROFILE",
+                                           autocompletion=complete_instance_profiles)]
 
 
 @profile_app.command("create")
