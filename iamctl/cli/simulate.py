@@ -142,8 +142,7 @@ def simulate_principal(
     explain: ExplainOpt = False,
     output: OutputOpt = None,
 ) -> None:
-    """Simulate requests by a user, group, role or session of the account (like
-    aws iam simulate-principal-policy).
+    """Simulate requests by a user, group, role or session (like aws iam simulate-principal-policy).
 
     Exit status 0 if every request is allowed, 3 if any is denied.
 
