@@ -116,3 +116,17 @@ def test_the_generator_refuses_machine_specific_paths():
         pytest.skip("the home directory is /, which every page mentions")
     with pytest.raises(SystemExit, match="machine-specific"):
         gen_docs._check_portable({"man/x.1": f"default {Path.home()}/.local/share/iamctl"})
+
+
+def test_pip_install_ships_every_man_page_and_the_bash_and_fish_scripts():
+    """pyproject.toml's data-files put them under <prefix>/share, where man and the shells look."""
+    import fnmatch
+    import tomllib
+
+    data_files = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
+    shipped = {rel: dest for dest, globs in data_files.items() for pattern in globs
+               for rel in _generated_files(REPO) if fnmatch.fnmatch(rel, pattern)}
+    for page in (REPO / "man").glob("*.1"):
+        assert shipped.get(f"man/{page.name}") == "share/man/man1"
+    assert shipped["completions/iamctl.bash"] == "share/bash-completion/completions"
+    assert shipped["completions/iamctl.fish"] == "share/fish/vendor_completions.d"
