@@ -273,7 +273,9 @@ class Store:
                 except FileNotFoundError:
                     continue
             else:
-                self._make_parents(target.parent, secret=op["secret"])
+                # A folder made here must be durable in its parent too, or a power cut loses
+                # it, and the files in it, after the journal is gone.
+                touched.update(made.parent for made in self._make_parents(target.parent, secret=op["secret"]))
                 _atomic_write(tmp, target, op["data"], 0o600 if op["secret"] else 0o644, sync=False)
             touched.add(target.parent)
         # The journal holds the data until every file is on disk; only then may it go.
@@ -286,15 +288,19 @@ class Store:
             for folder in touched:
                 _fsync_dir(folder)
 
-    def _make_parents(self, folder: Path, *, secret: bool) -> None:
+    def _make_parents(self, folder: Path, *, secret: bool) -> list[Path]:
+        """Create the missing folders down to `folder`; return those it created."""
         if folder.is_dir():
-            return
+            return []
+        made = []
         rel = folder.relative_to(self.root)
         current = self.root
         for part in rel.parts:
             current = current / part
             if not current.exists():
                 current.mkdir(mode=0o700 if secret or part == SECRETS_DIR else 0o755)
+                made.append(current)
+        return made
 
     def _check_path(self, rel: str) -> None:
         """Refuse to write through a symbolic link planted anywhere under the directory."""
