@@ -5,4 +5,8 @@ _iamctl_completion() {
   eval $(env _TYPER_COMPLETE_ARGS="${words[1,$CURRENT]}" _IAMCTL_COMPLETE=complete_zsh iamctl)
 }
 
-compdef _iamctl_completion iamctl
+if [[ "${funcstack[1]}" == "_iamctl" ]]; then
+  _iamctl_completion "$@"
+else
+  compdef _iamctl_completion iamctl
+fi

@@ -8,6 +8,7 @@ COMP_WORDS/COMP_CWORD, zsh and fish pass _TYPER_COMPLETE_ARGS).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,32 @@ def test_commands_and_options_still_complete(acct):
     env = {"IAMCTL_DIR": str(acct)}
     assert "user" in offered("bash", "iamctl us", env=env)
     assert "--path-prefix" in offered("bash", "iamctl user list --path", env=env)
+
+
+ZSH_SESSION = r"""
+zmodload zsh/zpty
+zpty z 'zsh -f -i'
+zpty -w z 'PS1="> "; fpath=(%(fpath)s $fpath); autoload -Uz compinit; compinit -u -D'
+zpty -w -n z $'iamctl user show al\t'
+out=""
+for i in {1..150}; do
+  zpty -r -t z chunk && out+=$chunk
+  [[ $out == *albert* && $out == *alice* ]] && break
+  sleep 0.1
+done
+zpty -d z
+print -r -- $out
+"""
+
+
+@pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed")
+def test_zsh_completes_on_the_first_tab_when_autoloaded_from_fpath(acct, tmp_path):
+    """The committed zsh script, installed as _iamctl on $fpath, answers the very first TAB."""
+    fpath = tmp_path / "zfunc"
+    fpath.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[2] / "completions" / "iamctl.zsh", fpath / "_iamctl")
+    bin_dir = Path(sys.executable).parent  # where the `iamctl` console script is installed
+    env = {**os.environ, "IAMCTL_DIR": str(acct), "PATH": f"{bin_dir}:{os.environ['PATH']}", "TERM": "dumb"}
+    done = subprocess.run(["zsh", "-f", "-c", ZSH_SESSION % {"fpath": fpath}], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert "albert" in done.stdout and "alice" in done.stdout, done.stdout[-500:]
