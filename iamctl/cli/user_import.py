@@ -75,18 +75,15 @@ class CredentialsFile:
         self._reserved = True
 
     def stage(self, text: str) -> None:
+        from iamctl.core.errors import InvalidInput
+
         assert self.path is not None and self._reserved
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        self._tmp = tmp
+        self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            os.fchmod(fd, 0o600)  # whatever the umask
-            data = memoryview(text.encode("utf-8"))
-            while data:
-                data = data[os.write(fd, data):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            _write_private(self._tmp, text)
+        except OSError as e:
+            raise InvalidInput(f"--credentials-out {self.path}: cannot write it ({e.strerror}); "
+                               "nothing was imported") from None
 
     def publish(self) -> None:
         """Called once the transaction has committed."""
@@ -110,6 +107,19 @@ class CredentialsFile:
         for leftover in (self._tmp, self.path if self._reserved else None):
             if leftover is not None:
                 leftover.unlink(missing_ok=True)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A new file, mode 0600 whatever the umask, flushed to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextmanager
