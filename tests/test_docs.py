@@ -54,8 +54,6 @@ README_PENDING: set[str] = {
     "role put-policy",
     "role untag",
     "simulate policy",
-    "user export",
-    "user import",
 }
 
 
