@@ -171,8 +171,8 @@ def _render(ctx: typer.Context, output: str | None, plan: Plan, issued: int, *, 
 def _notes(plan: Plan, *, dry_run: bool, credentials_out: Path | None, issued: int) -> None:
     conflicts = plan.count("conflict")
     if conflicts:
-        render.note(f"{conflicts} existing user(s) differ from the file and were left alone (conflict); "
-                    "--sync brings their groups, tags and policies to the file's state")
+        render.note(f"{conflicts} existing user(s) differ from the file (conflict) and are left alone; "
+                    "--sync brings them to the file's state")
     if dry_run and plan.credentials_needed and credentials_out is None:
         render.note("this import creates credentials: the real run needs --credentials-out FILE")
     if issued:

@@ -251,3 +251,15 @@ def test_credentials_out_directory_missing_is_refused_before_anything_is_written
     assert "cannot create it" in err
     assert user_names(account) == []
     assert sorted(os.listdir(tmp_path)) == ["acct", "hires.csv"]
+
+
+def test_the_readme_example_file_imports(iam, tmp_path):
+    example = Path(__file__).resolve().parents[2] / "examples" / "new-hires.csv"
+    plan = iam("user", "import", str(example), "--create-groups", "--dry-run", "-o", "json").json()
+    assert [(p["UserName"], p["Action"]) for p in plan["Plan"]] == [
+        ("alice.ng", "create"), ("bob.okafor", "create"), ("carol.diaz", "create"), ("deploy-bot", "create")]
+    creds = tmp_path / "creds.csv"
+    iam("user", "import", str(example), "--create-groups", "--credentials-out", str(creds))
+    assert len(creds.read_text().splitlines()) == 5
+    assert [u["UserName"] for u in iam("user", "list", "--mfa-pending", "-o", "json").json()["Users"]] == [
+        "alice.ng", "bob.okafor"]
