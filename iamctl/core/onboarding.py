@@ -369,113 +369,147 @@ def plan_import(txn: Txn, parsed: ImportFile, *, sync: bool = False, create_grou
     Raises `ImportRejected` with every problem of the file (syntax, names, duplicates by case,
     unknown groups or policies, quotas the import would exceed). Writes nothing.
     """
-    errors = list(parsed.errors)
-    quotas = txn.account.quotas
-    resolve = _PolicyResolver(txn)
-    group_names: dict[str, str | None] = {}  # lower-case name -> stored name (None: to create)
-    seen: dict[str, int] = {}
-    items: list[PlanItem] = []
-    mfa_arn = force_mfa_arn(txn)
-    force_exists = txn.exists("policy", FORCE_MFA_POLICY)
-    created_users = 0
-    users_before = txn.count("user")
-    users_quota_reported = groups_quota_reported = policies_full_reported = False
-    groups_before: int | None = None
-
+    planner = _Planner(txn, create_groups=create_groups)
+    items = []
     for row in parsed.rows:
-        bad = len(errors)
-
-        def problem(column: str, message: str, row: Row = row) -> None:
-            errors.append(RowError(row.row, column, message))
-
-        try:
-            names.check_name("user", row.name)
-        except IamError as e:
-            problem("name", e.message)
-        else:
-            first = seen.setdefault(row.name.lower(), row.row)
-            if first != row.row:
-                problem("name", f"{row.name!r} is a duplicate of row {first} (user names are unique "
-                                "without regard to case)")
-        try:
-            names.check_path(row.path)
-        except IamError as e:
-            problem("path", e.message)
-        try:
-            names.check_tags(row.tags, limit=quotas.tags_per_entity)
-        except IamError as e:
-            problem("tags", e.message)
-        groups = []
-        for group in row.groups:
-            key = group.lower()
-            if key not in group_names:
-                try:
-                    names.check_name("group", group)
-                except IamError as e:
-                    problem("groups", e.message)
-                    continue
-                existing = txn.get("group", group)
-                if existing is None and not create_groups:
-                    problem("groups", f"unknown group {group!r} (create it first, or pass --create-groups)")
-                    continue
-                group_names[key] = existing.name if existing is not None else None
-                if existing is None:
-                    if groups_before is None:
-                        groups_before = txn.count("group")
-                    new = sum(1 for v in group_names.values() if v is None)
-                    if groups_before + new > quotas.groups and not groups_quota_reported:
-                        groups_quota_reported = True
-                        problem("groups", f"creating group {group!r} would exceed the quota GroupsPerAccount "
-                                          f"({quotas.groups})")
-            groups.append(group_names[key] or group)
-        if len(row.groups) > quotas.groups_per_user:
-            problem("groups", f"{len(row.groups)} groups would exceed the quota GroupsPerUser "
-                              f"({quotas.groups_per_user})")
-        arns = []
-        for ref in row.policies:
-            try:
-                arns.append(resolve(ref))
-            except IamError as e:
-                problem("policies", e.message)
-        boundary = None
-        if row.boundary is not None:
-            try:
-                boundary = resolve(row.boundary)
-            except IamError as e:
-                problem("boundary", e.message)
-        if len(errors) > bad:
-            continue
-        user = txn.get("user", row.name)
-        mfa = row.mfa if "mfa" in row.columns or user is None else user.mfa_required
-        if "policies" in row.columns or user is None:
-            wanted = [a for a in arns if a != mfa_arn] + ([mfa_arn] if mfa else [])
-        else:  # only the MFA mark can change the user's policies
-            wanted = [a for a in user.attached_policies if a != mfa_arn] + ([mfa_arn] if mfa else [])
-        if len(wanted) > quotas.managed_policies_per_user:
-            problem("policies", f"{len(wanted)} managed policies would exceed the quota PoliciesPerUser "
-                                f"({quotas.managed_policies_per_user})"
-                                + (" (ForceMFA counts, for mfa=required)" if mfa else ""))
-            continue
-        if user is None:
-            created_users += 1
-            if users_before + created_users > quotas.users and not users_quota_reported:
-                users_quota_reported = True
-                problem("name", f"creating user {row.name!r} would exceed the quota UsersPerAccount "
-                                f"({quotas.users}; the account has {users_before})")
-            if mfa and not force_exists and not policies_full_reported and txn.count("policy") >= quotas.policies:
-                policies_full_reported = True
-                problem("mfa", f"creating the {FORCE_MFA_POLICY} policy would exceed the quota "
-                               f"PoliciesPerAccount ({quotas.policies})")
-            items.append(PlanItem(row.row, row.name, "create", [], row, groups, wanted, boundary, mfa))
-            continue
-        changes = _differences(user, row, groups, wanted, boundary, mfa)
-        action = "unchanged" if not changes else "update" if sync else "conflict"
-        items.append(PlanItem(row.row, user.name, action, changes, row, groups, wanted, boundary, mfa))
+        item = planner.plan_row(row, sync=sync)
+        if item is not None:
+            items.append(item)
+    errors = parsed.errors + planner.errors
     if errors:
         raise ImportRejected(parsed.source, errors)
     needs_force = any(i.action in ("create", "update") and i.mfa for i in items)
-    new_groups = [name for name in _groups_in_order(items) if group_names.get(name.lower(), "") is None]
-    return Plan(items, new_groups, needs_force and not force_exists, sync)
+    new_groups = [name for name in _groups_in_order(items) if planner.group_names.get(name.lower(), "") is None]
+    return Plan(items, new_groups, needs_force and not planner.force_exists, sync)
+
+
+class _Planner:
+    """The state of planning one file: what was seen in earlier rows, what the account holds
+    (read once), and every problem found so far."""
+
+    def __init__(self, txn: Txn, *, create_groups: bool):
+        self.txn = txn
+        self.quotas = txn.account.quotas
+        self.create_groups = create_groups
+        self.resolve = _PolicyResolver(txn)
+        self.errors: list[RowError] = []
+        self.group_names: dict[str, str | None] = {}  # lower-case name -> stored name (None: to create)
+        self.seen: dict[str, int] = {}  # lower-case user name -> first row
+        self.mfa_arn = force_mfa_arn(txn)
+        self.force_exists = txn.exists("policy", FORCE_MFA_POLICY)
+        self.users_before = txn.count("user")
+        self.created_users = 0
+        self.groups_before: int | None = None
+        self.reported: set[str] = set()  # account-wide quotas are reported once, at the first row past them
+
+    def problem(self, row: Row, column: str, message: str) -> None:
+        self.errors.append(RowError(row.row, column, message))
+
+    def _once(self, quota: str) -> bool:
+        first = quota not in self.reported
+        self.reported.add(quota)
+        return first
+
+    def plan_row(self, row: Row, *, sync: bool) -> PlanItem | None:
+        before = len(self.errors)
+        self._check_attributes(row)
+        groups = self._groups(row)
+        arns = self._policies(row, "policies", row.policies)
+        boundary = self._policies(row, "boundary", [row.boundary] if row.boundary else [])
+        if len(self.errors) > before:
+            return None
+        user = self.txn.get("user", row.name)
+        mfa = row.mfa if "mfa" in row.columns or user is None else user.mfa_required
+        if "policies" in row.columns or user is None:
+            wanted = [a for a in arns if a != self.mfa_arn]
+        else:  # only the MFA mark can change the user's policies
+            wanted = [a for a in user.attached_policies if a != self.mfa_arn]
+        wanted += [self.mfa_arn] if mfa else []
+        if len(wanted) > self.quotas.managed_policies_per_user:
+            self.problem(row, "policies", f"{len(wanted)} managed policies would exceed the quota PoliciesPerUser "
+                                          f"({self.quotas.managed_policies_per_user})"
+                                          + (" (ForceMFA counts, for mfa=required)" if mfa else ""))
+            return None
+        target = boundary[0] if boundary else None
+        if user is None:
+            self._check_creation(row, mfa)
+            return PlanItem(row.row, row.name, "create", [], row, groups, wanted, target, mfa)
+        changes = _differences(user, row, groups, wanted, target, mfa)
+        action = "unchanged" if not changes else "update" if sync else "conflict"
+        return PlanItem(row.row, user.name, action, changes, row, groups, wanted, target, mfa)
+
+    def _check_attributes(self, row: Row) -> None:
+        try:
+            names.check_name("user", row.name)
+        except IamError as e:
+            self.problem(row, "name", e.message)
+        else:
+            first = self.seen.setdefault(row.name.lower(), row.row)
+            if first != row.row:
+                self.problem(row, "name", f"{row.name!r} is a duplicate of row {first} (user names are unique "
+                                          "without regard to case)")
+        for column, check in (("path", lambda: names.check_path(row.path)),
+                              ("tags", lambda: names.check_tags(row.tags, limit=self.quotas.tags_per_entity))):
+            try:
+                check()
+            except IamError as e:
+                self.problem(row, column, e.message)
+
+    def _groups(self, row: Row) -> list[str]:
+        """The row's groups as stored (or as written, for groups to create)."""
+        found = []
+        for group in row.groups:
+            key = group.lower()
+            if key not in self.group_names and not self._new_group(row, group):
+                continue
+            found.append(self.group_names[key] or group)
+        if len(row.groups) > self.quotas.groups_per_user:
+            self.problem(row, "groups", f"{len(row.groups)} groups would exceed the quota GroupsPerUser "
+                                        f"({self.quotas.groups_per_user})")
+        return found
+
+    def _new_group(self, row: Row, group: str) -> bool:
+        """Look a group up for the first time; False (and a problem) if it cannot be used."""
+        try:
+            names.check_name("group", group)
+        except IamError as e:
+            self.problem(row, "groups", e.message)
+            return False
+        existing = self.txn.get("group", group)
+        if existing is not None:
+            self.group_names[group.lower()] = existing.name
+            return True
+        if not self.create_groups:
+            self.problem(row, "groups", f"unknown group {group!r} (create it first, or pass --create-groups)")
+            return False
+        self.group_names[group.lower()] = None
+        if self.groups_before is None:
+            self.groups_before = self.txn.count("group")
+        new = sum(1 for v in self.group_names.values() if v is None)
+        if self.groups_before + new > self.quotas.groups and self._once("groups"):
+            self.problem(row, "groups", f"creating group {group!r} would exceed the quota GroupsPerAccount "
+                                        f"({self.quotas.groups})")
+        return True
+
+    def _policies(self, row: Row, column: str, refs: list[str]) -> list[str]:
+        arns = []
+        for ref in refs:
+            try:
+                arns.append(self.resolve(ref))
+            except IamError as e:
+                self.problem(row, column, e.message)
+        return arns
+
+    def _check_creation(self, row: Row, mfa: bool) -> None:
+        self.created_users += 1
+        if self.users_before + self.created_users > self.quotas.users and self._once("users"):
+            self.problem(row, "name", f"creating user {row.name!r} would exceed the quota UsersPerAccount "
+                                      f"({self.quotas.users}; the account has {self.users_before})")
+        if mfa and not self.force_exists and "policies" not in self.reported:
+            if self.txn.count("policy") >= self.quotas.policies and self._once("policies"):
+                self.problem(row, "mfa", f"creating the {FORCE_MFA_POLICY} policy would exceed the quota "
+                                         f"PoliciesPerAccount ({self.quotas.policies})")
+            self.reported.add("policies")  # counted once: the answer cannot change within the file
 
 
 def _groups_in_order(items: list[PlanItem]) -> list[str]:

@@ -321,3 +321,17 @@ def test_write_behind_view_serialises_a_large_group_once(store, monkeypatch):
     monkeypatch.setattr(store_module, "_dumps", lambda data: dumps.append(data.get("name")) or real(data))
     run(store, "name,groups\n" + "".join(f"u{i},developers\n" for i in range(50)))
     assert dumps.count("developers") == 1
+
+
+def test_groups_and_policies_per_account_quotas_are_checked_for_what_the_import_creates(store):
+    with store.write() as txn:
+        account.set_quota(txn, "groups", 2)  # developers and sales exist
+        account.set_quota(txn, "policies", 0)
+    with pytest.raises(ImportRejected) as caught:
+        with store.read() as txn:
+            onboarding.plan_import(txn, parse("name,groups,mfa\nu1,developers,required\nu2,newgroup,required\n"),
+                                   create_groups=True)
+    messages = {(e.row, e.column): e.message for e in caught.value.errors}
+    assert set(messages) == {(2, "mfa"), (3, "groups")}
+    assert "PoliciesPerAccount (0)" in messages[(2, "mfa")]
+    assert "GroupsPerAccount (2)" in messages[(3, "groups")]
