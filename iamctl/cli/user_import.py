@@ -29,10 +29,19 @@ PLAN_COLUMNS = ["Row", "UserName", "Action", "Changes"]
 
 FileArg = Annotated[str, typer.Argument(help="A CSV or JSON Lines file, or - for standard input.",
                                         metavar="FILE")]
+
+
+def _check_format(value: str | None) -> str | None:
+    if value is not None and value not in ("csv", "jsonl"):
+        raise typer.BadParameter(f"{value!r} is not one of csv, jsonl")
+    return value
+
+
 FormatOpt = Annotated[
     str | None,
     typer.Option("--format", help="csv or jsonl. Default: from the file name (.csv, .jsonl), else from "
-                                  "its first character ({ means JSON Lines).", metavar="FORMAT"),
+                                  "its first character ({ means JSON Lines).", metavar="FORMAT",
+                 callback=_check_format),
 ]
 
 

@@ -263,3 +263,8 @@ def test_the_readme_example_file_imports(iam, tmp_path):
     assert len(creds.read_text().splitlines()) == 5
     assert [u["UserName"] for u in iam("user", "list", "--mfa-pending", "-o", "json").json()["Users"]] == [
         "alice.ng", "bob.okafor"]
+
+
+def test_an_unknown_format_is_a_usage_error(iam):
+    err = iam("user", "import", "-", "--format", "xlsx", input="name\na\n", expect=2).stderr
+    assert "'xlsx' is not one of csv, jsonl" in err
