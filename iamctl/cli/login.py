@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from . import render
-from .common import OutputOpt, fmt, reading, writing
+from .common import OutputOpt, fmt, writing
 
 app = typer.Typer(help="Sign in and get temporary credentials.")
 
@@ -49,8 +49,9 @@ def login_command(
     from iamctl.core import login
 
     password = _line(password_stdin, "password")
-    with reading(ctx) as txn:
-        pre = login.precheck(txn, user, password, mfa_serial=mfa_serial)
+    with writing(ctx) as txn:  # a wrong password counts towards the sign-in lock, so it is saved
+        checked = login.check_password(txn, user, password, mfa_serial=mfa_serial)
+    pre = checked.result()
     new_password = _line(password_stdin, "new password") if pre.new_password_reason else None
     if pre.mfa_device is not None and mfa_code is None:
         mfa_code = _line(password_stdin, f"MFA code from {pre.mfa_device.serial}", hide=False).strip()

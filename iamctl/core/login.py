@@ -17,11 +17,17 @@ under HardExpiry cannot sign in (an administrator must set a new one); an expire
 otherwise, or one marked "reset required", signs in only together with a new password, which
 must satisfy the policy. A wrong MFA code is recorded (replay guard, throttle) even though the
 sign-in fails: `sign_in` returns a `SignIn` whose `result()` raises after the caller commits.
+
+Throttle: 5 wrong passwords in a row lock the user's sign-in for 300 seconds (the count and the
+lock live in the user's secret record, section ``signin``), as the AWS console locks out
+repeated failures; a right password resets the count.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +41,9 @@ if TYPE_CHECKING:
 MIN_DURATION = 900  # GetSessionToken DurationSeconds: 15 minutes ...
 MAX_DURATION = 129_600  # ... to 36 hours for IAM users
 DEFAULT_DURATION = 43_200  # 12 hours
+# Consecutive wrong passwords that lock a user's sign-in, and for how long (as the MFA throttle).
+MAX_PASSWORD_FAILURES = 5
+PASSWORD_LOCKOUT_SECONDS = 300
 
 _INCORRECT = "Your authentication information is incorrect. Please try again."
 
@@ -96,18 +105,84 @@ def check_duration(duration_seconds: int | None) -> int:
     return duration_seconds
 
 
+@dataclass(frozen=True)
+class PasswordCheck:
+    """The outcome of `check_password`: a `Precheck`, or the error to raise once the state is saved."""
+
+    precheck: Precheck | None
+    error: IamError | None = None
+
+    def result(self) -> Precheck:
+        if self.error is not None:
+            raise self.error
+        assert self.precheck is not None
+        return self.precheck
+
+
 def precheck(txn: Txn, user_name: str, password: str, *, mfa_serial: str | None = None) -> Precheck:
     """Verify the password and say what else signing in needs: an MFA code, a new password.
 
     AccessDenied with AWS's console wording for an unknown user, a user without a password or a
     wrong password (one message for all three); AccessDenied when the password has expired
-    under a HardExpiry policy.
+    under a HardExpiry policy, or while sign-in is locked (`check_password`).
+    """
+    return check_password(txn, user_name, password, mfa_serial=mfa_serial).result()
+
+
+def check_password(txn: Txn, user_name: str, password: str, *, mfa_serial: str | None = None) -> PasswordCheck:
+    """`precheck` that records the outcome: in a writable transaction a wrong password counts
+    as a failure, and `MAX_PASSWORD_FAILURES` (5) in a row lock the user's sign-in for
+    `PASSWORD_LOCKOUT_SECONDS` (300 s), during which even the right password is refused without
+    being looked at; a right password resets the count. Commit, then call `result()`.
+
+    An unknown user or one without a password costs the same Argon2 verification as a wrong
+    password, so the time taken does not tell whether the user exists.
     """
     user = txn.get("user", user_name)
-    if user is None or not logins.verify_user_password(txn, user, password):
-        raise AccessDenied(_INCORRECT)
-    reason = _new_password_reason(txn, user)
-    return Precheck(user, mfa.enabled_device(txn, user, mfa_serial), reason)
+    if user is None or user.login_profile is None:
+        credentials.verify_password(_decoy_hash(), password)
+        return PasswordCheck(None, AccessDenied(_INCORRECT))
+    secret = txn.get_secret("user", user.name) or {}
+    throttle = dict(secret.get("signin") or {})
+    now = clock.now()
+    locked_until = throttle.get("locked_until")
+    if locked_until is not None and now < locked_until:
+        return PasswordCheck(None, AccessDenied(
+            f"Sign-in for user {user.name} is locked after {MAX_PASSWORD_FAILURES} failed attempts; try "
+            f"again in {math.ceil(locked_until - now)} seconds."))
+    if locked_until is not None:
+        throttle = {}  # the lock has run out: the count restarts
+    if not logins.verify_user_password(txn, user, password):
+        failures = int(throttle.get("failures", 0)) + 1
+        throttle = {"failures": failures}
+        if failures >= MAX_PASSWORD_FAILURES:
+            throttle["locked_until"] = now + PASSWORD_LOCKOUT_SECONDS
+        _save_throttle(txn, user, secret, throttle)
+        return PasswordCheck(None, AccessDenied(_INCORRECT))
+    if "signin" in secret:
+        _save_throttle(txn, user, secret, None)
+    try:
+        reason = _new_password_reason(txn, user)
+    except IamError as e:
+        return PasswordCheck(None, e)
+    return PasswordCheck(Precheck(user, mfa.enabled_device(txn, user, mfa_serial), reason))
+
+
+def _save_throttle(txn: Txn, user: User, secret: dict, throttle: dict | None) -> None:
+    """Stage the sign-in failure count in the user's secret record (read-only: nothing to do)."""
+    if not txn.writable:
+        return
+    record = dict(secret)
+    if throttle:
+        record["signin"] = throttle
+    else:
+        record.pop("signin", None)
+    txn.put_secret("user", user.name, record)
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    return credentials.hash_password("iamctl decoy password")
 
 
 def _new_password_reason(txn: Txn, user: User) -> str | None:

@@ -51,6 +51,11 @@ class Result:
     stdout: str
     stderr: str
 
+    def json(self):
+        import json
+
+        return json.loads(self.stdout)
+
     def clean_failure(self) -> bool:
         """A failure as users must see it: one stderr line `iamctl: error: ...`, no traceback."""
         lines = self.stderr.splitlines()
