@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import render
+from . import render, validate
 from .common import OutputOpt, fmt, reading, writing
 from .complete import complete_policies
 from .policy_commands import DocumentOpt, read_document, show_with_document
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from iamctl.core.policies import PolicyInfo, VersionInfo
 
 app = typer.Typer(no_args_is_help=True, help="Managed policies: create, show, list, versions, delete.")
+validate.register(app)
 
 PolicyArg = Annotated[
     str, typer.Argument(help="Policy name, or ARN (AWS managed: arn:aws:iam::aws:policy/...).", metavar="POLICY",

@@ -142,6 +142,14 @@ def validate_document(text: str, *, kind: str = "identity") -> str:
     from .policy import parse_policy
 
     parse_policy(text, kind=kind)
+    # The catalogue-free ERROR checks of `policy validate` too (ARN shapes, condition value
+    # types, ...); its catalogue warnings cost more than creation should (see the README).
+    from .validate import validate_policy
+
+    errors = [f for f in validate_policy(text, policy_type=kind, catalogue=False) if f.type == "ERROR"]
+    if errors:
+        f = errors[0]
+        raise MalformedPolicyDocument(f"{f.message} ({f.code} at {f.path}, line {f.line}, column {f.column})")
     return text
 
 

@@ -1,0 +1,46 @@
+"""`iamctl policy validate`: Access-Analyzer-like findings for a policy document."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from . import render
+from .common import OutputOpt, fmt, read_input
+from .exit_codes import ExitCode
+
+COLUMNS = ["FindingType", "IssueCode", "Statement", "Path", "Line", "Column", "Message"]
+POLICY_TYPES = ("identity", "resource", "trust", "scp")
+
+
+def validate(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="The policy document: a JSON file, or - for stdin.", metavar="FILE")],
+    policy_type: Annotated[str, typer.Option("--policy-type", help="identity, resource, trust or scp: which "
+                                             "rules apply.", metavar="TYPE")] = "identity",
+    output: OutputOpt = None,
+) -> None:
+    """Validate a policy document against the grammar, AWS's catalogue and security checks.
+
+    Findings are ERROR, SECURITY_WARNING, WARNING or SUGGESTION, each with an issue code and
+    its location (statement, JSON path, line, column). Exit status 0 when there is no ERROR,
+    3 when there is one, so it can gate a CI pipeline.
+
+    Example: iamctl policy validate policy.json --policy-type identity
+    """
+    from iamctl.core.validate import has_errors, validate_policy
+
+    if policy_type not in POLICY_TYPES:
+        raise typer.BadParameter(f"{policy_type!r} is not one of {', '.join(POLICY_TYPES)}", param_hint="--policy-type")
+    findings = validate_policy(read_input(file, option="FILE"), policy_type=policy_type)
+    items = [{"FindingType": f.type, "IssueCode": f.code, "Statement": f.statement, "Path": f.path,
+              "Line": f.line, "Column": f.column, "Message": f.message} for f in findings]
+    render.rows(fmt(ctx, output), key="Findings", items=items, columns=COLUMNS, title="Findings")
+    if has_errors(findings):
+        raise typer.Exit(ExitCode.DENIED)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `validate` to the `iamctl policy` app."""
+    app.command("validate")(validate)
