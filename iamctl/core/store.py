@@ -227,6 +227,7 @@ class Store:
         if pending.exists():
             pending.unlink()
         tmp = self._state / "tmp"
+        self._check_not_symlink(tmp)  # else emptying it would delete files wherever it points
         if tmp.is_dir():
             for leftover in tmp.iterdir():
                 leftover.unlink()
@@ -235,9 +236,12 @@ class Store:
                 ops = json.loads(journal.read_text(encoding="utf-8"))["ops"]
             except (ValueError, KeyError) as e:
                 raise StoreError(f"{journal} is damaged ({e}); the last transaction cannot be finished") from e
-            self._apply(ops)
-            journal.unlink()
-            _fsync_dir(self._state)
+            try:
+                self._apply(ops)
+                journal.unlink()
+                _fsync_dir(self._state)
+            except OSError as e:
+                raise StoreError(f"cannot finish the last transaction in {self.root}: {e.strerror}") from e
 
     def _commit(self, ops: list[dict[str, Any]]) -> None:
         if not ops:
@@ -245,23 +249,33 @@ class Store:
         for op in ops:
             self._check_path(op["path"])
         tmp = self._state / "tmp"
-        tmp.mkdir(mode=0o700, exist_ok=True)
         pending = self._state / "journal.tmp"
         payload = json.dumps({"schema_version": SCHEMA_VERSION, "ops": ops})
-        fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         try:
-            _write_all(fd, payload.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(pending, self._state / "journal")  # the commit point
-        _fsync_dir(self._state)
-        self._apply(ops)
-        (self._state / "journal").unlink()
-        _fsync_dir(self._state)
+            tmp.mkdir(mode=0o700, exist_ok=True)
+            fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            try:
+                _write_all(fd, payload.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(pending, self._state / "journal")  # the commit point
+            _fsync_dir(self._state)
+        except OSError as e:  # a full disk, a read-only or failing file system: nothing changed
+            if e.errno != errno.ELOOP:
+                pending.unlink(missing_ok=True)
+            raise StoreError(f"cannot write to {self.root}: {e.strerror}; nothing was changed") from e
+        try:
+            self._apply(ops)
+            (self._state / "journal").unlink()
+            _fsync_dir(self._state)
+        except OSError as e:
+            raise StoreError(f"cannot write to {self.root}: {e.strerror}; the change is committed and the next "
+                             "command that can write there will finish it") from e
 
     def _apply(self, ops: list[dict[str, Any]]) -> None:
         tmp = self._state / "tmp"
+        self._check_not_symlink(tmp)
         tmp.mkdir(mode=0o700, exist_ok=True)
         touched: set[Path] = set()
         for op in ops:
