@@ -73,6 +73,7 @@ def create(
     tags = dict(names.parse_tag(t) for t in tag or [])
     with writing(ctx) as txn:
         info = policies.create_policy(txn, name, text, path=path, description=description, tags=tags)
+    validate.show_warnings(text)
     render.record(fmt(ctx, output), key="Policy", item=_policy_item(info))
 
 
@@ -140,6 +141,7 @@ def create_version(
     text = read_document(document)
     with writing(ctx) as txn:
         version = policies.create_version(txn, policy, text, set_as_default=set_as_default)
+    validate.show_warnings(text)
     render.record(fmt(ctx, output), key="PolicyVersion", item=_version_item(version))
 
 

@@ -115,6 +115,9 @@ def add_policy_commands(app: typer.Typer, kind: str) -> None:
         text = read_document(document)
         with writing(ctx) as txn:
             policies.put_inline_policy(txn, kind, name, policy_name, text)
+        from .validate import show_warnings
+
+        show_warnings(text)
 
     put_policy.__doc__ = f"""Add or replace an inline policy of a {kind}.
 

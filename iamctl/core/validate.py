@@ -67,7 +67,7 @@ class Finding:
 
 
 class _Positions:
-    """Parse JSON text recording the line and column of every value (and key) by JSON path.
+    """Parse JSON text recording the line and column where each value starts, by JSON path.
 
     The standard library parser reports no positions for valid documents; this small scanner
     reuses its string and number scanners and records where each value starts. Duplicate keys
@@ -107,12 +107,11 @@ class _Positions:
             if self.text[i] == "}":
                 return out, i + 1
             while True:
-                key_at = i
                 key, i = scanstring(self.text, i + 1)
                 child = f"{path}.{key}"
                 if key in out:
                     self.duplicates.append((path, key))
-                self.where[child] = self.position(key_at)
+                    self.where.pop(child, None)  # point at the repeat
                 i = self._skip(self._skip(i) + 1)  # past ':'
                 out[key], i = self._value(i, child)
                 i = self._skip(i)
