@@ -58,7 +58,7 @@ class Result:
 
     def clean_failure(self) -> bool:
         """A failure as users must see it: one stderr line `iamctl: error: ...`, no traceback."""
-        lines = self.stderr.splitlines()
+        lines = self.stderr.split("\n")[:-1] if self.stderr.endswith("\n") else self.stderr.split("\n")
         return (self.code in (1, 2) and len(lines) == 1 and lines[0].startswith("iamctl: error: ")
                 and "Traceback" not in self.stderr)
 
