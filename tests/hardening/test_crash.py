@@ -104,6 +104,8 @@ def _kill_commands(tmp_path: Path, kills: int) -> None:
     started = time.monotonic()
     while stats["before"] + stats["after"] < kills:
         for args, stdin in list(_steps(cycle, files)):
+            if stats["before"] + stats["after"] >= kills:
+                break  # the kills are spent: stop here, whatever state this cycle is in
             seed += 1
             before = dump(root)
             shutil.rmtree(ref, ignore_errors=True)
