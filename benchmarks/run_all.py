@@ -23,7 +23,12 @@ _FAIL = re.compile(r"\b(FAIL|FAILED|TOO SLOW|too slow|below)\b")
 _PASS = re.compile(r"\b(PASS|PASSED|ok|OK|meets)\b")
 
 
+_RATIO = re.compile(r"ratio\s+([\d.]+)\s+\(floor\s*<=\s*([\d.]+)\)")
+
+
 def verdict_of(text: str) -> str | None:
+    if m := _RATIO.search(text):  # "ratio 1.09  (floor <= 1.3)": judge the line by its own numbers
+        return "PASS" if float(m.group(1)) <= float(m.group(2)) else "FAIL"
     if _FAIL.search(text):
         return "FAIL"
     if _PASS.search(text):
@@ -38,8 +43,13 @@ def parse(output: str, code: int) -> tuple[list[tuple[str, str]], str]:
     overall = result or ("PASS" if code == 0 else "FAIL")
     if code != 0:
         overall = "FAIL"
-    figures = [(line, verdict_of(line) or overall) for line in lines
-               if "floor" in line.lower() and not line.startswith("result:")]
+    figures = []
+    for i, line in enumerate(lines):
+        if "floor" not in line.lower() or line.startswith("result:"):
+            continue
+        if line.lower().startswith("floor") and i > 0:  # the figure is on the line before its floor
+            line = f"{lines[i - 1]} ({line})"
+        figures.append((line, verdict_of(line) or overall))
     if not figures:
         figures = [(lines[-1] if lines else "(no output)", overall)]
     return figures, overall
