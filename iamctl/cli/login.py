@@ -9,6 +9,7 @@ import typer
 
 from . import render
 from .common import OutputOpt, fmt, writing
+from .complete import complete_mfa_devices, complete_users
 
 app = typer.Typer(help="Sign in and get temporary credentials.")
 
@@ -25,14 +26,15 @@ def _line(from_stdin: bool, what: str, *, hide: bool = True) -> str:
 @app.command("login")
 def login_command(
     ctx: typer.Context,
-    user: Annotated[str, typer.Argument(help="The user name.", metavar="USER")],
+    user: Annotated[str, typer.Argument(help="The user name.", metavar="USER", autocompletion=complete_users)],
     password_stdin: Annotated[bool, typer.Option(
         "--password-stdin", help="Read the password from standard input (then, if due, the new password, and "
         "the MFA code if --mfa-code is not given).")] = False,
     mfa_code: Annotated[str | None, typer.Option("--mfa-code", help="A code from the user's MFA device.",
                                                  metavar="CODE")] = None,
     mfa_serial: Annotated[str | None, typer.Option("--mfa-serial", help="Which device, when the user has "
-                                                   "several.", metavar="SERIAL")] = None,
+                                                   "several.", metavar="SERIAL",
+                                                   autocompletion=complete_mfa_devices)] = None,
     duration: Annotated[int | None, typer.Option("--duration-seconds", help="900 to 129600; default 43200 "
                                                  "(12 hours).", metavar="SECONDS")] = None,
     output: OutputOpt = None,

@@ -17,6 +17,7 @@ import typer
 
 from . import render
 from .common import OutputOpt, fmt, reading, writing
+from .complete import complete_mfa_devices, complete_users
 
 if TYPE_CHECKING:
     from iamctl.core.mfa import Enrolment
@@ -24,10 +25,11 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True, help="Virtual MFA devices: enroll, create, enable, resync, verify, ...")
 
-UserArg = Annotated[str, typer.Argument(help="The user name.", metavar="USER")]
-UserOpt = Annotated[str, typer.Option("--user", help="The user name.", metavar="USER")]
+UserArg = Annotated[str, typer.Argument(help="The user name.", metavar="USER", autocompletion=complete_users)]
+UserOpt = Annotated[str, typer.Option("--user", help="The user name.", metavar="USER",
+                                      autocompletion=complete_users)]
 SerialOpt = Annotated[str, typer.Option("--serial", help="The device's serial number (its ARN) or name.",
-                                        metavar="SERIAL")]
+                                        metavar="SERIAL", autocompletion=complete_mfa_devices)]
 Code1Opt = Annotated[str | None, typer.Option("--code1", help="First of two consecutive codes.", metavar="CODE")]
 Code2Opt = Annotated[str | None, typer.Option("--code2", help="The next code after --code1.", metavar="CODE")]
 IssuerOpt = Annotated[str | None, typer.Option(
@@ -199,7 +201,8 @@ def resync(ctx: typer.Context, user: UserOpt, serial: SerialOpt, code1: Code1Opt
 
 @app.command("deactivate")
 def deactivate(ctx: typer.Context, serial: SerialOpt,
-               user: Annotated[str | None, typer.Option("--user", help="Its user (checked when given).")] = None,
+               user: Annotated[str | None, typer.Option("--user", help="Its user (checked when given).",
+                                                        autocompletion=complete_users)] = None,
                ) -> None:
     """Untie a device from its user (deactivate-mfa-device); the device remains, unassigned.
 
@@ -226,7 +229,8 @@ def delete(ctx: typer.Context, serial: SerialOpt) -> None:
 @app.command("list")
 def list_devices(
     ctx: typer.Context,
-    user: Annotated[str | None, typer.Option("--user", help="Only this user's devices (list-mfa-devices).")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's devices (list-mfa-devices).",
+                                             autocompletion=complete_users)] = None,
     assignment_status: Annotated[str, typer.Option("--assignment-status", help="Assigned, Unassigned or Any.")]
     = "Any",
     output: OutputOpt = None,
@@ -254,7 +258,8 @@ def verify(
     ctx: typer.Context,
     user: UserArg,
     code: Annotated[str, typer.Argument(help="The six-digit code.", metavar="CODE")],
-    serial: Annotated[str | None, typer.Option("--serial", help="Which device, when the user has several.")]
+    serial: Annotated[str | None, typer.Option("--serial", help="Which device, when the user has several.",
+                                               autocompletion=complete_mfa_devices)]
     = None,
 ) -> None:
     """Check a code from a user's device: exit 0 if valid, 1 if not (for scripts).

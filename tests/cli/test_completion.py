@@ -171,3 +171,17 @@ def test_zsh_completes_on_the_first_tab_when_autoloaded_from_fpath(acct, tmp_pat
     done = subprocess.run(["zsh", "-f", "-c", ZSH_SESSION % {"fpath": fpath}], env=env, capture_output=True,
                           text=True, timeout=60)
     assert "albert" in done.stdout and "alice" in done.stdout, done.stdout[-500:]
+
+
+def test_mfa_devices_complete_by_name_and_never_show_their_seed(acct):
+    from iamctl.core import mfa
+
+    seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    with Store(acct).write() as txn:
+        mfa.create_virtual_mfa_device(txn, "alice-phone", seed=seed)
+    env = {"IAMCTL_DIR": str(acct)}
+    for line in ("iamctl mfa deactivate --serial al", "iamctl login alice --mfa-serial "):
+        done = complete("bash", line, env=env)
+        assert done.stdout.split() == ["alice-phone"]
+        assert seed not in done.stdout + done.stderr
+    assert offered("bash", "iamctl mfa list --user b", env=env) == ["bob"]
