@@ -137,3 +137,45 @@ def complete_policy_arns(ctx: typer.Context, incomplete: str) -> list[str]:
 def for_kind(kind: str):
     """The completer of names of `kind` ("user", "group", "role"), for commands shared by kinds."""
     return {"user": complete_users, "group": complete_groups, "role": complete_roles}[kind]
+
+
+# -- names held inside one entity: read that entity's file (one read) -----------------------
+
+
+def _named_entity(ctx: typer.Context, kind: str, param: str):
+    """The entity an earlier argument of the command line names (e.g. the user of
+    `user delete-access-key alice <TAB>`), or None."""
+    value = ctx.params.get(param)
+    txn = _open(ctx) if value else None
+    if txn is None:
+        return None
+    if kind == "policy" and value.startswith("arn:"):
+        value = value.rsplit("/", 1)[-1]  # customer managed policy names are unique per account
+    return txn.get(kind, value)
+
+
+def _inside(ctx: typer.Context, kind: str, param: str, incomplete: str, values) -> list[str]:
+    try:
+        entity = _named_entity(ctx, kind, param)
+        return [] if entity is None else sorted(v for v in values(entity) if v.startswith(incomplete))
+    except Exception:  # noqa: BLE001  # completion must never break the shell
+        return []
+
+
+def inline_policies_for(kind: str):
+    """The completer of the inline policy names of the user, group or role named by `NAME`."""
+
+    def complete_inline_policies(ctx: typer.Context, incomplete: str) -> list[str]:
+        return _inside(ctx, kind, "name", incomplete, lambda e: e.inline_policies)
+
+    return complete_inline_policies
+
+
+def complete_access_keys(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The access key ids (not secrets: AWS lists them too) of the user named by `NAME`."""
+    return _inside(ctx, "user", "name", incomplete, lambda u: [k.access_key_id for k in u.access_keys])
+
+
+def complete_policy_versions(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The version ids of the customer managed policy named by `POLICY`."""
+    return _inside(ctx, "policy", "policy", incomplete, lambda p: [v.version_id for v in p.versions])

@@ -8,7 +8,7 @@ import typer
 
 from . import render, validate
 from .common import OutputOpt, fmt, reading, writing
-from .complete import complete_policies
+from .complete import complete_policies, complete_policy_versions
 from .policy_commands import DocumentOpt, read_document, show_with_document
 
 if TYPE_CHECKING:
@@ -21,7 +21,8 @@ PolicyArg = Annotated[
     str, typer.Argument(help="Policy name, or ARN (AWS managed: arn:aws:iam::aws:policy/...).", metavar="POLICY",
                         autocompletion=complete_policies)
 ]
-VersionArg = Annotated[str, typer.Argument(help="Version id: v1, v2, ...", metavar="VERSION")]
+VersionArg = Annotated[str, typer.Argument(help="Version id: v1, v2, ...", metavar="VERSION",
+                                           autocompletion=complete_policy_versions)]
 LIST_COLUMNS = ["PolicyName", "Arn", "DefaultVersionId", "AttachmentCount", "UpdateDate"]
 
 

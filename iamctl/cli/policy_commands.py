@@ -15,7 +15,7 @@ import typer
 
 from . import render
 from .common import OutputOpt, fmt, read_input, reading, writing
-from .complete import complete_policy_arns, for_kind
+from .complete import complete_policy_arns, for_kind, inline_policies_for
 
 DocumentOpt = Annotated[
     str,
@@ -62,7 +62,8 @@ def add_policy_commands(app: typer.Typer, kind: str) -> None:
     EntityArg = Annotated[str, typer.Argument(help=f"The {kind}'s name.", metavar=meta, autocompletion=for_kind(kind))]
     ArnArg = Annotated[str, typer.Argument(help="The managed policy's ARN.", metavar="POLICY_ARN",
                                            autocompletion=complete_policy_arns)]
-    InlineArg = Annotated[str, typer.Argument(help="The inline policy's name.", metavar="POLICY_NAME")]
+    InlineArg = Annotated[str, typer.Argument(help="The inline policy's name.", metavar="POLICY_NAME",
+                                              autocompletion=inline_policies_for(kind))]
 
     @app.command("attach-policy")
     def attach_policy(ctx: typer.Context, name: EntityArg, arn: ArnArg) -> None:

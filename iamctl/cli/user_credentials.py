@@ -14,10 +14,11 @@ import typer
 
 from . import render
 from .common import OutputOpt, fmt, reading, writing
-from .complete import complete_users
+from .complete import complete_access_keys, complete_users
 
 UserArg = Annotated[str, typer.Argument(help="The user name.", metavar="NAME", autocompletion=complete_users)]
-KeyArg = Annotated[str, typer.Argument(help="The access key id (AKIA...).", metavar="KEY_ID")]
+KeyArg = Annotated[str, typer.Argument(help="The access key id (AKIA...).", metavar="KEY_ID",
+                                       autocompletion=complete_access_keys)]
 StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
 
 
