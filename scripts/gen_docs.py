@@ -136,8 +136,8 @@ def code(text: str) -> str:
 
 def prose(text: str) -> str:
     """Running text; `backticked` spans become bold literals."""
-    parts = re.split(r"`([^`]*)`", text)
-    return "".join(code(p) and f"\\fB{code(p)}\\fR" if i % 2 else _chars(p) for i, p in enumerate(parts))
+    parts = re.split(r"`([^`]+)`", text)  # odd indexes are the backticked spans
+    return "".join(f"\\fB{code(p)}\\fR" if i % 2 else _chars(p) for i, p in enumerate(parts))
 
 
 def line(text: str) -> str:
@@ -154,10 +154,23 @@ def readme_markup(text: str) -> str:
 
 
 def _section(readme: str, heading: str) -> str:
-    m = re.search(rf"^#+ {re.escape(heading)}\s*$(.*?)(?=^#+ |\Z)", readme, re.M | re.S)
-    if not m:
+    """The text under a README heading, up to the next heading (a `#` line outside code blocks)."""
+    found: list[str] | None = None
+    fenced = False
+    for ln in readme.splitlines():
+        if ln.startswith("```"):
+            fenced = not fenced
+        elif not fenced and re.match(r"#+ ", ln):
+            if found is not None:
+                break
+            if ln.lstrip("#").strip() == heading:
+                found = []
+                continue
+        if found is not None:
+            found.append(ln)
+    if found is None:
         raise SystemExit(f"gen_docs: README.md has no '{heading}' section (the man pages are built from it)")
-    return m.group(1)
+    return "\n".join(found) + "\n"
 
 
 def _table(section: str, heading: str) -> list[tuple[str, str]]:
@@ -182,7 +195,7 @@ def reference(readme: str) -> Reference:
     from iamctl.cli.exit_codes import ExitCode
 
     exits = _table(_section(readme, "Exit status"), "Exit status")
-    documented = {int(code) for code, _ in exits}
+    documented = {int(status) for status, _ in exits}
     missing = {int(c) for c in ExitCode} - documented
     if missing:
         raise SystemExit(f"gen_docs: README.md 'Exit status' table lacks ExitCode value(s) {sorted(missing)}")
