@@ -217,3 +217,14 @@ def test_names_inside_an_entity_complete_from_its_file(acct):
     assert done.stdout.split() == [key_id]
     assert key.secret_access_key not in done.stdout
     assert offered("bash", "iamctl policy get-version Buckets ", env=env) == ["v1", "v2"]
+
+
+def test_account_on_the_command_line_selects_whose_names_complete(acct):
+    """A directory can hold several accounts; --account (or IAMCTL_ACCOUNT) picks the one."""
+    store = Store(acct)
+    other, _ = store.init("444455556666")
+    with Store(acct, account=other).write() as txn:
+        users.create_user(txn, "carol")
+    assert offered("bash", f"iamctl --account {other} user show ", env={"IAMCTL_DIR": str(acct)}) == ["carol"]
+    assert offered("bash", "iamctl user show c", env={"IAMCTL_DIR": str(acct), "IAMCTL_ACCOUNT": other}) == ["carol"]
+    assert offered("bash", "iamctl user show c", env={"IAMCTL_DIR": str(acct)}) == []
