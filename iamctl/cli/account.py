@@ -9,6 +9,7 @@ import typer
 
 from . import interchange, password_policy, render, reports
 from .common import OutputOpt, fmt, reading, writing
+from .complete import complete_quotas
 
 app = typer.Typer(no_args_is_help=True, help="The account: id, alias, quotas.")
 app.add_typer(password_policy.app, name="password-policy")
@@ -86,7 +87,8 @@ def delete_alias(ctx: typer.Context) -> None:
 @app.command("set-quota")
 def set_quota(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Quota name, e.g. users or groups-per-user.")],
+    name: Annotated[str, typer.Argument(help="Quota name, e.g. users or groups-per-user.",
+                                         autocompletion=complete_quotas)],
     value: Annotated[int, typer.Argument(help="The new limit.")],
 ) -> None:
     """Change a quota, e.g. to hold more users than AWS allows.

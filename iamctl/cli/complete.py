@@ -179,3 +179,10 @@ def complete_access_keys(ctx: typer.Context, incomplete: str) -> list[str]:
 def complete_policy_versions(ctx: typer.Context, incomplete: str) -> list[str]:
     """The version ids of the customer managed policy named by `POLICY`."""
     return _inside(ctx, "policy", "policy", incomplete, lambda p: [v.version_id for v in p.versions])
+
+
+def complete_quotas(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The names `account set-quota` takes (no account needed)."""
+    from iamctl.core.account import quota_names
+
+    return [q for q in quota_names() if q.startswith(incomplete)]

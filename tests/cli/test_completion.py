@@ -228,3 +228,8 @@ def test_account_on_the_command_line_selects_whose_names_complete(acct):
     assert offered("bash", f"iamctl --account {other} user show ", env={"IAMCTL_DIR": str(acct)}) == ["carol"]
     assert offered("bash", "iamctl user show c", env={"IAMCTL_DIR": str(acct), "IAMCTL_ACCOUNT": other}) == ["carol"]
     assert offered("bash", "iamctl user show c", env={"IAMCTL_DIR": str(acct)}) == []
+
+
+def test_quota_names_complete_for_set_quota(acct):
+    assert offered("bash", "iamctl account set-quota groups", env={"IAMCTL_DIR": str(acct)}) == [
+        "groups", "groups-per-user"]
