@@ -4,8 +4,11 @@ Each `complete_*` function is a Typer `autocompletion=` callback: `typer.Argumen
 autocompletion=complete_users)`. They honour `--dir` / `IAMCTL_DIR` and `--account` /
 `IAMCTL_ACCOUNT` as far as the command line has been parsed, and:
 
-- read only the listing of one folder (file names are lower-cased entity names); only when a
-  handful of names match do they read those files, to offer each name's real spelling;
+- read the listing of one folder (file names are lower-cased entity names), and files only
+  where the listing cannot answer: the matched files when at most SPELLING_READS names match
+  (for each name's real spelling), the customer managed policies for their ARNs (which hold
+  the path; at most ARN_READS of them), or the one entity named earlier on the command line
+  (its inline policies, access key ids or policy versions);
 - never create anything: no account directory, no lock file (a directory that is not an
   account directory completes to nothing), and never wait for another process's lock;
 - never read secrets;
