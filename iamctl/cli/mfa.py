@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -49,8 +50,9 @@ def _codes(code1: str | None, code2: str | None) -> tuple[str, str]:
         raise typer.BadParameter("give both --code1 and --code2, or neither (to be asked)")
     if code1 is not None and code2 is not None:
         return code1, code2
-    first = typer.prompt("Code 1 (six digits)").strip()
-    return first, typer.prompt("Code 2 (the next code)").strip()
+    sys.stdout.flush()  # the QR code and secret must be on screen before the prompt (on stderr)
+    first = typer.prompt("Code 1 (six digits)", err=True).strip()
+    return first, typer.prompt("Code 2 (the next code)", err=True).strip()
 
 
 def _show(enrolment: Enrolment, *, qr: bool, invert: bool, png: Path | None) -> None:

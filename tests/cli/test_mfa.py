@@ -5,6 +5,7 @@ secret shows up anywhere after enrolment."""
 from __future__ import annotations
 
 import os
+import select
 import stat
 import subprocess
 import sys
@@ -42,12 +43,15 @@ def _enrol_interactively(account_dir, user: str, *args: str) -> tuple[str, subpr
     env = {**os.environ, "IAMCTL_DIR": str(account_dir), "IAMCTL_NOW": str(T0), "LINES": "24", "COLUMNS": "80"}
     proc = subprocess.Popen([sys.executable, "-m", "iamctl", "mfa", "enroll", user, *args], env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    shown = b""
-    while not shown.endswith(b"Code 1 (six digits): "):
-        chunk = proc.stdout.read1(4096)
-        assert chunk, f"enroll ended before asking for a code: {shown!r} {proc.stderr.read()!r}"
+    asked = b""  # prompts go to stderr, so that stdout holds only what the command shows
+    while not asked.endswith(b"Code 1 (six digits):"):  # the space after it goes to stdout (Click)
+        chunk = proc.stderr.read1(4096)
+        assert chunk, f"enroll ended before asking for a code: {asked!r}"
+        asked += chunk
+    shown = b""  # everything shown before the prompt is in the pipe by now
+    while select.select([proc.stdout], [], [], 0.5)[0] and (chunk := proc.stdout.read1(65536)):
         shown += chunk
-    text = shown.decode()
+    text = shown.decode().removesuffix(" ")  # Click prints the prompt's trailing space on stdout
     qr_lines = [line for line in text.split("\n") if line and set(line) <= set(" \u2580\u2584\u2588")]
     background = "light" if "--invert" in args else "dark"
     (uri,) = decode(rasterise("\n".join(qr_lines), background=background))
