@@ -27,33 +27,6 @@ gen_docs = _load_gen_docs()
 
 COMMANDS = {" ".join(n.words): n for n in gen_docs.all_commands()}
 
-# Commands whose README section is still being written by the group's owner. Each is an xfail
-# that must fail: once the README shows the command, the test passes unexpectedly and fails the
-# run, and the command comes off this list.
-README_PENDING: set[str] = {
-    "group attach-policy",
-    "group delete-policy",
-    "group detach-policy",
-    "group get-policy",
-    "group list-attached-policies",
-    "group list-policies",
-    "group put-policy",
-    "role delete-policy",
-    "role detach-policy",
-    "role get-policy",
-    "role instance-profile delete",
-    "role instance-profile remove-role",
-    "role instance-profile show",
-    "role list-attached-policies",
-    "role list-policies",
-    "role list-tags",
-    "role provider delete",
-    "role put-policy",
-    "role untag",
-    "simulate policy",
-}
-
-
 def invoked(words: str, text: str) -> bool:
     """Does `text` show `iamctl [global options] WORDS` (e.g. `iamctl -o json user list`)?"""
     return re.search(r"iamctl(?:\s+-[-\w]+(?:[ =](?!-)\S+)?)*\s+" + re.escape(words) + r"(?![\w-])", text) is not None
@@ -83,14 +56,6 @@ def test_command_has_a_summary_and_an_example(words):
     )
 
 
-@pytest.mark.parametrize(
-    "words",
-    [pytest.param(w, marks=pytest.mark.xfail(
-        strict=True, reason="README does not show it yet; once it does, delete it from README_PENDING"))
-     if w in README_PENDING else w for w in sorted(COMMANDS)],
-)
+@pytest.mark.parametrize("words", sorted(COMMANDS))
 def test_command_appears_in_the_readme(words):
-    assert invoked(words, README), (
-        f"README.md never shows `iamctl {words}`: add it to its group's section"
-        + (" (and remove it from README_PENDING in tests/test_docs.py)" if words in README_PENDING else "")
-    )
+    assert invoked(words, README), f"README.md never shows `iamctl {words}`: add it to its group's section"
