@@ -53,14 +53,15 @@ class Quotas:
 
 @dataclass
 class PasswordPolicy:
-    """The account password policy (AWS UpdateAccountPasswordPolicy fields)."""
+    """The account password policy (AWS UpdateAccountPasswordPolicy fields, with that call's
+    defaults for a field left out: minimum length 6, users may not change their password)."""
 
-    minimum_password_length: int = 8
+    minimum_password_length: int = 6
     require_symbols: bool = False
     require_numbers: bool = False
     require_uppercase_characters: bool = False
     require_lowercase_characters: bool = False
-    allow_users_to_change_password: bool = True
+    allow_users_to_change_password: bool = False
     max_password_age: int | None = None
     password_reuse_prevention: int | None = None
     hard_expiry: bool = False

@@ -31,7 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from iamctl.core.policy import (  # noqa: TID253  # tests exercise the engine itself, not CLI start-up
+from iamctl.core.policy import (
     Policy,
     PrincipalInfo,
     Request,

@@ -7,7 +7,7 @@ import json
 import pytest
 from policy_corpus import CASES, Case, CorpusError, load_all, load_scenario
 
-from iamctl.core.policy import evaluate  # noqa: TID253  # tests exercise the engine itself
+from iamctl.core.policy import evaluate
 
 ALL = load_all()
 

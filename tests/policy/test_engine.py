@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from iamctl.core.policy import (  # noqa: TID253  # tests exercise the engine itself
+from iamctl.core.policy import (
     ALLOWED,
     EXPLICIT_DENY,
     IMPLICIT_DENY,
@@ -19,7 +19,7 @@ from iamctl.core.policy import (  # noqa: TID253  # tests exercise the engine it
     parse_policy,
     request_context,
 )
-from iamctl.core.policy.match import GRANT_ACCOUNT, GRANT_DIRECT, GRANT_ROLE, NO_GRANT  # noqa: TID253  # engine internals under test
+from iamctl.core.policy.match import GRANT_ACCOUNT, GRANT_DIRECT, GRANT_ROLE, NO_GRANT
 
 A = "111122223333"
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)

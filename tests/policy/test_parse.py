@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from iamctl.core.errors import MalformedPolicyDocument
-from iamctl.core.policy import parse_policy  # noqa: TID253  # tests exercise the engine itself
+from iamctl.core.policy import parse_policy
 
 DATA = Path(__file__).parent.parent / "data" / "policy"
 

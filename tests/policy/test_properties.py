@@ -14,7 +14,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iamctl.core.policy import (  # noqa: TID253  # tests exercise the engine itself
+from iamctl.core.policy import (
     ALLOWED,
     EXPLICIT_DENY,
     PrincipalInfo,
