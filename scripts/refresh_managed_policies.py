@@ -57,7 +57,7 @@ def fetch(version: str | None, workdir: Path) -> Path:
 
 def document_text(document: object) -> str:
     # The package stores documents parsed, so AWS's original whitespace is gone. We render them
-    # with 2-space indent and `": "` separators: the same text as /work/shared's extracted samples
+    # with 2-space indent and `": "` separators: the same text as other extractions of the package
     # and what most tools print. Key order is the package's, which is the order AWS returned.
     return json.dumps(document, indent=2, ensure_ascii=False)
 
