@@ -162,7 +162,7 @@ def test_statement_applies_checks_action_resource_principal_and_conditions() -> 
             GRANT_DIRECT,
         ),
         ({"Service": "ec2.amazonaws.com"}, ALICE, NO_GRANT),
-        ({"AWS": "*"}, PrincipalInfo("Anonymous"), NO_GRANT),
+        ({"AWS": "*"}, PrincipalInfo("Anonymous"), GRANT_DIRECT),  # Principal: equivalent to "*" for anonymous
         ({"CanonicalUser": "abc"}, PrincipalInfo("CanonicalUser", canonical_user="abc"), GRANT_DIRECT),
     ],
 )

@@ -229,6 +229,10 @@ def principal_grant(spec: PrincipalSpec, p: PrincipalInfo | None) -> int:
         return GRANT_DIRECT if p.provider in spec.federated else NO_GRANT
     if ptype == "CanonicalUser":
         return GRANT_DIRECT if p.canonical_user in spec.canonical else NO_GRANT
+    if ptype == "Anonymous":
+        # "For anonymous users, the following elements are equivalent: "Principal": "*" and
+        # "Principal": {"AWS": "*"}" (Principal, "All principals").
+        return GRANT_DIRECT if spec.aws_any else NO_GRANT
     return NO_GRANT
 
 
@@ -249,6 +253,8 @@ def not_principal_applies(
         return False
     if p is None:
         return True
+    if p.type == "Anonymous":
+        return not spec.aws_any  # {"AWS": "*"} names anonymous callers too (see principal_grant)
     ids_listed: list[bool] = []
     if p.type in AWS_PRINCIPAL_TYPES:
         if spec.aws_any:
