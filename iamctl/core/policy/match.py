@@ -201,6 +201,19 @@ class PrincipalSpec:
     federated: frozenset[str]
     canonical: frozenset[str]
     raw: Any
+    unique_ids: frozenset[str] = frozenset()  # AIDA... (users) and AROA... (roles)
+
+
+def _own_id(p: PrincipalInfo) -> str | None:
+    """The unique id a Principal element can name the caller by: a user's AIDA... id."""
+    return p.userid if p.type == "User" else None
+
+
+def _role_id(p: PrincipalInfo) -> str | None:
+    """The AROA... id of the role behind a role session (aws:userid is `role-id:session`)."""
+    if p.type == "AssumedRole" and p.userid:
+        return p.userid.split(":", 1)[0]
+    return None
 
 
 def principal_grant(spec: PrincipalSpec, p: PrincipalInfo | None) -> int:
@@ -220,6 +233,11 @@ def principal_grant(spec: PrincipalSpec, p: PrincipalInfo | None) -> int:
             return GRANT_DIRECT
         if p.base_arn is not None and p.base_arn in spec.arns:
             return GRANT_ROLE
+        if spec.unique_ids:
+            if _own_id(p) in spec.unique_ids:
+                return GRANT_DIRECT
+            if _role_id(p) in spec.unique_ids:
+                return GRANT_ROLE
         if p.account_id is not None and p.account_id in spec.accounts:
             return GRANT_ACCOUNT
         return NO_GRANT
@@ -261,9 +279,9 @@ def not_principal_applies(
             return False
         # The root user's ARN is stored as its account id (the parser folds `:root` ARNs).
         if p.arn is not None and p.type != "Account":
-            ids_listed.append(p.arn in spec.arns)
+            ids_listed.append(p.arn in spec.arns or _own_id(p) in spec.unique_ids)
         if p.base_arn is not None:
-            ids_listed.append(p.base_arn in spec.arns)
+            ids_listed.append(p.base_arn in spec.arns or _role_id(p) in spec.unique_ids)
         if p.account_id is not None:
             ids_listed.append(p.account_id in spec.accounts)
     elif p.type == "Service":

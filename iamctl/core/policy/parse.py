@@ -48,6 +48,9 @@ _STATEMENT_KEYS = {
 }
 _ACTION_RE = re.compile(r"^[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.-]+$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
+# A user's or role's unique id (AIDA..., AROA...): IAM stores a trust policy's user and role ARNs
+# as these ids and shows the id once the entity is deleted ("Principal": IAM role and user principals).
+_UNIQUE_ID_RE = re.compile(r"^A(?:ID|RO)A[A-Z0-9]{12,}$")
 _PRINCIPAL_ARN_RE = re.compile(
     r"^arn:[a-z-]+:(?:iam::(\d{12}):(root|user/.+|role/.+)|sts::(\d{12}):(assumed-role/[^/]+/.+|federated-user/.+))$"
 )
@@ -178,6 +181,7 @@ def _parse_principal(value: Any, where: str, element: str) -> PrincipalSpec:
     services: set[str] = set()
     federated: set[str] = set()
     canonical: set[str] = set()
+    unique_ids: set[str] = set()
     aws_any = False
     for kind, raw in value.items():
         vals = _str_list(raw, where, f"{element}.{kind}")
@@ -187,6 +191,8 @@ def _parse_principal(value: Any, where: str, element: str) -> PrincipalSpec:
                     aws_any = True
                 elif _ACCOUNT_RE.match(v):
                     accounts.add(v)
+                elif _UNIQUE_ID_RE.match(v):
+                    unique_ids.add(v)
                 else:
                     m = _PRINCIPAL_ARN_RE.match(v)
                     # AWS accepts no partial wildcard in a principal ARN ("You cannot use a
@@ -214,6 +220,7 @@ def _parse_principal(value: Any, where: str, element: str) -> PrincipalSpec:
         frozenset(federated),
         frozenset(canonical),
         value,
+        frozenset(unique_ids),
     )
 
 
