@@ -15,7 +15,8 @@ AWS rules (IAM User Guide, "IAM JSON policy elements: Condition operators", "Con
 - Without a set operator, a multivalued request value matches a positive operator when any of
   its values does; a negated operator is the negation of its positive form.
 - `Null` tests presence: `true` means the key is absent (or an empty list).
-- Policy variables may appear in String and ARN operator values only.
+- Policy variables may appear in String, ARN and Bool operator values only ("Condition
+  operators": Boolean - "Policy variables: Supported"; Numeric, Date, Binary, IP: not supported).
 
 Malformed policy values (a bad CIDR, a non-number for Numeric...) are rejected at parse time
 with `MalformedPolicyDocument`; malformed *request* values raise `ConditionEvaluationError` at
@@ -197,7 +198,8 @@ class Condition:
                     if missing is not None:
                         missing.update(v.name for v in tpl if isinstance(v, Var))
                     return None
-                out.append(_prepare_string(self.base, text))
+                # A Bool value that resolves to neither true nor false matches nothing.
+                out.append(text.lower() if self.family == "bool" else _prepare_string(self.base, text))
             else:  # Like / ARN: substituted values are escaped, `${*}` stays a literal star
                 src = resolve_fragments(pset.templated[0], ctx, missing)
                 if src is None:
@@ -254,6 +256,13 @@ class Condition:
                 ) from None
             return any(addr.version == net.version and addr in net for net in wanted)
         raise AssertionError(fam)  # pragma: no cover - every family is handled above
+
+
+def _bool_value(text: str) -> str:
+    tl = text.lower()
+    if tl not in ("true", "false"):
+        raise ValueError(text)
+    return tl
 
 
 def _prepare_string(base: str, text: str) -> Any:
@@ -327,7 +336,7 @@ def compile_condition(operator: str, key: str, raw_values: Any, *, variables: bo
     bad = f"{where}: invalid value for {operator} {key}"
     for text in values:
         try:
-            if family in ("string", "arn"):
+            if family in ("string", "arn", "bool"):
                 tpl = parse_template(text) if variables else None
                 if tpl is not None:
                     templated = True
@@ -337,17 +346,16 @@ def compile_condition(operator: str, key: str, raw_values: Any, *, variables: bo
                     prepared.append(("tpl", tpl, pset))
                 elif family == "arn":
                     prepared.append(glob_regex(text, arn=True) if has_wildcard(text) else _Exactly(text))
+                elif family == "bool":
+                    prepared.append(_bool_value(text))
                 else:
                     prepared.append(_prepare_string(base, text))
             elif family == "numeric":
                 prepared.append(parse_number(text))
             elif family == "date":
                 prepared.append(parse_date(text))
-            elif family in ("bool", "null"):
-                tl = text.lower()
-                if tl not in ("true", "false"):
-                    raise ValueError(text)
-                prepared.append(tl if family == "bool" else tl == "true")
+            elif family == "null":
+                prepared.append(_bool_value(text) == "true")
             elif family == "binary":
                 prepared.append(base64.b64decode(text, validate=True))
             elif family == "ip":
