@@ -315,6 +315,12 @@ def _scan(
 _NOTHING = _Layer([], [], NO_GRANT, [])  # read-only stand-in for a layer with no policies
 
 
+def _service_linked(role_arn: str | None) -> bool:
+    """A service-linked role: its path is /aws-service-role/ (IAM User Guide, "Using
+    service-linked roles")."""
+    return role_arn is not None and ":role/aws-service-role/" in role_arn
+
+
 def _ok(layer: _Layer) -> bool:
     return bool(layer.allows) and not layer.denies
 
@@ -342,14 +348,18 @@ def evaluate(
     - `boundary`: the permissions boundary (allows if any of its policies allows).
     - `session`: session policies passed when the session was created (union of them).
     - `scps` / `rcps`: one sequence of policies per level (root, each OU, the account); every
-      level must allow. None means the caller's account has none.
+      level must allow. None means the caller's account has none. SCPs are ignored for a
+      session of a service-linked role (path /aws-service-role/), which they don't affect.
 
     Explicit deny in any of them wins; see `decide` for the rest.
     """
     boundaries = _policies(boundary)
+    principal = request.principal
+    if scps is not None and principal is not None and _service_linked(principal.base_arn):
+        # AWS Organizations, "Service control policies": SCPs don't affect service-linked roles.
+        scps = None
     ev = Evaluator(request, has_boundary=bool(boundaries))
     errors: list[EvaluationError] = []
-    principal = request.principal
 
     ident = _scan(ev, _policies(identity), errors, principals=False)
     trusts = _policies(trust)
