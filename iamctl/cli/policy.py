@@ -23,7 +23,8 @@ PolicyArg = Annotated[
 ]
 VersionArg = Annotated[str, typer.Argument(help="Version id: v1, v2, ...", metavar="VERSION",
                                            autocompletion=complete_policy_versions)]
-LIST_COLUMNS = ["PolicyName", "Arn", "DefaultVersionId", "AttachmentCount", "UpdateDate"]
+LIST_COLUMNS = ["PolicyName", "Arn", "DefaultVersionId", "AttachmentCount", "PermissionsBoundaryUsageCount",
+                "UpdateDate"]
 
 
 def _policy_item(p: PolicyInfo) -> dict:
@@ -34,7 +35,7 @@ def _policy_item(p: PolicyInfo) -> dict:
         "Path": p.path,
         "DefaultVersionId": p.default_version_id,
         "AttachmentCount": p.attachment_count,
-        "PermissionsBoundaryUsageCount": 0,
+        "PermissionsBoundaryUsageCount": p.boundary_usage_count,
         "IsAttachable": True,
         "CreateDate": p.created,
         "UpdateDate": p.updated,
@@ -115,7 +116,8 @@ def list_policies(
 def delete(ctx: typer.Context, policy: PolicyArg) -> None:
     """Delete a customer managed policy and all its versions.
 
-    DeleteConflict while it is attached to any user, group or role.
+    DeleteConflict while it is attached to any user, group or role, or is the permissions
+    boundary of a user or role.
 
     Example: iamctl policy delete ReadReports
     """

@@ -154,8 +154,12 @@ def update(
     name: NameArg,
     new_name: Annotated[str | None, typer.Option("--new-name", help="Rename the user.")] = None,
     new_path: Annotated[str | None, typer.Option("--new-path", help="Move the user to this path.")] = None,
+    permissions_boundary: Annotated[str | None, typer.Option("--permissions-boundary",
+                                    help="Set the boundary to this managed policy ARN.")] = None,
+    remove_boundary: Annotated[bool, typer.Option("--remove-permissions-boundary",
+                               help="Remove the permissions boundary.")] = False,
 ) -> None:
-    """Rename a user or change its path.
+    """Rename a user, change its path, or set or remove its permissions boundary.
 
     A rename carries the user's groups, policy attachments, access keys and MFA devices along.
 
@@ -163,10 +167,13 @@ def update(
     """
     from iamctl.core import users
 
-    if new_name is None and new_path is None:
-        raise typer.BadParameter("give --new-name and/or --new-path")
+    if new_name is None and new_path is None and permissions_boundary is None and not remove_boundary:
+        raise typer.BadParameter("give --new-name, --new-path, --permissions-boundary or --remove-permissions-boundary")
+    if permissions_boundary is not None and remove_boundary:
+        raise typer.BadParameter("--permissions-boundary and --remove-permissions-boundary exclude each other")
+    boundary = {"permissions_boundary": permissions_boundary} if permissions_boundary or remove_boundary else {}
     with writing(ctx) as txn:
-        users.update_user(txn, name, new_name=new_name, new_path=new_path)
+        users.update_user(txn, name, new_name=new_name, new_path=new_path, **boundary)
 
 
 @app.command("delete")

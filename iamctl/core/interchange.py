@@ -452,6 +452,18 @@ def _attach(plan: _Plan, entity: Any, kind: str, refs: list[tuple[str, str]]) ->
             plan.policies[local.rsplit("/", 1)[-1].lower()].attachments.append(target)
 
 
+def _use_boundary(plan: _Plan, entity: Any, kind: str, ref: tuple[str, str]) -> None:
+    """Set an entity's permissions boundary and record the use on the policy's side."""
+    local = _policy_ref(plan, *ref)
+    entity.permissions_boundary = local
+    if local.startswith(AWS_POLICY_PREFIX):
+        use = plan.aws.setdefault(local, AwsPolicyUse(name=local.rsplit("/", 1)[-1], arn=local,
+                                                      extra={NOT_LISTED: "true"}))
+        use.boundary_uses.append(f"{kind}/{entity.name}")
+    else:
+        plan.policies[local.rsplit("/", 1)[-1].lower()].boundary_uses.append(f"{kind}/{entity.name}")
+
+
 def _plan_groups(plan: _Plan, details: Details, account_id: str, ignored: list[str]) -> None:
     for entry in details.groups:
         g, where = entry.data, entry.path
@@ -495,7 +507,7 @@ def _plan_users(plan: _Plan, details: Details, account_id: str, ignored: list[st
         _attach(plan, user, "user", _attached(u, where, ignored))
         boundary = _boundary(u, where, ignored)
         if boundary:
-            user.permissions_boundary = _policy_ref(plan, *boundary)
+            _use_boundary(plan, user, "user", boundary)
         plan.users[name.lower()] = user
 
 
@@ -528,7 +540,7 @@ def _plan_roles(plan: _Plan, details: Details, account_id: str, ignored: list[st
         _attach(plan, role, "role", _attached(r, where, ignored))
         boundary = _boundary(r, where, ignored)
         if boundary:
-            role.permissions_boundary = _policy_ref(plan, *boundary)
+            _use_boundary(plan, role, "role", boundary)
         for i, ip in enumerate(_get(r, "InstanceProfileList", where, list, required=False) or []):
             iwhere = f"{where}.InstanceProfileList[{i}]"
             profile = _plan_profile(plan, ip, iwhere, account_id, ignored, nested)
@@ -830,7 +842,8 @@ def export_details(txn) -> dict[str, Any]:
         "GroupDetailList": [ex.group(g) for g in ex.groups],
         "RoleDetailList": [ex.role(r) for r in ex.roles],
         "Policies": [ex.policy(p) for p in ex.policies]
-        + [ex.aws_policy(a) for a in ex.aws if NOT_LISTED not in (a.extra or {})],
+        # (an AWS managed policy in use only as a boundary is not listed, unless imported so)
+        + [ex.aws_policy(a) for a in ex.aws if NOT_LISTED not in (a.extra or {}) and (a.attachments or a.extra)],
     }
 
 

@@ -179,6 +179,8 @@ class ManagedPolicy:
     # "user/NAME", "group/NAME", "role/NAME": what it is attached to.
     attachments: list[str] = field(default_factory=list)
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
+    # "user/NAME", "role/NAME": whose permissions boundary it is (PermissionsBoundaryUsageCount).
+    boundary_uses: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -245,10 +247,11 @@ register(Kind("access-key", AccessKeyRecord, "access-keys", "access key", key_fi
 
 @dataclass
 class AwsPolicyUse:
-    """Where an AWS managed policy is attached ("user/NAME", "group/NAME", "role/NAME").
+    """Where an AWS managed policy is attached ("user/NAME", "group/NAME", "role/NAME") or used
+    as a permissions boundary.
 
     AWS managed policies live in the bundle, not in the directory; this record exists only
-    while one is attached, so that attachment counts never need to read every entity.
+    while one is attached or used as a boundary, so that attachment counts never need to read every entity.
     Keyed by the policy's name (unique across AWS managed policies).
     """
 
@@ -256,6 +259,7 @@ class AwsPolicyUse:
     arn: str
     attachments: list[str] = field(default_factory=list)
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
+    boundary_uses: list[str] = field(default_factory=list)  # "user/NAME", "role/NAME" (as a boundary)
 
 
 register(Kind("aws-policy", AwsPolicyUse, "aws-policy-attachments", "AWS managed policy"))

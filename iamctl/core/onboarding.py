@@ -763,9 +763,9 @@ def _sync_user(batch: _WriteBehind, item: PlanItem, joins: dict[str, list[str]])
         policies.detach_policy(batch, "user", name, arn)
     for arn in [a for a in item.policies if a not in attached]:
         policies.attach_policy(batch, "user", name, arn)
+    if "boundary" in row.columns:
+        policies.set_boundary(batch, "user", name, item.boundary)  # both sides (boundary use count)
     current = batch.get("user", name)
-    if "boundary" in row.columns and current.permissions_boundary != item.boundary:
-        current = dataclasses.replace(current, permissions_boundary=item.boundary)
     if current.mfa_required != item.mfa:
         current = dataclasses.replace(current, mfa_required=item.mfa)
     batch.put("user", current)

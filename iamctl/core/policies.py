@@ -78,6 +78,7 @@ class PolicyInfo:
     tags: dict[str, str] = field(default_factory=dict)
     aws_managed: bool = False
     document: str | None = None  # the default version's text (filled by show only)
+    boundary_usage_count: int = 0  # users and roles whose permissions boundary it is
 
 
 @dataclass(frozen=True)
@@ -203,10 +204,12 @@ def _info(txn: Txn, policy: ManagedPolicy, *, document: bool = False) -> PolicyI
         description=policy.description,
         tags=dict(policy.tags),
         document=_version(policy, policy.default_version).document if document else None,
+        boundary_usage_count=len(policy.boundary_uses),
     )
 
 
-def _aws_info(p: aws_managed.AwsManagedPolicy, attachments: int, *, document: bool = False) -> PolicyInfo:
+def _aws_info(p: aws_managed.AwsManagedPolicy, attachments: int, *, document: bool = False,
+              boundary_uses: int = 0) -> PolicyInfo:
     return PolicyInfo(
         name=p.name,
         arn=p.arn,
@@ -218,6 +221,7 @@ def _aws_info(p: aws_managed.AwsManagedPolicy, attachments: int, *, document: bo
         updated=clock.iso(p.update_date.timestamp()),
         aws_managed=True,
         document=p.document if document else None,
+        boundary_usage_count=boundary_uses,
     )
 
 
@@ -236,7 +240,8 @@ def get_policy(txn: Txn, name_or_arn: str) -> PolicyInfo:
         if p is None:
             raise NoSuchEntity(f"Policy {name_or_arn} was not found.")
         use = _aws_use(txn, p)
-        return _aws_info(p, len(use.attachments) if use else 0, document=True)
+        return _aws_info(p, len(use.attachments) if use else 0, document=True,
+                         boundary_uses=len(use.boundary_uses) if use else 0)
     return _info(txn, require_policy(txn, name_or_arn), document=True)
 
 
@@ -310,8 +315,9 @@ def list_policies(
         raise ValidationError(f"path prefix {path_prefix!r} must begin with /")
     found: list[PolicyInfo] = []
     if scope in ("All", "AWS"):
-        used = {u.arn: len(u.attachments) for u in txn.list("aws-policy")}
-        found += [_aws_info(p, used.get(p.arn, 0)) for p in aws_managed.list(path_prefix)]
+        used = {u.arn: u for u in txn.list("aws-policy")}
+        found += [_aws_info(p, len(u.attachments) if (u := used.get(p.arn)) else 0,
+                            boundary_uses=len(u.boundary_uses) if u else 0) for p in aws_managed.list(path_prefix)]
     if scope in ("All", "Local"):
         found += [
             _info(txn, p)
@@ -326,13 +332,19 @@ def list_policies(
 def delete_policy(txn: Txn, name_or_arn: str) -> None:
     """Delete a customer managed policy and all its versions (DeletePolicy).
 
-    DeleteConflict while it is attached to any user, group or role.
+    DeleteConflict while it is attached to any user, group or role, or is the permissions
+    boundary of a user or role (AWS counts that in PermissionsBoundaryUsageCount and refuses too).
     """
     policy = require_policy(txn, name_or_arn)
     if policy.attachments:
         raise DeleteConflict(
             f"Cannot delete a policy attached to entities. ({policy.name} is attached to "
             f"{', '.join(policy.attachments)}; detach it first)"
+        )
+    if policy.boundary_uses:
+        raise DeleteConflict(
+            f"Cannot delete a policy attached to entities. ({policy.name} is the permissions boundary of "
+            f"{', '.join(policy.boundary_uses)}; remove it from them first)"
         )
     txn.delete("policy", policy.name)
 
@@ -446,8 +458,12 @@ def _managed_target(txn: Txn, arn: str) -> ManagedPolicy | aws_managed.AwsManage
     return found
 
 
-def _record_attachment(txn: Txn, arn: str, target: str, *, attach: bool) -> None:
-    """Keep the policy side of an attachment ("user/alice") in step with the entity side."""
+def _record_attachment(txn: Txn, arn: str, target: str, *, attach: bool, uses: str = "attachments") -> None:
+    """Keep the policy side of an attachment ("user/alice") in step with the entity side.
+
+    `uses` is the policy's list to keep: "attachments" (attached policies) or "boundary_uses"
+    (the policy is the entity's permissions boundary).
+    """
     if arn.startswith(aws_managed.ARN_PREFIX + "/"):
         name = arn.rsplit("/", 1)[-1]
         use = txn.get("aws-policy", name) or AwsPolicyUse(name=name, arn=arn)
@@ -456,18 +472,43 @@ def _record_attachment(txn: Txn, arn: str, target: str, *, attach: bool) -> None
         holder = _find_customer(txn, arn)
         if holder is None:
             return  # the policy file is gone (damaged directory): nothing to keep in step
-    if attach and target not in holder.attachments:
-        holder.attachments.append(target)
+    targets = getattr(holder, uses)
+    if attach and target not in targets:
+        targets.append(target)
     elif not attach:
         # Entity names are unique without regard to case: "user/Alice" is "user/alice".
-        holder.attachments[:] = [a for a in holder.attachments if a.lower() != target.lower()]
+        targets[:] = [a for a in targets if a.lower() != target.lower()]
     if isinstance(holder, AwsPolicyUse):
-        if holder.attachments:
+        if holder.attachments or holder.boundary_uses:
             txn.put("aws-policy", holder)
         elif txn.exists("aws-policy", holder.name):
             txn.delete("aws-policy", holder.name)
     else:
         txn.put("policy", holder)
+
+
+def set_boundary(txn: Txn, kind: str, name: str, arn: str | None):
+    """Set (`arn`) or remove (None) the permissions boundary of a user or role, keeping the
+    policy's boundary-use list in step (PutUserPermissionsBoundary, DeleteRolePermissionsBoundary
+    and twins). The ARN must name an existing managed policy. Returns the updated entity."""
+    if kind not in ("user", "role"):
+        raise ValueError(f"permissions boundaries are for users and roles, not {kind!r}")
+    from .users import resolve_policy_arn
+
+    entity = txn.require(kind, name)
+    if arn is not None:
+        resolve_policy_arn(txn, arn)
+    old = entity.permissions_boundary
+    if old == arn:
+        return entity
+    target = f"{kind}/{entity.name}"
+    if old:
+        _record_attachment(txn, old, target, attach=False, uses="boundary_uses")
+    if arn:
+        _record_attachment(txn, arn, target, attach=True, uses="boundary_uses")
+    entity.permissions_boundary = arn
+    txn.put(kind, entity)
+    return entity
 
 
 def attach_policy(txn: Txn, kind: str, name: str, arn: str) -> None:
@@ -519,12 +560,15 @@ def detach_all(txn: Txn, kind: str, name: str) -> list[str]:
 
 def rename_attachments(txn: Txn, kind: str, old: str, new: str) -> None:
     """After an entity is renamed `old` -> `new`, rewrite "KIND/old" to "KIND/new" in the
-    attachment lists of every managed policy attached to it. Works whether called before or
+    attachment lists of every managed policy attached to it (and its boundary's use list). Works whether called before or
     after the entity itself is renamed (it reads whichever of the two names exists)."""
     entity = txn.get(kind, new) or _entity(txn, kind, old)
     for arn in entity.attached_policies:
         _record_attachment(txn, arn, f"{kind}/{old}", attach=False)
         _record_attachment(txn, arn, f"{kind}/{new}", attach=True)
+    if getattr(entity, "permissions_boundary", None):
+        _record_attachment(txn, entity.permissions_boundary, f"{kind}/{old}", attach=False, uses="boundary_uses")
+        _record_attachment(txn, entity.permissions_boundary, f"{kind}/{new}", attach=True, uses="boundary_uses")
 
 
 # -- inline policies -------------------------------------------------------------------

@@ -276,8 +276,12 @@ def create_role(
 
     role = Role(name=name, role_id=new_unique_id("AROA"), path=path, created=clock.iso(),
                 assume_role_policy=trust_policy, description=description,
-                max_session_duration=max_session_duration, tags=tags, permissions_boundary=permissions_boundary)
+                max_session_duration=max_session_duration, tags=tags)
     txn.put("role", role)
+    if permissions_boundary is not None:
+        from .policies import set_boundary
+
+        role = set_boundary(txn, "role", name, permissions_boundary)
     return role
 
 
@@ -315,9 +319,9 @@ def update_role(txn: Txn, name: str, *, description: str | None = _UNSET, max_se
     if max_session_duration is not None:
         changes["max_session_duration"] = _check_duration(max_session_duration)
     if permissions_boundary is not _UNSET:
-        if permissions_boundary is not None:
-            resolve_policy_arn(txn, permissions_boundary)
-        changes["permissions_boundary"] = permissions_boundary
+        from .policies import set_boundary
+
+        role = set_boundary(txn, "role", role.name, permissions_boundary)
     updated = dataclasses.replace(role, **changes)
     txn.put("role", updated)
     return updated
@@ -337,7 +341,7 @@ def delete_role(txn: Txn, name: str, *, force: bool = False) -> Role:
     instance profile or has inline or attached policies (AWS's order of checking); with
     `force`, remove it from its profiles and drop its policies first, in this transaction.
     Its sessions stop working: they are resolved through the role, which is gone."""
-    from .policies import detach_all
+    from .policies import detach_all, set_boundary
 
     role = get_role(txn, name)
     if not force:
@@ -364,6 +368,7 @@ def delete_role(txn: Txn, name: str, *, force: bool = False) -> Role:
             kept = [r for r in profile.roles if r.lower() != role.name.lower()]
             txn.put("instance-profile", dataclasses.replace(profile, roles=kept))
     detach_all(txn, "role", role.name)
+    set_boundary(txn, "role", role.name, None)  # a boundary does not block DeleteRole
     txn.delete("role", role.name)
     return role
 

@@ -20,6 +20,7 @@ import binascii
 import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from . import clock, names
 from .account import check_quota
@@ -157,9 +158,12 @@ def create_user(txn: Txn, name: str, *, path: str = "/", tags: dict[str, str] | 
     check_quota(txn, "users", txn.count("user"), what="UsersPerAccount")
     from .credentials import new_unique_id
 
-    user = User(name=name, user_id=new_unique_id("AIDA"), path=path, created=clock.iso(), tags=tags,
-                permissions_boundary=permissions_boundary)
+    user = User(name=name, user_id=new_unique_id("AIDA"), path=path, created=clock.iso(), tags=tags)
     txn.put("user", user)
+    if permissions_boundary is not None:
+        from .policies import set_boundary
+
+        user = set_boundary(txn, "user", name, permissions_boundary)
     return user
 
 
@@ -181,10 +185,20 @@ def list_users(txn: Txn, *, path_prefix: str | None = None, max_items: int | Non
     return paginate(txn, "user", path_prefix=path_prefix, max_items=max_items, starting_token=starting_token)
 
 
-def update_user(txn: Txn, name: str, *, new_name: str | None = None, new_path: str | None = None) -> User:
+_UNSET: Any = object()
+
+
+def update_user(txn: Txn, name: str, *, new_name: str | None = None, new_path: str | None = None,
+                permissions_boundary: str | None = _UNSET) -> User:
     """Rename and/or move a user (AWS UpdateUser), carrying along everything that names it:
     group member lists, managed policy attachments, MFA devices, access-key index records and
-    its secret record. A new name differing only by case is allowed."""
+    its secret record. A new name differing only by case is allowed. `permissions_boundary`
+    sets (an ARN) or removes (None) the boundary first (PutUserPermissionsBoundary,
+    DeleteUserPermissionsBoundary)."""
+    if permissions_boundary is not _UNSET:
+        from .policies import set_boundary
+
+        set_boundary(txn, "user", name, permissions_boundary)
     user = _require(txn, name)
     if new_path is not None:
         names.check_path(new_path)
@@ -266,6 +280,9 @@ def delete_user(txn: Txn, name: str, *, force: bool = False) -> User:
                     f"{'; '.join(attached_items(user))} (use --force to remove them with the user)."
                 )
     _detach_everything(txn, user)
+    from .policies import set_boundary
+
+    set_boundary(txn, "user", user.name, None)  # a boundary does not block DeleteUser
     txn.delete("user", user.name)
     if txn.get_secret("user", user.name) is not None:
         txn.delete_secret("user", user.name)

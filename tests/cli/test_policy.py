@@ -493,3 +493,22 @@ def test_every_shared_command_has_help_with_an_example(hosts, iam):
                     "get-policy", "delete-policy", "list-policies"):
         out = iam("t-group", command, "--help").stdout
         assert "Example: iamctl group" in out
+
+
+def test_policy_used_as_a_permissions_boundary_counts_and_cannot_be_deleted(iam):
+    """GetPolicy's PermissionsBoundaryUsageCount counts the users and roles whose boundary the
+    policy is; DeletePolicy refuses (DeleteConflict) until PutUserPermissionsBoundary's use is
+    removed (DeleteUserPermissionsBoundary: `user update --remove-permissions-boundary`)."""
+    arn = iam("policy", "create", "Bound", "--document", str(ROTATE), "-o", "json").json()["Policy"]["Arn"]
+    iam("user", "create", "alice")
+    iam("user", "update", "alice", "--permissions-boundary", arn)
+    assert iam("user", "show", "alice", "-o", "json").json()["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == arn
+    assert iam("policy", "show", "Bound", "-o", "json").json()["Policy"]["PermissionsBoundaryUsageCount"] == 1
+    listed = iam("policy", "list", "--scope", "Local", "-o", "json").json()["Policies"]
+    assert [p["PermissionsBoundaryUsageCount"] for p in listed] == [1]
+    refused = iam("policy", "delete", "Bound", expect=1)
+    assert refused.stderr.startswith("iamctl: error: DeleteConflict: Cannot delete a policy attached to entities.")
+    assert "user/alice" in refused.stderr
+    iam("user", "update", "alice", "--remove-permissions-boundary")
+    assert iam("policy", "show", "Bound", "-o", "json").json()["Policy"]["PermissionsBoundaryUsageCount"] == 0
+    iam("policy", "delete", "Bound")
