@@ -29,6 +29,7 @@ import base64
 import binascii
 import ipaddress
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -96,8 +97,13 @@ def parse_number(text: str) -> float:
     return value
 
 
+_YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
 def parse_date(text: Any) -> float:
-    """ISO 8601 (`2026-01-01`, `2026-01-01T12:00:00Z`, with offset or fraction) or epoch seconds."""
+    """W3C ISO 8601 (`2026-01`, `2026-01-01`, `2026-01-01T12:00Z`, `2026-01-01T12:00:00Z`, with
+    offset or fraction) or epoch seconds. A bare `YYYY` reads as epoch seconds: both forms are
+    documented and only one can win, and epoch values are what aws:EpochTime holds."""
     if isinstance(text, bool):
         raise ValueError("a boolean is not a date")
     if isinstance(text, int | float):
@@ -107,6 +113,8 @@ def parse_date(text: Any) -> float:
         return float(s)
     except ValueError:
         pass
+    if _YEAR_MONTH.match(s):
+        s += "-01"  # W3C "YYYY-MM": the month's first day
     dt = datetime.fromisoformat(s)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
