@@ -83,7 +83,8 @@ def change_password(ctx: typer.Context, name: UserArg, password_stdin: StdinOpt 
 
     Prompted for (hidden) on a terminal, or two lines on standard input with --password-stdin:
     the old password, then the new. Allowed when the account password policy lets users change
-    their own password (or IAMUserChangePassword is attached to the user or one of their groups).
+    their own password, or the user's IAM policies allow iam:ChangePassword on the user's ARN
+    (IAMUserChangePassword does); an explicit Deny refuses either way.
 
     Example: printf '%s\\n%s\\n' "$OLD" "$NEW" | iamctl user change-password alice --password-stdin
     """

@@ -144,9 +144,9 @@ def change_password(txn: Txn, user_name: str, old_password: str, new_password: s
     """A user changes their own password (ChangePassword): the old one must match.
 
     Refused with AccessDenied when the user may not change their own password: the account's
-    policy has AllowUsersToChangePassword false (or there is no custom policy) and the AWS
-    managed policy IAMUserChangePassword is attached neither to the user nor to one of their
-    groups; or the password has expired under a policy with HardExpiry, when only an
+    policy has AllowUsersToChangePassword false (or there is no custom policy) and no IAM
+    policy of the user allows iam:ChangePassword on the user's ARN, or one explicitly denies
+    it (see `_may_change_own_password`); or the password has expired under a policy with HardExpiry, when only an
     administrator (`set_password`) can give a new one. The old password is verified in constant
     time (Argon2); the new one is checked against the policy. Clears "reset required".
     """
@@ -245,12 +245,16 @@ def _store_password(txn: Txn, user: User, secret: dict[str, Any], password: str,
 
 
 def _may_change_own_password(txn: Txn, user: User, policy: PasswordPolicy | None) -> bool:
-    if policy is not None and policy.allow_users_to_change_password:
-        return True
-    if CHANGE_PASSWORD_POLICY_ARN in user.attached_policies:
-        return True
-    for group_name in user.groups:
-        group = txn.get("group", group_name)
-        if group is not None and CHANGE_PASSWORD_POLICY_ARN in group.attached_policies:
-            return True
-    return False
+    """AWS's rule ("Permit IAM users to change their own passwords"): every user may when the
+    account password policy has AllowUsersToChangePassword, which grants iam:ChangePassword on
+    the user's own ARN at account level; otherwise the user's IAM policies (own, groups', within
+    its permissions boundary) must allow iam:ChangePassword on its ARN, as IAMUserChangePassword
+    or a customer policy such as `Resource: arn:aws:iam::*:user/${aws:username}` does. An
+    explicit Deny wins over either, as everywhere in AWS's evaluation."""
+    from . import principals
+    from .policy import EXPLICIT_DENY
+
+    result = principals.authorize(principals.resolve_user(txn, user.name), "iam:ChangePassword", _arn(txn, user))
+    if result.decision == EXPLICIT_DENY:
+        return False
+    return bool(policy is not None and policy.allow_users_to_change_password) or result.allowed

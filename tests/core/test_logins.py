@@ -176,3 +176,51 @@ def test_no_expiry_without_max_password_age(store, monkeypatch):
     monkeypatch.setenv("IAMCTL_NOW", "2099-01-01T00:00:00Z")
     with store.read() as txn:
         assert logins.password_expired(txn, txn.require("user", "alice")) is False
+
+
+OWN_PASSWORD = """{"Version": "2012-10-17", "Statement": [{"Effect": "%s", "Action": "iam:ChangePassword",
+  "Resource": "arn:aws:iam::*:user/${aws:username}"}]}"""
+
+
+def test_a_customer_policy_allowing_change_password_on_own_user_is_enough(store):
+    """"Permit IAM users to change their own passwords": with AllowUsersToChangePassword off, an
+    IAM policy allowing iam:ChangePassword on the user's own ARN lets that user (only) change it."""
+    with store.write() as txn:
+        logins.set_password(txn, "alice", GOOD)
+        users.create_user(txn, "bob")
+        logins.set_password(txn, "bob", GOOD)
+        from iamctl.core import policies
+
+        policies.put_inline_policy(txn, "user", "alice", "OwnPassword", OWN_PASSWORD % "Allow")
+    with store.write() as txn:
+        logins.change_password(txn, "alice", GOOD, "Brand-new-1")
+    with store.write() as txn, pytest.raises(AccessDenied, match="iam:ChangePassword"):
+        logins.change_password(txn, "bob", GOOD, "Brand-new-1")
+
+
+def test_an_explicit_deny_of_change_password_wins_over_the_account_setting(store):
+    """AWS policy evaluation: an explicit Deny overrides every Allow, the account-level
+    iam:ChangePassword grant of AllowUsersToChangePassword included."""
+    from iamctl.core import policies
+
+    with store.write() as txn:
+        logins.set_password_policy(txn, allow_users_to_change_password=True)
+        logins.set_password(txn, "alice", GOOD)
+        policies.put_inline_policy(txn, "user", "alice", "NoPassword", OWN_PASSWORD % "Deny")
+    with store.write() as txn, pytest.raises(AccessDenied, match="iam:ChangePassword"):
+        logins.change_password(txn, "alice", GOOD, "Brand-new-1")
+
+
+def test_a_permissions_boundary_without_change_password_limits_the_managed_policy_grant(store):
+    """Permissions boundaries: an identity policy's allow counts only where the boundary allows
+    too, so IAMUserChangePassword under a boundary that omits iam:ChangePassword is not enough."""
+    from iamctl.core import policies
+
+    boundary = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'
+    with store.write() as txn:
+        logins.set_password(txn, "alice", GOOD)
+        arn = policies.create_policy(txn, "S3Only", boundary).arn
+        users.update_user(txn, "alice", permissions_boundary=arn)
+        policies.attach_policy(txn, "user", "alice", logins.CHANGE_PASSWORD_POLICY_ARN)
+    with store.write() as txn, pytest.raises(AccessDenied, match="iam:ChangePassword"):
+        logins.change_password(txn, "alice", GOOD, "Brand-new-1")
