@@ -38,16 +38,33 @@ GRANT_DIRECT = 3  # names the user/session itself, or everyone: not limited by i
 
 
 def _translate(text: str, *, arn: bool, segment: int = 0) -> tuple[str, int]:
-    """Glob → regex source. For ARNs, wildcards before the fifth colon stay inside a segment."""
+    """Glob → regex source. For ARNs, wildcards before the fifth colon stay inside a segment.
+
+    A `*` followed by text and then by another `*` matches up to the *first* place that text
+    occurs, atomically: the later `*` can absorb anything a later occurrence would have left,
+    so the answer is the same, and patterns such as `*a*a*a*a*a*a` cost linear time instead of
+    exponential backtracking. (Not done when that text holds a colon after a segment-bound
+    `*`: there the first occurrence is not always the right one.)
+    """
     out: list[str] = []
+    open_star = -1  # index in `out` of the last `*`, whose text runs to the next `*`
+    restricted = False  # whether that `*` stays inside its ARN segment
+    colon_in_chunk = False
     for ch in text:
         if ch == "*":
-            out.append("[^:]*" if arn and segment < 5 else ".*")
+            if open_star >= 0 and not (restricted and colon_in_chunk):
+                out[open_star] = f"(?>{out[open_star]}?"
+                out.append(")")
+            restricted = arn and segment < 5
+            open_star = len(out)
+            colon_in_chunk = False
+            out.append("[^:]*" if restricted else ".*")
         elif ch == "?":
             out.append("[^:]" if arn and segment < 5 else ".")
         else:
             if ch == ":" and arn:
                 segment += 1
+                colon_in_chunk = True
             out.append(re.escape(ch))
     return "".join(out), segment
 
