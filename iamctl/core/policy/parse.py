@@ -149,11 +149,16 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def load_document(text: str | bytes) -> dict[str, Any]:
     """Parse JSON text, reporting syntax errors with line and column."""
     if isinstance(text, bytes):
-        text = text.decode("utf-8")
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise MalformedPolicyDocument(f"policy document is not UTF-8 text (byte {e.start})") from None
     try:
         doc = json.loads(text, object_pairs_hook=_reject_duplicates)
     except json.JSONDecodeError as e:
         raise MalformedPolicyDocument(f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
+    except RecursionError:
+        raise MalformedPolicyDocument("policy document is nested too deeply") from None
     if not isinstance(doc, dict):
         raise MalformedPolicyDocument("policy document must be a JSON object")
     return doc
