@@ -365,11 +365,13 @@ def session_item(s: Session) -> dict:
 def sessions(ctx: typer.Context, role: RoleRefArg, output: OutputOpt = None) -> None:
     """List a role's live (unexpired) sessions, oldest first; never their secrets.
 
+    Expired sessions of the account are deleted on the way (issuing a session does that too).
+
     Example: iamctl role sessions deploy
     """
     from iamctl.core import sts
 
-    with reading(ctx) as txn:
+    with writing(ctx) as txn:
         found = sts.list_sessions(txn, role)
     render.rows(fmt(ctx, output), key="Sessions", items=[session_item(s) for s in found],
                 columns=["AccessKeyId", "Arn", "Issued", "Expiration", "CallerArn", "MFA", "Chained"])

@@ -291,6 +291,7 @@ class Session:
     chained: bool = False  # assumed by a role session (role chaining, at most 1 hour)
     secret_hash: str = ""  # credentials.hash_secret of the secret access key
     token_hash: str = ""  # credentials.hash_secret of the session token
+    token_key: str = ""  # the key of its session-token index entry, to drop it with the session
 
 
 @dataclass
@@ -304,6 +305,19 @@ class SessionTokenIndex:
 register(Kind("session", Session, "sessions", "session", key_field="access_key_id", secret=True))
 register(Kind("session-token", SessionTokenIndex, "session-tokens", "session token", key_field="token_key",
               secret=True))
+
+
+@dataclass
+class SessionExpiry:
+    """The sessions that have all expired by one minute ("20260101-0915", UTC), with their token
+    index keys, so that expired sessions are found from a folder listing, not by reading each."""
+
+    minute: str
+    access_key_ids: list[str] = field(default_factory=list)
+    token_keys: list[str] = field(default_factory=list)
+
+
+register(Kind("session-expiry", SessionExpiry, "session-expiry", "session expiry", key_field="minute", secret=True))
 
 
 @dataclass

@@ -139,10 +139,71 @@ def _token_key(token: str) -> str:
 
 
 def index_session_token(txn: Txn, token: str, access_key_id: str) -> None:
-    """Record token → access key id so `--session TOKEN` finds its session in one read."""
-    from .model import SessionTokenIndex
+    """Record token → access key id so `--session TOKEN` finds its session in one read.
 
-    txn.put("session-token", SessionTokenIndex(_token_key(token), access_key_id))
+    Called once for every session issued (login, role assume), after the session is stored: it
+    also files the session under the minute by which it expires and drops the account's sessions
+    that have expired (`purge_expired_sessions`), so that secrets/ holds live sessions only.
+    """
+    import dataclasses
+
+    from .model import SessionExpiry, SessionTokenIndex
+
+    key = _token_key(token)
+    txn.put("session-token", SessionTokenIndex(key, access_key_id))
+    session = txn.get("session", access_key_id)
+    if session is not None:
+        txn.put("session", dataclasses.replace(session, token_key=key))
+        minute = _minute(-(-clock.parse_instant(session.expires) // 60) * 60)  # rounded up
+        bucket = txn.get("session-expiry", minute) or SessionExpiry(minute)
+        bucket.access_key_ids.append(access_key_id)
+        bucket.token_keys.append(key)
+        txn.put("session-expiry", bucket)
+    purge_expired_sessions(txn)
+
+
+def _minute(instant: float) -> str:
+    return datetime.fromtimestamp(instant, UTC).strftime("%Y%m%d-%H%M")
+
+
+def purge_expired_sessions(txn: Txn, *, read_all: bool = False) -> list[str]:
+    """Delete this account's expired sessions and their token index entries, in this
+    transaction; return their access key ids. Expired credentials are never valid again, and
+    keeping them would grow secrets/ for ever.
+
+    Cheap by default: a folder listing of the per-minute expiry records, then only the records
+    of minutes already past. `read_all` (for `role sessions`, which reads every session anyway)
+    also checks each session's own expiry, catching sessions stored before the expiry records.
+    """
+    gone: list[str] = []
+    now_minute = _minute(clock.now())
+    for minute in txn.keys("session-expiry"):
+        if minute > now_minute:
+            break  # keys are sorted, and so are minutes written as YYYYMMDD-HHMM
+        bucket = txn.get("session-expiry", minute)
+        for key_id, token_key in zip(bucket.access_key_ids, bucket.token_keys, strict=True):
+            gone += _drop_session(txn, key_id, token_key)
+        txn.delete("session-expiry", minute)
+    if read_all:
+        now = clock.now()
+        expired = [s for s in txn.list("session") if clock.parse_instant(s.expires) <= now]
+        for session in expired:
+            gone += _drop_session(txn, session.access_key_id, session.token_key)
+        legacy = {s.access_key_id for s in expired if not s.token_key}
+        if legacy:  # no index key recorded: find their entries by reading the index once
+            for entry in txn.list("session-token"):
+                if entry.access_key_id in legacy:
+                    txn.delete("session-token", entry.token_key)
+    return gone
+
+
+def _drop_session(txn: Txn, access_key_id: str, token_key: str) -> list[str]:
+    if token_key and txn.exists("session-token", token_key):
+        txn.delete("session-token", token_key)
+    if txn.exists("session", access_key_id):
+        txn.delete("session", access_key_id)
+        return [access_key_id]
+    return []
 
 
 def resolve_session(txn: Txn, token_or_id: str) -> Principal:

@@ -515,8 +515,15 @@ def load_claims(text: str) -> dict[str, Any]:
 
 
 def list_sessions(txn: Txn, role_ref: str) -> list[Session]:
-    """The role's sessions that have not expired, oldest first (reads the account's sessions)."""
+    """The role's sessions that have not expired, oldest first (reads the account's sessions).
+
+    In a writable transaction the account's expired sessions are dropped on the way
+    (`principals.purge_expired_sessions`)."""
+    from .principals import purge_expired_sessions
+
     view, role = locate_role(txn, role_ref)
+    if view.writable:
+        purge_expired_sessions(view, read_all=True)
     now = clock.now()
     live = [s for s in view.list("session")
             if s.role is not None and s.role.lower() == role.name.lower()

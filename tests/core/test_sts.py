@@ -457,3 +457,35 @@ def test_web_identity_needs_a_registered_issuer(store, rsa_keys):
         roles.create_role(txn, "gha", trust(aws(f"arn:aws:iam::{A}:root")))
     with pytest.raises(sts.InvalidIdentityToken, match="No OpenIDConnect provider"):
         web(store, token=github_token(rsa_keys[0]))
+
+
+def test_expired_sessions_are_deleted_with_their_token_index_when_a_session_is_issued(store, monkeypatch):
+    """STS credentials stop existing at their expiry; AWS keeps nothing to look up. Issuing a new
+    session drops the account's expired ones (record and token index entry) in the same
+    transaction, so secrets/<account>/sessions/ holds live sessions only; the old token is then
+    simply invalid."""
+    setup(store, trust(aws(f"arn:aws:iam::{A}:user/bob")))
+    old = assume(store, duration=900)
+    monkeypatch.setenv("IAMCTL_NOW", "2026-01-01T00:15:00Z")
+    new = assume(store, duration=900)
+    with store.read() as txn:
+        assert txn.keys("session") == [new.session.access_key_id.lower()]
+        assert [e.access_key_id for e in txn.list("session-token")] == [new.session.access_key_id]
+        with pytest.raises(InvalidClientTokenId):
+            principals.find_session(txn, old.session_token)
+
+
+def test_role_sessions_drops_expired_sessions_and_legacy_token_entries(store, monkeypatch):
+    """`role sessions` purges too; a session stored before its index key was recorded loses its
+    token index entry all the same."""
+    setup(store, trust(aws(f"arn:aws:iam::{A}:user/bob")))
+    issued = assume(store, duration=900)
+    with store.write() as txn:  # as written by an older iamctl: no token_key on the session
+        session = txn.get("session", issued.session.access_key_id)
+        session.token_key = ""
+        txn.put("session", session)
+    monkeypatch.setenv("IAMCTL_NOW", "2026-01-01T00:15:00Z")
+    with store.write() as txn:
+        assert sts.list_sessions(txn, "deploy") == []
+    with store.read() as txn:
+        assert txn.keys("session") == [] and txn.keys("session-token") == []
