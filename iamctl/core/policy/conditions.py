@@ -161,6 +161,13 @@ class Condition:
     # For the commonest shape (one string request value, no variable, no set operator): the
     # positive test, precomputed so that evaluation is one call.
     fast: Callable[[str], bool] | None
+    variables: tuple[Var, ...] = ()  # the policy variables in its values
+
+    def absent_keys(self, ctx: dict[str, Any]) -> list[str]:
+        """The context keys this condition reads (its key, its variables) that `ctx` lacks."""
+        out = [] if self.key_l in ctx else [self.key]
+        out += [v.name for v in self.variables if v.default is None and v.key not in ctx]
+        return out
 
     def evaluate(self, ctx: dict[str, Any], missing: set[str] | None = None) -> bool:
         """The condition's truth for the request context `ctx` (keys already lower-cased)."""
@@ -393,6 +400,9 @@ def compile_condition(operator: str, key: str, raw_values: Any, *, variables: bo
         templated=templated,
         absent=absent,
         fast=fast,
+        variables=tuple(
+            v for p in prepared if isinstance(p, tuple) and p and p[0] == "tpl" for v in p[1] if isinstance(v, Var)
+        ),
     )
 
 

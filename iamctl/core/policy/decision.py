@@ -166,8 +166,12 @@ class Result:
 
     @cached_property
     def missing_context_keys(self) -> tuple[str, ...]:
-        """Context keys a condition or variable needed and the request lacked, as the policies
-        spell them, sorted (AWS's simulator calls these MissingContextValues)."""
+        """Context keys the request lacks that a statement matching its action, resource and
+        principal reads (in a condition key or a policy variable), as the policies spell them,
+        sorted (AWS's simulator calls these MissingContextValues). Every such key is listed,
+        whether or not evaluation reached its condition: a statement whose first condition fails
+        still names the keys of the others, so the caller learns everything to supply at once.
+        Keys of statements for other actions or resources are not listed."""
         seen: dict[str, str] = {}
         for k in sorted(self.missing_keys):
             seen.setdefault(k.lower(), k)
@@ -298,6 +302,14 @@ def _scan(
                             ok = False
                             break
                     if not ok:
+                        # Report every key the statement reads, not only those read before the
+                        # failing condition (AWS's simulator lists them all).
+                        if len(conds) > 1:
+                            for cond in conds:
+                                if cond.key_l not in ctx:
+                                    missing.add(cond.key)
+                                if cond.variables:
+                                    missing.update(cond.absent_keys(ctx))
                         continue
                 except ConditionEvaluationError as e:
                     errors.append(EvaluationError(pol.name, pol.kind, st.sid, st.index, str(e)))
