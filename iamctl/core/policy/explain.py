@@ -52,13 +52,17 @@ def _where(pol: Policy, st: Statement) -> str:
     return f'{st.label} in {_KIND_WORDS.get(pol.kind, pol.kind)} "{pol.name}"'
 
 
-def near_misses(result: Result, limit: int = 10) -> list[str]:
-    """Statements that matched the action but failed on something else, closest first."""
+_ALL_KINDS = ("identity", "resource", "boundary", "session", "scp", "rcp")
+
+
+def near_misses(result: Result, limit: int = 10, kinds: tuple[str, ...] = _ALL_KINDS) -> list[str]:
+    """Statements of `kinds` that matched the action but failed on something else, closest
+    first; for a condition miss, every condition that failed is named."""
     req = result.request
     ev = Evaluator(req, has_boundary=bool(result.policies.get("boundary")))
     conds: list[str] = []
     others: list[str] = []
-    for kind in ("identity", "resource", "boundary", "session", "scp", "rcp"):
+    for kind in kinds:
         for pol in result.policies.get(kind, ()):
             for st in pol.statements:
                 if not ev.action_matches(st):
@@ -78,23 +82,56 @@ def near_misses(result: Result, limit: int = 10) -> list[str]:
                         f"{_where(pol, st)} matched action and resource but its {el} does not cover {who}"
                     )
                     continue
+                failed: list[str] = []
                 for cond in st.conditions:
                     try:
                         ok = cond.evaluate(ev.ctx)
                     except ConditionEvaluationError:
+                        failed = []
                         break  # reported once, from result.errors, below
                     if not ok:
                         raw = ev.ctx.get(cond.key_l)
-                        got = (
-                            "key not present in the request"
-                            if raw is None
-                            else f"request value {_value(raw)}"
-                        )
-                        conds.append(
-                            f"{_where(pol, st)} matched action and resource but condition {describe(cond)} failed: {got}"
-                        )
-                        break
+                        got = "key not present in the request" if raw is None else f"request value {_value(raw)}"
+                        failed.append(f"condition {describe(cond)} failed: {got}")
+                if failed:
+                    conds.append(f"{_where(pol, st)} matched action and resource but " + "; and ".join(failed))
     return (conds + others)[:limit]
+
+
+# Which policies to search for near misses, by the layer that settled an implicit deny.
+_LAYER_KINDS = {
+    "identity": ("identity", "resource"),
+    "resource": ("resource",),
+    "boundary": ("boundary",),
+    "session": ("session",),
+    "scp": ("scp",),
+    "rcp": ("rcp",),
+}
+_LAYER_WORDS = {
+    "identity": "identity-based (or resource-based) policies",
+    "resource": "resource-based (or trust) policy",
+    "boundary": "permissions boundary",
+    "session": "session policy",
+    "scp": "service control policies",
+    "rcp": "resource control policies",
+}
+
+
+def result_allows(result: Result) -> list[str]:
+    """For an implicit deny settled by a cap (boundary, session policy, SCP, RCP): the identity
+    statements that did allow, so the reader sees which layer took the permission away."""
+    if result.settled_by not in ("boundary", "session", "scp", "rcp"):
+        return []
+    ev = Evaluator(result.request, has_boundary=bool(result.policies.get("boundary")))
+    out = []
+    for pol in result.policies.get("identity", ()):
+        for st in pol.statements:
+            try:
+                if st.effect == "Allow" and ev.statement_applies(st):
+                    out.append(_where(pol, st))
+            except ConditionEvaluationError:
+                continue
+    return out
 
 
 def explain(result: Result) -> list[str]:
@@ -120,11 +157,15 @@ def explain(result: Result) -> list[str]:
         lines.append(
             f"{subject}: implicitly denied: {_LAYER_REASON.get(result.settled_by, 'no statement allows it')}"
         )
-        misses = near_misses(result)
+        layer = result.settled_by
+        misses = near_misses(result, kinds=_LAYER_KINDS.get(layer, _ALL_KINDS))
         if misses:
             lines.extend(misses)
         else:
-            lines.append("no statement applied to this action (implicit deny)")
+            where = _LAYER_WORDS.get(layer, "policies")
+            lines.append(f"no statement applied to the action {req.action} in the {where} (implicit deny)")
+        for m in result_allows(result):
+            lines.append(f"without that cap it would be allowed by {m}")
     for e in result.errors:
         label = f'Sid "{e.sid}"' if e.sid else f"statement #{e.index + 1}"
         lines.append(f'{label} in "{e.policy}" was skipped because of an evaluation error: {e.message}')
