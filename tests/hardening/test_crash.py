@@ -407,13 +407,13 @@ def test_power_cut_at_every_operation_leaves_the_state_before_or_after(tmp_path)
     files.mkdir()
     _setup(root, files)
     rng = random.Random(7)
-    variants = support.scale(1, 20)
+    variants = support.scale(1, 5)
     checked = 0
     started = time.monotonic()
     for seed, (args, stdin) in enumerate(_steps(0, files)):
         args = _fill(args, files, f"ref-{seed}")
         # CI: the first secret of a user and the first MFA device (both make new folders) and the
-        # multi-file delete; IAMCTL_STRESS=full: every command of the cycle, 20 random variants.
+        # multi-file delete; IAMCTL_STRESS=full: every command of the cycle, 5 random variants.
         if args[:2] in (["user", "set-password"], ["mfa", "create"], ["user", "delete"]) or support.FULL:
             checked += _power_cut_states(tmp_path, root, args, stdin, variants=variants, rng=rng)
         else:
