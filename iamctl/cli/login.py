@@ -20,7 +20,8 @@ def _line(from_stdin: bool, what: str, *, hide: bool = True) -> str:
         if not line:
             raise typer.BadParameter(f"expected the {what} on standard input, found end of input")
         return line.removesuffix("\n").removesuffix("\r")
-    return typer.prompt(what[0].upper() + what[1:], hide_input=hide, confirmation_prompt=what == "new password")
+    return typer.prompt(what[0].upper() + what[1:], hide_input=hide, confirmation_prompt=what == "new password",
+                        err=True)
 
 
 @app.command("login")
