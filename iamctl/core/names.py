@@ -14,8 +14,9 @@ from .errors import InvalidInput, LimitExceeded, ValidationError
 _NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]+$")
 # Paths: "/" alone, or "/" + segments of printable ASCII except "/" ... ending in "/".
 _PATH = re.compile(r"^/([\x21-\x7e]+/)*$")
-# Tag keys and values: letters, digits, spaces and _ . : / = + - @ (Unicode letters allowed).
-_TAG = re.compile(r"^[\w\s.:/=+\-@]*$")
+# CreatePolicy's policyPathType: segments of letters, digits and . , + @ = _ - only (stricter
+# than the path of users, groups and roles).
+_POLICY_PATH = re.compile(r"^(/[A-Za-z0-9.,+@=_-]+)*/$")
 
 NAME_LIMITS = {"user": 64, "group": 128, "role": 64, "policy": 128, "instance-profile": 128, "mfa": 226}
 
@@ -44,6 +45,27 @@ def check_path(path: str) -> str:
     return path
 
 
+def check_policy_path(path: str) -> str:
+    """A managed policy's path (CreatePolicy): `/` or `/a/b/`, at most 512 characters, each
+    segment letters, digits and `. , + @ = _ -` (botocore's policyPathType)."""
+    if len(path) > 512:
+        raise ValidationError(f"path {path[:40]!r}... is longer than 512 characters")
+    if not _POLICY_PATH.match(path):
+        raise ValidationError(
+            f"policy path {path!r} must begin and end with / and contain only letters, digits, / and "
+            "the characters . , + @ = _ -"
+        )
+    return path
+
+
+def _tag_text_ok(text: str) -> bool:
+    # AWS's tag pattern [\p{L}\p{Z}\p{N}_.:/=+\-@]: letters, separators (spaces, not tabs or
+    # line breaks), numbers and _ . : / = + - @.
+    import unicodedata
+
+    return all(c in "_.:/=+-@" or unicodedata.category(c)[0] in "LZN" for c in text)
+
+
 def check_tags(tags: dict[str, str], *, limit: int = 50) -> dict[str, str]:
     """Validate tags: key 1-128 and value 0-256 characters, keys unique without regard to case,
     no `aws:` prefix (reserved by AWS), at most `limit` tags (50 by default)."""
@@ -53,9 +75,10 @@ def check_tags(tags: dict[str, str], *, limit: int = 50) -> dict[str, str]:
             raise ValidationError(f"tag key {key!r} must be 1 to 128 characters long")
         if len(value) > 256:
             raise ValidationError(f"tag {key!r}: value must be at most 256 characters long")
-        if not _TAG.match(key) or not _TAG.match(value):
+        if not _tag_text_ok(key) or not _tag_text_ok(value):
             raise ValidationError(
-                f"tag {key!r} may contain only letters, digits, spaces and the characters _ . : / = + - @"
+                f"tag {key!r} may contain only letters, digits, spaces and the characters _ . : / = + - @ "
+                "(no tabs or line breaks)"
             )
         if key.lower().startswith("aws:"):
             raise InvalidInput(f"tag key {key!r}: the aws: prefix is reserved for AWS's own tags")

@@ -272,7 +272,7 @@ def create_policy(
     not counting whitespace.
     """
     names.check_name("policy", name, label="policy name")
-    names.check_path(path)
+    names.check_policy_path(path)
     if description is not None and len(description) > DESCRIPTION_LIMIT:
         raise ValidationError(f"policy description must be at most {DESCRIPTION_LIMIT} characters long")
     names.check_tags(tags or {}, limit=txn.account.quotas.tags_per_entity)

@@ -9,7 +9,8 @@ CreateOpenIDConnectProvider, CreateSAMLProvider) and the User Guide ("IAM and AW
   `Resource`, and grants only the STS actions that use a role (sts:AssumeRole,
   sts:AssumeRoleWithSAML, sts:AssumeRoleWithWebIdentity, sts:TagSession, sts:SetSourceIdentity);
   at most 2,048 characters, whitespace not counted (AWS's default "role trust policy length");
-* MaxSessionDuration is 3,600 to 43,200 seconds; a description at most 1,000 characters;
+* MaxSessionDuration is 3,600 to 43,200 seconds; a description at most 1,000 characters of tab,
+  LF, CR, U+0020-U+007E and U+00A1-U+00FF;
 * DeleteRole refuses (DeleteConflict) while the role is in an instance profile or has policies;
 * an instance profile holds at most one role (InstanceProfileRolesQuota);
 * an OIDC provider's URL begins with https://, it has 1-100 client ids and 0-5 thumbprints
@@ -242,9 +243,17 @@ def _check_duration(seconds: int) -> int:
     return seconds
 
 
+# roleDescriptionType: tab, LF, CR, printable ASCII and U+00A1-U+00FF (no DEL, no C1 controls).
+_DESCRIPTION = re.compile(r"^[\t\n\r\x20-\x7e\xa1-\xff]*$")
+
+
 def _check_description(text: str | None) -> str | None:
     if text is not None and len(text) > DESCRIPTION_LIMIT:
         raise ValidationError(f"description is longer than {DESCRIPTION_LIMIT} characters")
+    if text is not None and not _DESCRIPTION.match(text):
+        bad = next(c for c in text if not _DESCRIPTION.match(c))
+        raise ValidationError(f"description contains the character U+{ord(bad):04X}; a role description may hold "
+                              "tab, line feed, carriage return and U+0020-U+007E, U+00A1-U+00FF only")
     return text
 
 

@@ -142,3 +142,15 @@ def test_quota_can_be_raised_per_account(store):
             policies.create_version(txn, "P", ROTATE)
         account.set_quota(txn, "versions-per-policy", 6)
         assert policies.create_version(txn, "P", ROTATE).version_id == "v6"
+
+
+@pytest.mark.parametrize("path", ["/a b/", "/team#1/", "/a~b/", "//"])
+def test_policy_paths_follow_create_policys_stricter_pattern(store, path):
+    """CreatePolicy's Path is ((/[A-Za-z0-9.,+@=_-]+)*)/ : unlike a user's path, no other
+    printable ASCII such as # or ~, and no empty segment."""
+    from iamctl.core.errors import ValidationError
+
+    with store.write() as txn, pytest.raises(ValidationError, match="policy path"):
+        policies.create_policy(txn, "P", ROTATE, path=path)
+    with store.write() as txn:
+        assert policies.create_policy(txn, "P", ROTATE, path="/team.a/b+c@d=e_f-g,h/").path == "/team.a/b+c@d=e_f-g,h/"

@@ -239,3 +239,13 @@ def test_saml_provider_from_metadata(txn):
     roles.delete_provider(txn, "corp-idp")
     with pytest.raises(NoSuchEntity):
         roles.delete_provider(txn, f"arn:aws:iam::{A}:saml-provider/corp-idp")
+
+
+@pytest.mark.parametrize("description", ["line\x7fdel", "C1 \x85 control", "emoji \U0001f600", "euro \u20ac"])
+def test_role_description_allows_only_aws_role_description_characters(txn, description):
+    """CreateRole / UpdateRole Description: pattern [\\t\\n\\r\\u0020-\\u007E\\u00A1-\\u00FF]*."""
+    with pytest.raises(ValidationError, match="description contains the character"):
+        roles.create_role(txn, "app", TRUST, description=description)
+    roles.create_role(txn, "app", TRUST, description="Déploiement\tprod\n¡ok!")
+    with pytest.raises(ValidationError):
+        roles.update_role(txn, "app", description=description)

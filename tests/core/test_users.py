@@ -170,3 +170,17 @@ def test_pagination_tokens_resume_after_the_last_item(store):
 def test_boundary_of_another_account_does_not_exist(store):
     with store.write() as txn, pytest.raises(NoSuchEntity, match="does not exist or is not attachable"):
         users.create_user(txn, "alice", permissions_boundary="arn:aws:iam::999999999999:policy/ReadStuff")
+
+
+@pytest.mark.parametrize("value", ["tab\there", "line\nbreak", "cr\r"])
+def test_tags_allow_space_separators_but_not_tabs_or_line_breaks(store, value):
+    """TagUser: tag keys and values match [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]; \\p{Z} holds spaces
+    (U+0020, U+00A0, ...) but not tab, LF or CR."""
+    from iamctl.core.errors import ValidationError
+
+    with store.write() as txn:
+        users.create_user(txn, "alice")
+    with store.write() as txn, pytest.raises(ValidationError):
+        users.tag_user(txn, "alice", {"note": value})
+    with store.write() as txn:
+        assert users.tag_user(txn, "alice", {"note": "a b\u00a0c 数字 ٣"}).tags["note"] == "a b\u00a0c 数字 ٣"
