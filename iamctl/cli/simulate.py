@@ -116,7 +116,7 @@ def simulate_policy(
     outcomes = simulate.run(
         principal, _requests(action, resource, context, context_file, resource_owner),
         resource_policies=_policies(resource_policy_file, "--resource-policy-file", "resource"),
-        scps=[[p] for p in _policies(scp_file, "--scp-file", "scp")] or None)
+        scps=[[p] for p in _policies(scp_file, "--scp-file", "scp")] or None, check_catalogue=explain)
     _report(ctx, output, outcomes, explain)
 
 
@@ -169,5 +169,5 @@ def simulate_principal(
             principal = principals.resolve_session(txn, session)
     outcomes = simulate.run(principal, requests,
                             resource_policies=_policies(resource_policy_file, "--resource-policy-file", "resource"),
-                            scps=[[p] for p in _policies(scp_file, "--scp-file", "scp")] or None)
+                            scps=[[p] for p in _policies(scp_file, "--scp-file", "scp")] or None, check_catalogue=explain)
     _report(ctx, output, outcomes, explain)

@@ -131,9 +131,10 @@ def principal_from_arn(arn: str | None) -> PrincipalInfo:
     raise InvalidInput(f"caller ARN {arn!r} names no user, role, session or account root")
 
 
-def expand(actions: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+def expand(actions: list[str], *, check_catalogue: bool = True) -> list[tuple[str, tuple[str, ...]]]:
     """Each requested action with its warnings; a wildcard becomes every real action it matches
-    in AWS's catalogue. Unknown actions are kept (AWS evaluates them too) with a warning."""
+    in AWS's catalogue. Unknown actions are kept (AWS evaluates them too) with a warning, when
+    `check_catalogue` (loading the catalogue costs start-up time a plain simulation need not pay)."""
     from . import catalog
 
     out: list[tuple[str, tuple[str, ...]]] = []
@@ -146,7 +147,7 @@ def expand(actions: list[str]) -> list[tuple[str, tuple[str, ...]]]:
                 out.extend((name, ()) for name in found)
             else:
                 out.append((action, (f"{action} matches no action in AWS's catalogue; evaluated as written",)))
-        elif catalog.known_action(action):
+        elif not check_catalogue or catalog.known_action(action):
             out.append((action, ()))
         else:
             out.append((action, (f"{action} is not in AWS's action catalogue (evaluated anyway)",)))
@@ -159,14 +160,16 @@ def run(
     *,
     resource_policies: list[Policy] | None = None,
     scps: list[list[Policy]] | None = None,
+    check_catalogue: bool = True,
 ) -> list[Outcome]:
-    """Decide every action × resource for `principal`."""
+    """Decide every action × resource for `principal`; `check_catalogue` warns about actions
+    missing from AWS's catalogue."""
     from .principals import authorize
 
     if not requests.actions:
         raise InvalidInput("give at least one --action")
     outcomes = []
-    for action, warnings in expand(requests.actions):
+    for action, warnings in expand(requests.actions, check_catalogue=check_catalogue):
         for resource in requests.resources or ["*"]:
             result = authorize(principal, action, resource, context=requests.context,
                                resource_policies=resource_policies, resource_account=requests.resource_owner,
