@@ -80,6 +80,26 @@ class SignatureDoesNotMatch(IamError):
     code = "SignatureDoesNotMatch"
 
 
+class PasswordResetRequired(IamError):
+    """The password must be changed as part of this sign-in (reset required, or expired)."""
+
+    code = "PasswordResetRequired"
+
+
+class MfaCodeRequired(AccessDenied):
+    """The user has an enabled MFA device and no code was given."""
+
+
+class InvalidIdentityToken(IamError):
+    """STS's error for a web-identity token it cannot accept (issuer, audience, signature)."""
+
+    code = "InvalidIdentityToken"
+
+
+class ExpiredToken(IamError):
+    code = "ExpiredTokenException"
+
+
 class StoreError(IamError):
     """The account directory itself is unusable: damaged, from a newer iamctl, unwritable."""
 

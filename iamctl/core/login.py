@@ -32,7 +32,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import clock, credentials, logins, mfa, names, principals
-from .errors import AccessDenied, IamError, InvalidInput, ValidationError
+from .errors import (
+    AccessDenied,
+    IamError,
+    InvalidInput,
+    MfaCodeRequired,
+    PasswordResetRequired,
+    ValidationError,
+)
 from .model import MfaDevice, Session, User
 
 if TYPE_CHECKING:
@@ -46,18 +53,6 @@ MAX_PASSWORD_FAILURES = 5
 PASSWORD_LOCKOUT_SECONDS = 300
 
 _INCORRECT = "Your authentication information is incorrect. Please try again."
-
-
-class PasswordResetRequired(IamError):
-    """The password must be changed as part of this sign-in (reset required, or expired)."""
-
-    code = "PasswordResetRequired"
-
-
-class MfaCodeRequired(IamError):
-    """The user has an enabled MFA device and no code was given."""
-
-    code = "AccessDenied"
 
 
 @dataclass(frozen=True)

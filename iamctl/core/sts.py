@@ -32,7 +32,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import clock, names
-from .errors import AccessDenied, IamError, InvalidInput, LimitExceeded, ValidationError
+from .errors import (
+    AccessDenied,
+    ExpiredToken,
+    IamError,
+    InvalidIdentityToken,
+    InvalidInput,
+    LimitExceeded,
+    ValidationError,
+)
 from .model import Role, RoleLastUsed, Session
 from .principals import (
     Principal,
@@ -61,16 +69,6 @@ _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 # Asymmetric algorithms only: a JWKS holds public keys, and accepting HS* or "none" would let a
 # token choose how it is checked.
 _JWT_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
-
-
-class InvalidIdentityToken(IamError):
-    """STS's error for a web-identity token it cannot accept (issuer, audience, signature)."""
-
-    code = "InvalidIdentityToken"
-
-
-class ExpiredToken(IamError):
-    code = "ExpiredTokenException"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from iamctl.core import credentials, login, logins, mfa, policies, principals, t
 from iamctl.core.errors import (
     AccessDenied,
     InvalidAuthenticationCode,
+    MfaCodeRequired,
     PasswordPolicyViolation,
+    PasswordResetRequired,
     ValidationError,
 )
 from iamctl.core.store import Store
@@ -81,7 +83,7 @@ def test_wrong_password_unknown_user_and_no_password_get_the_same_answer(store):
 
 def test_a_user_with_mfa_needs_a_code_and_a_wrong_one_is_recorded(store, now):
     seed = _enrol(store)
-    with pytest.raises(login.MfaCodeRequired), store.write() as txn:
+    with pytest.raises(MfaCodeRequired), store.write() as txn:
         login.sign_in(txn, "alice", PASSWORD)
     now(T0 + 60)
     with store.write() as txn:
@@ -100,7 +102,7 @@ def test_reset_required_signs_in_only_with_a_new_password_that_meets_the_policy(
     with store.write() as txn:
         logins.set_password_policy(txn, minimum_password_length=10, allow_users_to_change_password=True)
         logins.set_password(txn, "alice", PASSWORD, require_reset=True)
-    with pytest.raises(login.PasswordResetRequired), store.write() as txn:
+    with pytest.raises(PasswordResetRequired), store.write() as txn:
         login.sign_in(txn, "alice", PASSWORD)
     with pytest.raises(PasswordPolicyViolation), store.write() as txn:
         login.sign_in(txn, "alice", PASSWORD, new_password="short")
@@ -115,7 +117,7 @@ def test_expired_password_must_be_changed_and_hard_expiry_refuses(store, now):
     with store.write() as txn:
         logins.set_password_policy(txn, max_password_age=1, allow_users_to_change_password=True)
     now(T0 + 2 * 86400)
-    with pytest.raises(login.PasswordResetRequired, match="expired"), store.write() as txn:
+    with pytest.raises(PasswordResetRequired, match="expired"), store.write() as txn:
         login.sign_in(txn, "alice", PASSWORD)
     with store.write() as txn:
         logins.set_password_policy(txn, max_password_age=1, allow_users_to_change_password=True, hard_expiry=True)

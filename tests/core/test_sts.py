@@ -10,7 +10,9 @@ import pytest
 from iamctl.core import clock, policies, principals, roles, sts, users
 from iamctl.core.errors import (
     AccessDenied,
+    ExpiredToken,
     InvalidClientTokenId,
+    InvalidIdentityToken,
     InvalidInput,
     LimitExceeded,
     ValidationError,
@@ -425,15 +427,15 @@ def test_github_oidc_trust_refuses_other_branches_and_repositories(store, rsa_ke
 
 def test_web_identity_refuses_a_token_signed_by_another_key(store, rsa_keys):
     github_setup(store, jwks_for(rsa_keys[0]))
-    with pytest.raises(sts.InvalidIdentityToken, match="signature"):
+    with pytest.raises(InvalidIdentityToken, match="signature"):
         web(store, token=github_token(rsa_keys[1]))
 
 
 def test_web_identity_refuses_an_unregistered_audience_and_an_expired_token(store, rsa_keys):
     github_setup(store, jwks_for(rsa_keys[0]))
-    with pytest.raises(sts.InvalidIdentityToken, match="Incorrect token audience"):
+    with pytest.raises(InvalidIdentityToken, match="Incorrect token audience"):
         web(store, token=github_token(rsa_keys[0], aud="something-else"))
-    with pytest.raises(sts.ExpiredToken, match="Token expired"):
+    with pytest.raises(ExpiredToken, match="Token expired"):
         web(store, token=github_token(rsa_keys[0], exp_in=-10))
 
 
@@ -455,7 +457,7 @@ def test_web_identity_claims_dry_run(store):
 def test_web_identity_needs_a_registered_issuer(store, rsa_keys):
     with store.write() as txn:
         roles.create_role(txn, "gha", trust(aws(f"arn:aws:iam::{A}:root")))
-    with pytest.raises(sts.InvalidIdentityToken, match="No OpenIDConnect provider"):
+    with pytest.raises(InvalidIdentityToken, match="No OpenIDConnect provider"):
         web(store, token=github_token(rsa_keys[0]))
 
 
