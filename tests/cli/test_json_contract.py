@@ -1,0 +1,720 @@
+"""The JSON output is a contract: every read command's keys, pinned with TypedDicts.
+
+Each shape below is what README "JSON output reference" documents. `assert_shape` checks that
+an output has exactly the TypedDict's keys, recursively through nested records and lists of
+them, and the value types where they are simple. A key marked NotRequired is one the command
+prints only in some states (as AWS omits PasswordLastUsed before the first sign-in); the state
+built by the `world` fixture (tests/cli/conftest.py) shows every one of them, so each test
+also fails when an optional key is never printed. Renaming, adding or removing a key fails.
+
+Shapes follow the AWS CLI's for the same call (ListUsers, GetRole, AssumeRole, ...), with the
+extra keys iamctl's `show` commands add documented beside them.
+"""
+
+# No `from __future__ import annotations`: TypedDict must see NotRequired[...] evaluated to tell
+# optional keys from required ones (Python 3.11 reads string annotations as required).
+import types
+import typing
+from typing import Any, Literal, NotRequired, TypedDict
+
+import pytest
+
+from .conftest import ACCOUNT, DOC, PASSWORD, T0, TRUST
+
+# -- the shapes -----------------------------------------------------------------------------------
+
+Date = str  # ISO 8601 UTC, "2027-01-15T08:00:00Z"
+Document = dict[str, Any]  # a policy document, parsed: the user's own JSON, not pinned here
+
+
+class Tag(TypedDict):
+    Key: str
+    Value: str
+
+
+class AttachedPolicy(TypedDict):
+    PolicyName: str
+    PolicyArn: str
+
+
+class Boundary(TypedDict):
+    PermissionsBoundaryType: Literal["Policy"]
+    PermissionsBoundaryArn: str
+
+
+class UserItem(TypedDict):
+    UserName: str
+    UserId: str
+    Arn: str
+    Path: str
+    CreateDate: Date
+    PasswordLastUsed: NotRequired[Date]  # once the user has signed in with a password
+
+
+class LoginProfileStatus(TypedDict):
+    CreateDate: Date
+    PasswordResetRequired: bool
+
+
+class AccessKeyBrief(TypedDict):
+    AccessKeyId: str
+    Status: Literal["Active", "Inactive"]
+    CreateDate: Date
+
+
+class MfaDeviceBrief(TypedDict):
+    SerialNumber: str
+    EnableDate: Date
+
+
+class UserDetail(UserItem):
+    Tags: list[Tag]
+    Groups: list[str]
+    AttachedPolicies: list[AttachedPolicy]
+    InlinePolicies: list[str]
+    PermissionsBoundary: Boundary | None
+    LoginProfile: LoginProfileStatus | None
+    AccessKeys: list[AccessKeyBrief]
+    MFADevices: list[MfaDeviceBrief]
+
+
+class UserShowOut(TypedDict):
+    User: UserDetail
+
+
+class UserListOut(TypedDict):
+    Users: list[UserItem]
+    NextToken: NotRequired[str]  # with --max-items, when more remain
+
+
+class GroupItem(TypedDict):
+    GroupName: str
+    GroupId: str
+    Arn: str
+    Path: str
+    CreateDate: Date
+
+
+class GroupDetail(GroupItem):
+    Users: list[UserItem]
+    AttachedPolicies: list[AttachedPolicy]
+    InlinePolicies: list[str]
+
+
+class GroupShowOut(TypedDict):
+    Group: GroupDetail
+
+
+class GroupListOut(TypedDict):
+    Groups: list[GroupItem]
+    NextToken: NotRequired[str]
+
+
+class GroupsOfUserOut(TypedDict):
+    Groups: list[GroupItem]
+
+
+class RoleItem(TypedDict):
+    RoleName: str
+    RoleId: str
+    Arn: str
+    Path: str
+    CreateDate: Date
+    MaxSessionDuration: int
+    Description: NotRequired[str]  # when the role has one
+
+
+class RoleLastUsed(TypedDict):
+    LastUsedDate: NotRequired[Date]  # {} until the role is first assumed, as AWS shows it
+
+
+class RoleDetail(RoleItem):
+    Tags: list[Tag]
+    AttachedPolicies: list[AttachedPolicy]
+    InlinePolicies: list[str]
+    PermissionsBoundary: Boundary | None
+    InstanceProfiles: list[str]
+    RoleLastUsed: RoleLastUsed
+    SessionsRevokedBefore: Date | None
+    AssumeRolePolicyDocument: Document
+
+
+class RoleShowOut(TypedDict):
+    Role: RoleDetail
+
+
+class RoleListOut(TypedDict):
+    Roles: list[RoleItem]
+    NextToken: NotRequired[str]
+
+
+class SessionItem(TypedDict):
+    AccessKeyId: str
+    Arn: str
+    Type: Literal["user", "assumed-role", "web-identity", "saml"]
+    Issued: Date
+    Expiration: Date
+    CallerArn: str | None
+    MFA: bool
+    Chained: bool
+    Tags: list[Tag]
+    SourceIdentity: str | None
+
+
+class SessionsOut(TypedDict):
+    Sessions: list[SessionItem]
+
+
+class PolicyItem(TypedDict):
+    PolicyName: str
+    PolicyId: str | None  # None for AWS managed policies: the bundled data has no ids
+    Arn: str
+    Path: str
+    DefaultVersionId: str
+    AttachmentCount: int
+    PermissionsBoundaryUsageCount: int
+    IsAttachable: bool
+    CreateDate: Date
+    UpdateDate: Date
+    Description: NotRequired[str]  # when the policy has one
+    Tags: NotRequired[list[Tag]]  # when the policy has any
+
+
+class PolicyDetail(PolicyItem):
+    Document: Document  # the default version's
+
+
+class PolicyShowOut(TypedDict):
+    Policy: PolicyDetail
+
+
+class PolicyListOut(TypedDict):
+    Policies: list[PolicyItem]
+
+
+class VersionItem(TypedDict):
+    VersionId: str
+    IsDefaultVersion: bool
+    CreateDate: Date
+
+
+class VersionDetail(VersionItem):
+    Document: Document
+
+
+class VersionsOut(TypedDict):
+    Versions: list[VersionItem]
+
+
+class VersionOut(TypedDict):
+    PolicyVersion: VersionDetail
+
+
+class UserInlinePolicyOut(TypedDict):
+    UserName: str
+    PolicyName: str
+    PolicyDocument: Document
+
+
+class GroupInlinePolicyOut(TypedDict):
+    GroupName: str
+    PolicyName: str
+    PolicyDocument: Document
+
+
+class RoleInlinePolicyOut(TypedDict):
+    RoleName: str
+    PolicyName: str
+    PolicyDocument: Document
+
+
+class PolicyNamesOut(TypedDict):
+    PolicyNames: list[str]
+
+
+class AttachedPoliciesOut(TypedDict):
+    AttachedPolicies: list[AttachedPolicy]
+
+
+class AccessKeyMetadata(TypedDict):
+    UserName: str
+    AccessKeyId: str
+    Status: Literal["Active", "Inactive"]
+    CreateDate: Date
+    LastUsedDate: Date | None
+
+
+class AccessKeysOut(TypedDict):
+    AccessKeyMetadata: list[AccessKeyMetadata]
+
+
+class TagsOut(TypedDict):
+    Tags: list[Tag]
+
+
+class MfaDeviceItem(TypedDict):
+    SerialNumber: str
+    UserName: str | None  # None: not assigned to a user
+    EnableDate: Date | None
+
+
+class MfaDevicesOut(TypedDict):  # mfa list --user NAME (ListMFADevices)
+    MFADevices: list[MfaDeviceItem]
+
+
+class VirtualMfaDevicesOut(TypedDict):  # mfa list (ListVirtualMFADevices)
+    VirtualMFADevices: list[MfaDeviceItem]
+
+
+Quotas = TypedDict("Quotas", {name: int for name in (
+    "access-keys-per-user", "groups", "groups-per-user", "instance-profiles", "managed-policies-per-group",
+    "managed-policies-per-role", "managed-policies-per-user", "mfa-devices-per-user", "oidc-providers",
+    "policies", "roles", "roles-per-instance-profile", "saml-providers", "tags-per-entity", "users",
+    "versions-per-policy")})
+
+
+class AccountItem(TypedDict):
+    AccountId: str
+    AccountAlias: str | None
+    CreateDate: Date
+    Users: int
+    Groups: int
+    Roles: int
+    Policies: int
+    MFADevices: int
+    InstanceProfiles: int
+    Quotas: Quotas
+
+
+class AccountShowOut(TypedDict):
+    Account: AccountItem
+
+
+class AccountListItem(TypedDict):
+    AccountId: str
+    AccountAlias: str | None
+    Default: bool
+
+
+class AccountListOut(TypedDict):
+    Accounts: list[AccountListItem]
+
+
+class PasswordPolicy(TypedDict):
+    MinimumPasswordLength: int
+    RequireSymbols: bool
+    RequireNumbers: bool
+    RequireUppercaseCharacters: bool
+    RequireLowercaseCharacters: bool
+    AllowUsersToChangePassword: bool
+    ExpirePasswords: bool
+    HardExpiry: bool
+    MaxPasswordAge: NotRequired[int]  # when passwords expire
+    PasswordReusePrevention: NotRequired[int]  # when set
+
+
+class PasswordPolicyOut(TypedDict):
+    PasswordPolicy: PasswordPolicy
+
+
+class CallerIdentityOut(TypedDict):  # whoami: sts get-caller-identity, no envelope
+    UserId: str
+    Account: str
+    Arn: str
+
+
+class Credentials(TypedDict):
+    AccessKeyId: str
+    SecretAccessKey: str
+    SessionToken: str
+    Expiration: Date
+
+
+class LoginOut(TypedDict):  # sts get-session-token
+    Credentials: Credentials
+
+
+class AssumedRoleUser(TypedDict):
+    AssumedRoleId: str
+    Arn: str
+
+
+class AssumeOut(TypedDict):  # sts assume-role, no envelope
+    Credentials: Credentials
+    AssumedRoleUser: AssumedRoleUser
+    SourceIdentity: NotRequired[str]  # with --source-identity
+
+
+class NewAccessKey(TypedDict):
+    UserName: str
+    AccessKeyId: str
+    Status: Literal["Active", "Inactive"]
+    SecretAccessKey: str
+    CreateDate: Date
+
+
+class CreateAccessKeyOut(TypedDict):
+    AccessKey: NewAccessKey
+
+
+class MatchedStatement(TypedDict):
+    policy: str
+    sid: str | None
+    effect: Literal["Allow", "Deny"]
+    index: int
+
+
+class SimulationResult(TypedDict):
+    action: str
+    resource: str
+    decision: Literal["allowed", "explicitDeny", "implicitDeny"]
+    matched_statements: list[MatchedStatement]
+    missing_context_keys: list[str]
+    boundary_allowed: bool | None
+    scp_allowed: bool | None
+    session_allowed: bool | None
+    resource_allowed: bool | None
+    errors: list[str]
+    warnings: list[str]
+    explanation: NotRequired[list[str]]  # with --explain
+
+
+class SimulateOut(TypedDict):
+    results: list[SimulationResult]
+
+
+class Finding(TypedDict):
+    FindingType: Literal["ERROR", "SECURITY_WARNING", "WARNING", "SUGGESTION"]
+    IssueCode: str
+    Statement: int | None  # None: the whole document
+    Path: str
+    Line: int
+    Column: int
+    Message: str
+
+
+class ValidateOut(TypedDict):
+    Findings: list[Finding]
+
+
+class PlanItem(TypedDict):
+    Row: int
+    UserName: str
+    Action: Literal["create", "update", "unchanged", "conflict"]
+    Changes: list[str]
+
+
+class ImportSummary(TypedDict):
+    Created: int
+    Updated: int
+    Unchanged: int
+    Conflicts: int
+    CredentialsIssued: int
+
+
+class ImportOut(TypedDict):
+    Plan: list[PlanItem]
+    Summary: ImportSummary
+    DryRun: bool
+    CredentialsFile: str | None
+
+
+class InstanceProfileItem(TypedDict):
+    InstanceProfileName: str
+    InstanceProfileId: str
+    Arn: str
+    Path: str
+    CreateDate: Date
+    Roles: list[str]  # role names (AWS nests whole role records here)
+
+
+class InstanceProfileShowOut(TypedDict):
+    InstanceProfile: InstanceProfileItem
+
+
+class InstanceProfileListOut(TypedDict):
+    InstanceProfiles: list[InstanceProfileItem]
+    NextToken: NotRequired[str]
+
+
+class ProviderItem(TypedDict):
+    Arn: str
+    Type: Literal["OIDC", "SAML"]
+    CreateDate: Date
+    ClientIDList: list[str]  # OIDC audiences; [] for SAML
+    JwksRegistered: bool
+    ValidUntil: Date | None  # SAML metadata's validUntil; None for OIDC
+
+
+class ProvidersOut(TypedDict):
+    Providers: list[ProviderItem]
+
+
+# -- the checker ----------------------------------------------------------------------------------
+
+
+class _Check:
+    def __init__(self) -> None:
+        self.optional: set[str] = set()  # "Td.key" for every optional key of every record visited
+        self.present: set[str] = set()  # ... and those that were there
+
+    def record(self, obj: Any, td: type, where: str) -> None:
+        assert isinstance(obj, dict), f"{where}: expected a {td.__name__} object, got {obj!r}"
+        keys, required = set(obj), set(td.__required_keys__)
+        expected = required | (keys & td.__optional_keys__)
+        assert keys == expected, (f"{where}: {td.__name__} keys differ: unexpected {sorted(keys - expected)}, "
+                                  f"missing {sorted(expected - keys)}")
+        self.optional |= {f"{td.__name__}.{k}" for k in td.__optional_keys__}
+        self.present |= {f"{td.__name__}.{k}" for k in keys & td.__optional_keys__}
+        for key, hint in typing.get_type_hints(td).items():
+            if key in obj:
+                self.value(obj[key], hint, f"{where}.{key}")
+
+    def value(self, value: Any, hint: Any, where: str) -> None:
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if typing.is_typeddict(hint):
+            self.record(value, hint, where)
+        elif hint is Any:
+            pass
+        elif origin is Literal:
+            assert value in args, f"{where}: {value!r} is not one of {args}"
+        elif origin in (types.UnionType, typing.Union):
+            failures = []
+            for arg in args:
+                attempt = _Check()
+                try:
+                    attempt.value(value, arg, where)
+                except AssertionError as e:
+                    failures.append(str(e))
+                    continue
+                self.optional |= attempt.optional
+                self.present |= attempt.present
+                return
+            raise AssertionError(" / ".join(failures))
+        elif origin is list:
+            assert isinstance(value, list), f"{where}: expected a list, got {value!r}"
+            for i, item in enumerate(value):
+                self.value(item, args[0], f"{where}[{i}]")
+        elif origin is dict:
+            assert isinstance(value, dict), f"{where}: expected an object, got {value!r}"
+            for k, v in value.items():
+                self.value(v, args[1], f"{where}.{k}")
+        elif hint is type(None):
+            assert value is None, f"{where}: expected null, got {value!r}"
+        else:
+            ok = isinstance(value, hint) and not (hint is int and isinstance(value, bool))
+            assert ok, f"{where}: expected {hint.__name__}, got {value!r}"
+
+
+def assert_shape(td: type, *outputs: dict) -> None:
+    """Each output is exactly `td`; together they show every optional key at least once."""
+    check = _Check()
+    for n, out in enumerate(outputs):
+        check.record(out, td, f"output {n}")
+    never = check.optional - check.present
+    assert not never, f"optional keys never printed, so not checked: {sorted(never)}"
+
+
+def js(iam, *args: str, **kw) -> dict:
+    return iam(*args, "-o", "json", **kw).json()
+
+
+# -- the checker itself fails when it should -------------------------------------------------------
+
+
+def test_the_contract_fails_when_a_key_is_renamed_added_or_removed():
+    user = {"UserName": "a", "UserId": "AIDA", "Arn": "arn", "Path": "/", "CreateDate": "d", "PasswordLastUsed": "d"}
+    assert_shape(UserListOut, {"Users": [user], "NextToken": "t"})
+    renamed = {**{k: v for k, v in user.items() if k != "UserId"}, "UserID": "AIDA"}
+    added = {**user, "Extra": 1}
+    removed = {k: v for k, v in user.items() if k != "Arn"}
+    wrong_type = {**user, "Path": 1}
+    for bad in (renamed, added, removed, wrong_type):
+        with pytest.raises(AssertionError):
+            assert_shape(UserListOut, {"Users": [bad], "NextToken": "t"})
+    with pytest.raises(AssertionError):  # a top-level key added
+        assert_shape(UserListOut, {"Users": [user], "NextToken": "t", "Marker": "x"})
+    with pytest.raises(AssertionError, match="never printed"):  # an optional key never shown
+        assert_shape(UserListOut, {"Users": [user]})
+
+
+# -- users ----------------------------------------------------------------------------------------
+
+
+def test_user_show_is_get_user_plus_everything_attached(iam, world):
+    alice = js(iam, "user", "show", "alice")
+    assert_shape(UserShowOut, alice, js(iam, "user", "show", "bob"))
+    assert alice["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == "arn:aws:iam::aws:policy/PowerUserAccess"
+
+
+def test_user_list_is_list_users_with_next_token_when_paged(iam, world):
+    assert_shape(UserListOut, js(iam, "user", "list"), js(iam, "user", "list", "--max-items", "1"))
+
+
+def test_user_tags_groups_and_access_keys(iam, world):
+    assert_shape(TagsOut, js(iam, "user", "list-tags", "alice"))
+    assert_shape(GroupsOfUserOut, js(iam, "user", "list-groups", "alice"), js(iam, "group", "list-for-user", "alice"))
+    keys = js(iam, "user", "list-access-keys", "alice")
+    assert_shape(AccessKeysOut, keys)
+    assert keys["AccessKeyMetadata"][0]["AccessKeyId"].startswith("AKIA")
+
+
+def test_create_access_key_shows_the_secret_once_in_create_access_key_shape(iam, world):
+    out = js(iam, "user", "create-access-key", "bob")
+    assert_shape(CreateAccessKeyOut, out)
+    assert len(out["AccessKey"]["SecretAccessKey"]) == 40
+
+
+# -- groups ---------------------------------------------------------------------------------------
+
+
+def test_group_show_and_list(iam, world):
+    assert_shape(GroupShowOut, js(iam, "group", "show", "developers"))
+    iam("group", "create", "ops")
+    assert_shape(GroupListOut, js(iam, "group", "list"), js(iam, "group", "list", "--max-items", "1"))
+
+
+# -- roles ----------------------------------------------------------------------------------------
+
+
+def test_role_show_and_list(iam, world):
+    iam("role", "create", "plain", "--trust-service", "ec2.amazonaws.com")
+    deploy = js(iam, "role", "show", "deploy")
+    assert_shape(RoleShowOut, deploy, js(iam, "role", "show", "plain"))
+    assert deploy["Role"]["AssumeRolePolicyDocument"] == TRUST
+    assert_shape(RoleListOut, js(iam, "role", "list"), js(iam, "role", "list", "--max-items", "1"))
+
+
+def test_role_sessions(iam, world):
+    out = js(iam, "role", "sessions", "deploy")
+    assert_shape(SessionsOut, out)
+    assert [s["SourceIdentity"] for s in out["Sessions"]] == ["alice"]
+
+
+def test_role_assume_prints_assume_role_credentials(iam, world):
+    plain = js(iam, "role", "assume", "deploy", "--as", "user/alice", "--session-name", "s1")
+    sourced = js(iam, "role", "assume", "deploy", "--as", "user/alice", "--session-name", "s2",
+                 "--source-identity", "alice")
+    assert_shape(AssumeOut, plain, sourced)
+    assert plain["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/deploy/s1"
+
+
+def test_role_revoke_sessions_names_the_cutoff_as_role_show_does(iam, world):
+    cutoff = js(iam, "role", "revoke-sessions", "deploy")
+    assert set(cutoff) == {"RoleName", "PolicyName", "SessionsRevokedBefore"}
+    assert js(iam, "role", "show", "deploy")["Role"]["SessionsRevokedBefore"] == cutoff["SessionsRevokedBefore"]
+
+
+def test_instance_profiles(iam, world):
+    assert_shape(InstanceProfileShowOut, js(iam, "role", "instance-profile", "show", "web-server"))
+    iam("role", "instance-profile", "create", "empty")
+    assert_shape(InstanceProfileListOut, js(iam, "role", "instance-profile", "list"),
+                 js(iam, "role", "instance-profile", "list", "--max-items", "1"))
+
+
+def test_identity_providers(iam, world):
+    out = js(iam, "role", "provider", "list")
+    assert_shape(ProvidersOut, out)
+    assert [p["Type"] for p in out["Providers"]] == ["OIDC", "SAML"]
+
+
+# -- policies -------------------------------------------------------------------------------------
+
+
+def test_managed_policy_show_list_and_versions(iam, world):
+    iam("policy", "create", "Bare", "--document", world.files["doc"])
+    assert_shape(PolicyShowOut, js(iam, "policy", "show", "ReadReports"), js(iam, "policy", "show", "Bare"))
+    assert_shape(PolicyListOut, js(iam, "policy", "list", "--scope", "Local"),
+                 js(iam, "policy", "list", "--scope", "AWS", "--only-attached"))
+    assert_shape(VersionsOut, js(iam, "policy", "list-versions", "ReadReports"))
+    version = js(iam, "policy", "get-version", "ReadReports", "v1")
+    assert_shape(VersionOut, version)
+    assert version["PolicyVersion"]["Document"] == DOC
+
+
+@pytest.mark.parametrize(("kind", "name", "policy", "shape"), [
+    ("user", "alice", "AllowS3", UserInlinePolicyOut),
+    ("group", "developers", "GroupInline", GroupInlinePolicyOut),
+    ("role", "deploy", "RoleInline", RoleInlinePolicyOut),
+])
+def test_inline_and_attached_policies_of_each_kind(iam, world, kind, name, policy, shape):
+    out = js(iam, kind, "get-policy", name, policy)
+    assert_shape(shape, out)
+    assert out["PolicyDocument"] == DOC
+    assert_shape(PolicyNamesOut, js(iam, kind, "list-policies", name))
+    assert_shape(AttachedPoliciesOut, js(iam, kind, "list-attached-policies", name))
+
+
+def test_policy_validate_findings(iam, world):
+    out = js(iam, "policy", "validate", world.files["lax"])
+    assert_shape(ValidateOut, out)
+    assert {f["IssueCode"] for f in out["Findings"]} >= {"PASS_ROLE_WITH_STAR_IN_RESOURCE", "UNKNOWN_ACTION"}
+
+
+# -- MFA, account, sign-in -------------------------------------------------------------------------
+
+
+def test_mfa_list_has_two_shapes_like_aws(iam, world):
+    assert_shape(VirtualMfaDevicesOut, js(iam, "mfa", "list"))
+    assert_shape(MfaDevicesOut, js(iam, "mfa", "list", "--user", "alice"))
+
+
+def test_account_show_list_and_password_policy(iam, world):
+    assert_shape(AccountShowOut, js(iam, "account", "show"))
+    assert_shape(AccountListOut, js(iam, "account", "list"))
+    assert_shape(PasswordPolicyOut, js(iam, "account", "password-policy", "show"))
+
+
+def test_whoami_is_get_caller_identity(iam, world):
+    out = js(iam, "whoami", "--access-key-id", world.access_key_id, "--secret-stdin",
+             input=world.secret_access_key + "\n")
+    assert_shape(CallerIdentityOut, out)
+    assert out["Account"] == ACCOUNT
+
+
+def test_login_is_get_session_token(iam, world):
+    from iamctl.core import totp
+
+    out = js(iam, "login", "alice", "--password-stdin", "--mfa-code", totp.code_at(world.mfa_seed, T0 + 60),
+             input=PASSWORD + "\n")
+    assert_shape(LoginOut, out)
+    assert out["Credentials"]["AccessKeyId"].startswith("ASIA")
+
+
+# -- simulate and import ----------------------------------------------------------------------------
+
+
+def test_simulate_principal_and_policy_results(iam, world):
+    request = ("-a", "s3:GetObject", "-r", "arn:aws:s3:::reports/q3.csv")
+    principal = js(iam, "simulate", "principal", "--user", "alice", *request)
+    custom = js(iam, "simulate", "policy", "-p", world.files["doc"], *request, "--explain")
+    denied = iam("simulate", "policy", "-p", world.files["doc"], "-a", "s3:PutObject", "-o", "json", expect=3).json()
+    assert_shape(SimulateOut, principal, custom, denied)
+    assert [r["decision"] for r in (principal["results"] + denied["results"])] == ["allowed", "implicitDeny"]
+
+
+def test_user_import_dry_run(iam, world):
+    out = js(iam, "user", "import", world.files["import"], "--dry-run")
+    assert_shape(ImportOut, out)
+    assert [(p["UserName"], p["Action"]) for p in out["Plan"]] == [("carol", "create"), ("bob", "conflict")]
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (("user", "show", "nobody", "-o", "json"), 1),
+    (("-o", "json", "policy", "get-version", "ReadReports", "v9"), 1),
+    (("role", "assume", "deploy", "--as", "user/bob", "--session-name", "x", "-o", "json"), 1),
+    (("user", "list", "--max-items", "many", "-o", "json"), 2),
+])
+def test_errors_under_json_are_one_plain_stderr_line_and_no_stdout(iam, world, args, code):
+    """Decided: `-o json` does not change errors (README "Output"): scripts test the exit status,
+    stdout holds nothing to parse, and stderr is the one line people read."""
+    r = iam(*args, expect=code)
+    assert r.stdout == ""
+    lines = r.stderr.splitlines()
+    if code == 1:
+        assert len(lines) == 1 and lines[0].startswith("iamctl: error: ")
+        assert not lines[0].removeprefix("iamctl: error: ").startswith("{")
+    assert "Traceback" not in r.stderr
