@@ -391,7 +391,7 @@ def revoke_sessions(ctx: typer.Context, role: RoleRefArg, output: OutputOpt = No
     with writing(ctx) as txn:
         updated = sts.revoke_sessions(txn, role)
     render.record(fmt(ctx, output), key=None, item={"RoleName": updated.name, "PolicyName": sts.REVOKE_POLICY_NAME,
-                                                    "RevokedBefore": updated.sessions_revoked_before})
+                                                    "SessionsRevokedBefore": updated.sessions_revoked_before})
 
 
 # -- instance profiles -------------------------------------------------------------------------

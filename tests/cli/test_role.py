@@ -110,7 +110,7 @@ def test_revoke_sessions_shows_in_the_roles_inline_policies(iam):
     assert out["PolicyName"] == "AWSRevokeOlderSessions"
     assert iam("role", "list-policies", "ec2", "-o", "json").json() == {"PolicyNames": ["AWSRevokeOlderSessions"]}
     doc = iam("role", "get-policy", "ec2", "AWSRevokeOlderSessions", "-o", "json").json()["PolicyDocument"]
-    assert doc["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"] == out["RevokedBefore"]
+    assert doc["Statement"][0]["Condition"]["DateLessThan"]["aws:TokenIssueTime"] == out["SessionsRevokedBefore"]
 
 
 def test_delete_conflict_then_force(iam):
