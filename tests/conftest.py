@@ -28,6 +28,21 @@ class IamResult:
         return json.loads(self.stdout)
 
 
+T0 = 1_800_000_000  # the pinned "now" of clock-dependent tests: a TOTP step boundary (T0 / 30 is whole)
+
+
+@pytest.fixture
+def now(monkeypatch):
+    """now(t): pin iamctl's clock (IAMCTL_NOW) to epoch seconds t and return t; starts at T0."""
+
+    def pin(t: float) -> float:
+        monkeypatch.setenv("IAMCTL_NOW", str(t))
+        return t
+
+    pin(T0)
+    return pin
+
+
 @pytest.fixture
 def account_dir(tmp_path, monkeypatch):
     """An empty account directory, selected through IAMCTL_DIR."""

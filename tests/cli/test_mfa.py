@@ -21,16 +21,6 @@ T0 = 1_800_000_000
 PASSWORD = "Correct-Horse-9"
 
 
-@pytest.fixture
-def at(monkeypatch):
-    """at(t): pin the clock of the following commands to Unix time t (IAMCTL_NOW)."""
-
-    def pin(t: float) -> float:
-        monkeypatch.setenv("IAMCTL_NOW", str(t))
-        return t
-
-    pin(T0)
-    return pin
 
 
 def _pair(seed: str, t: float) -> tuple[str, str]:
@@ -61,7 +51,7 @@ def _enrol_interactively(account_dir, user: str, *args: str) -> tuple[str, subpr
 
 
 @pytest.mark.parametrize("invert", [False, True])
-def test_terminal_qr_from_enroll_scans_and_its_codes_enable_the_device(iam, account_dir, at, invert):
+def test_terminal_qr_from_enroll_scans_and_its_codes_enable_the_device(iam, account_dir, now, invert):
     iam("account", "set-alias", "acme")
     iam("user", "create", "alice")
     uri, done = _enrol_interactively(account_dir, "alice", *(["--invert"] if invert else []))
@@ -77,7 +67,7 @@ def test_terminal_qr_from_enroll_scans_and_its_codes_enable_the_device(iam, acco
     assert device["UserName"] == "alice" and device["SerialNumber"].endswith(":mfa/alice")
 
 
-def test_wrong_codes_at_enrolment_leave_no_device(iam, at):
+def test_wrong_codes_at_enrolment_leave_no_device(iam, now):
     iam("user", "create", "alice")
     bad = iam("mfa", "enroll", "alice", "--no-qr", "--code1", "123456", "--code2", "654321", expect=1)
     assert "InvalidAuthenticationCode" in bad.stderr and len(bad.stderr.splitlines()) == 1
@@ -85,13 +75,13 @@ def test_wrong_codes_at_enrolment_leave_no_device(iam, at):
     assert iam("user", "show", "alice", "-o", "json").json()["User"]["MFADevices"] == []
 
 
-def test_interrupted_enrolment_leaves_no_device(iam, at):
+def test_interrupted_enrolment_leaves_no_device(iam, now):
     iam("user", "create", "alice")
     iam("mfa", "enroll", "alice", "--no-qr", input="", expect=1)  # end of input, as Ctrl-D
     assert iam("mfa", "list", "-o", "json").json() == {"VirtualMFADevices": []}
 
 
-def test_create_writes_the_seed_once_to_a_private_new_file(iam, at, tmp_path):
+def test_create_writes_the_seed_once_to_a_private_new_file(iam, now, tmp_path):
     seed_file = tmp_path / "bob.seed"
     iam("mfa", "create", "bob-phone", expect=2)  # no place for the seed: a usage error
     out = iam("mfa", "create", "bob-phone", "--seed-file", str(seed_file), "-o", "json").json()
@@ -102,7 +92,7 @@ def test_create_writes_the_seed_once_to_a_private_new_file(iam, at, tmp_path):
     assert iam("mfa", "list", "-o", "json").json()["VirtualMFADevices"][0]["SerialNumber"].endswith("bob-phone")
 
 
-def test_create_enable_deactivate_delete_follow_aws_rules(iam, at, tmp_path):
+def test_create_enable_deactivate_delete_follow_aws_rules(iam, now, tmp_path):
     iam("user", "create", "bob")
     iam("mfa", "create", "bob-phone", "--seed-file", str(tmp_path / "s"))
     seed = (tmp_path / "s").read_text().strip()
@@ -125,9 +115,9 @@ def _enabled(iam, tmp_path) -> str:
     return seed
 
 
-def test_verify_accepts_one_step_of_drift_and_never_the_same_code_twice(iam, at, tmp_path):
+def test_verify_accepts_one_step_of_drift_and_never_the_same_code_twice(iam, now, tmp_path):
     seed = _enabled(iam, tmp_path)
-    t = at(T0 + 10 * totp.PERIOD)
+    t = now(T0 + 10 * totp.PERIOD)
     iam("mfa", "verify", "alice", totp.code_at(seed, t - 2 * totp.PERIOD), expect=1)
     iam("mfa", "verify", "alice", totp.code_at(seed, t - totp.PERIOD))
     iam("mfa", "verify", "alice", totp.code_at(seed, t + totp.PERIOD))
@@ -137,30 +127,30 @@ def test_verify_accepts_one_step_of_drift_and_never_the_same_code_twice(iam, at,
     iam("mfa", "verify", "alice", totp.code_at(seed, t), expect=1)  # older than the last accepted
 
 
-def test_five_wrong_codes_lock_the_device_for_300_seconds_across_commands(iam, at, tmp_path):
+def test_five_wrong_codes_lock_the_device_for_300_seconds_across_commands(iam, now, tmp_path):
     seed = _enabled(iam, tmp_path)
-    t = at(T0 + 5 * totp.PERIOD)
+    t = now(T0 + 5 * totp.PERIOD)
     for _ in range(5):
         iam("mfa", "verify", "alice", "000000", expect=1)
     locked = iam("mfa", "verify", "alice", totp.code_at(seed, t), expect=1)
     assert "EntityTemporarilyUnmodifiable" in locked.stderr and "300 seconds" in locked.stderr
-    t = at(t + 299)
+    t = now(t + 299)
     assert "try again in 1 seconds" in iam("mfa", "verify", "alice", totp.code_at(seed, t), expect=1).stderr
-    t = at(t + 1)
+    t = now(t + 1)
     iam("mfa", "verify", "alice", totp.code_at(seed, t))
 
 
-def test_a_malformed_code_is_a_validation_error_not_a_failure(iam, at, tmp_path):
+def test_a_malformed_code_is_a_validation_error_not_a_failure(iam, now, tmp_path):
     _enabled(iam, tmp_path)
     for _ in range(6):
         assert "ValidationError" in iam("mfa", "verify", "alice", "12345", expect=1).stderr
 
 
-def test_no_secret_appears_in_any_output_or_diffable_file_after_enrolment_and_login(iam, account_dir, at,
+def test_no_secret_appears_in_any_output_or_diffable_file_after_enrolment_and_login(iam, account_dir, now,
                                                                                     tmp_path):
     seed = _enabled(iam, tmp_path)
     iam("user", "set-password", "alice", "--password-stdin", input=PASSWORD + "\n")
-    t = at(T0 + 60)
+    t = now(T0 + 60)
     creds = iam("login", "alice", "--password-stdin", "--mfa-code", totp.code_at(seed, t), "-o", "json",
                 input=PASSWORD + "\n").json()["Credentials"]
     secrets = [seed, creds["SecretAccessKey"], creds["SessionToken"], PASSWORD]

@@ -22,14 +22,6 @@ PASSWORD = "Correct-Horse-9"
 DATA = Path(__file__).parent.parent / "data"
 
 
-@pytest.fixture
-def now(monkeypatch):
-    def pin(t: float) -> float:
-        monkeypatch.setenv("IAMCTL_NOW", str(t))
-        return t
-
-    pin(T0)
-    return pin
 
 
 @pytest.fixture

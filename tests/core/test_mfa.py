@@ -22,16 +22,6 @@ from iamctl.core.store import Store
 T0 = 1_800_000_000  # a step boundary: 1_800_000_000 / 30 is whole
 
 
-@pytest.fixture
-def now(monkeypatch):
-    """Set the pinned clock: now(t) pins IAMCTL_NOW to epoch seconds t."""
-
-    def pin(t: float) -> float:
-        monkeypatch.setenv("IAMCTL_NOW", str(t))
-        return t
-
-    pin(T0)
-    return pin
 
 
 @pytest.fixture
