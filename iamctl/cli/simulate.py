@@ -56,6 +56,18 @@ def _policies(files: list[str] | None, option: str, kind: str) -> list:
     return [parse_policy(read_input(f, option=option), name=f, kind=kind) for f in files or []]
 
 
+def _run(principal, requests: RequestSet, resource_policy_files: list[str] | None, scp_files: list[str] | None,
+         explain: bool) -> list[Outcome]:
+    """Simulate with the resource policies and SCPs named on the command line (each SCP file is
+    one level that must allow)."""
+    from iamctl.core import simulate
+
+    return simulate.run(principal, requests,
+                        resource_policies=_policies(resource_policy_files, "--resource-policy-file", "resource"),
+                        scps=[[p] for p in _policies(scp_files, "--scp-file", "scp")] or None,
+                        check_catalogue=explain)
+
+
 def _report(ctx: typer.Context, output: str | None, outcomes: list[Outcome], explain: bool) -> None:
     """Render the results, then exit 3 if any request was denied."""
     out = fmt(ctx, output)
@@ -113,11 +125,8 @@ def simulate_policy(
         caller_arn, identity=_policies(policy_file, "--policy-file", "identity"),
         boundary=boundary[0] if boundary else None,
         session=_policies(session_policy_file, "--session-policy-file", "session"))
-    outcomes = simulate.run(
-        principal, _requests(action, resource, context, context_file, resource_owner),
-        resource_policies=_policies(resource_policy_file, "--resource-policy-file", "resource"),
-        scps=[[p] for p in _policies(scp_file, "--scp-file", "scp")] or None, check_catalogue=explain)
-    _report(ctx, output, outcomes, explain)
+    requests = _requests(action, resource, context, context_file, resource_owner)
+    _report(ctx, output, _run(principal, requests, resource_policy_file, scp_file, explain), explain)
 
 
 @app.command("principal")
@@ -148,7 +157,7 @@ def simulate_principal(
 
     Example: iamctl simulate principal --user alice -a s3:GetObject -r arn:aws:s3:::bucket/key
     """
-    from iamctl.core import clock, principals, simulate
+    from iamctl.core import clock, principals
 
     chosen = [n for n, v in (("--user", user), ("--group", group), ("--role", role), ("--session", session)) if v]
     if len(chosen) != 1:
@@ -167,7 +176,4 @@ def simulate_principal(
             principal = principals.resolve_role(txn, role)
         else:
             principal = principals.resolve_session(txn, session)
-    outcomes = simulate.run(principal, requests,
-                            resource_policies=_policies(resource_policy_file, "--resource-policy-file", "resource"),
-                            scps=[[p] for p in _policies(scp_file, "--scp-file", "scp")] or None, check_catalogue=explain)
-    _report(ctx, output, outcomes, explain)
+    _report(ctx, output, _run(principal, requests, resource_policy_file, scp_file, explain), explain)
