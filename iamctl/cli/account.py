@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated
 
 import typer
+from msgspec import structs
 
 from . import interchange, password_policy, render, reports
 from .common import OutputOpt, fmt, reading, writing
@@ -30,7 +30,7 @@ def _account_item(summary) -> dict:
         "MFADevices": summary.counts["mfa_devices"],
         "InstanceProfiles": summary.counts["instance_profiles"],
         "Quotas": {f.name.replace("_", "-"): getattr(account.quotas, f.name)
-                   for f in dataclasses.fields(account.quotas)},
+                   for f in structs.fields(account.quotas)},
     }
 
 

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 @dataclass
 class Settings:
-    """The global options, set by the root callback and kept on the Typer context."""
+    """The global options, set by the root callback and kept on the Typer context.
+
+    A stdlib dataclass, not a msgspec Struct like the core's records: every command builds one,
+    `--version` and `--help` included, and those should not load msgspec."""
 
     directory: Path | None = None
     account: str | None = None

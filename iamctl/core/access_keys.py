@@ -13,9 +13,9 @@ The secret itself is returned once, by `create_access_key`, and never stored.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, structs
 
 from . import clock, credentials
 from .account import check_quota
@@ -33,8 +33,7 @@ BAD_SIGNATURE = ("The request signature we calculated does not match the signatu
                  "Check your AWS Secret Access Key and signing method.")
 
 
-@dataclass(frozen=True)
-class NewAccessKey:
+class NewAccessKey(Struct, frozen=True):
     """A key just created: the only object that ever holds the secret access key."""
 
     user: User
@@ -55,7 +54,7 @@ def create_access_key(txn: Txn, user_name: str) -> NewAccessKey:
         key_id = credentials.new_access_key_id()
     secret_key = credentials.new_secret_access_key()
     meta = AccessKeyMeta(access_key_id=key_id, status="Active", created=clock.iso())
-    user = dataclasses.replace(user, access_keys=[*user.access_keys, meta])
+    user = structs.replace(user, access_keys=[*user.access_keys, meta])
     txn.put("user", user)
     txn.put("access-key", AccessKeyRecord(access_key_id=key_id, user=user.name))
     secret = _secret(txn, user)
@@ -79,10 +78,10 @@ def update_access_key(txn: Txn, user_name: str, key_id: str, status: str) -> Acc
                               "constraint: Member must satisfy enum value set: [Active, Inactive]")
     user: User = txn.require("user", user_name)
     index = _index_of(user, key_id)
-    meta = dataclasses.replace(user.access_keys[index], status=status)
+    meta = structs.replace(user.access_keys[index], status=status)
     keys = list(user.access_keys)
     keys[index] = meta
-    txn.put("user", dataclasses.replace(user, access_keys=keys))
+    txn.put("user", structs.replace(user, access_keys=keys))
     return meta
 
 
@@ -92,7 +91,7 @@ def delete_access_key(txn: Txn, user_name: str, key_id: str) -> AccessKeyMeta:
     index = _index_of(user, key_id)
     meta = user.access_keys[index]
     keys = [k for i, k in enumerate(user.access_keys) if i != index]
-    txn.put("user", dataclasses.replace(user, access_keys=keys))
+    txn.put("user", structs.replace(user, access_keys=keys))
     if txn.exists("access-key", meta.access_key_id):
         txn.delete("access-key", meta.access_key_id)
     secret = _secret(txn, user)
@@ -122,9 +121,9 @@ def authenticate_access_key(txn: Txn, key_id: str, secret_access_key: str, *, se
     if not credentials.verify_secret(stored, secret_access_key):
         raise SignatureDoesNotMatch(BAD_SIGNATURE)
     if txn.writable:
-        used = dataclasses.replace(found[0], last_used=clock.iso(), last_used_service=service)
+        used = structs.replace(found[0], last_used=clock.iso(), last_used_service=service)
         keys = [used if k.access_key_id == key_id else k for k in user.access_keys]
-        user = dataclasses.replace(user, access_keys=keys)
+        user = structs.replace(user, access_keys=keys)
         txn.put("user", user)
     return user
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass
+
+from msgspec import Struct, structs
 
 from .errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from .model import Account, Quotas
@@ -15,8 +15,7 @@ from .store import Txn
 _ALIAS = re.compile(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$")
 
 
-@dataclass(frozen=True)
-class AccountSummary:
+class AccountSummary(Struct, frozen=True):
     account: Account
     counts: dict[str, int]
 
@@ -43,7 +42,7 @@ def set_alias(txn: Txn, alias: str) -> Account:
             f"account alias {alias!r} may contain only lower-case letters, digits and single hyphens, "
             "and must start and end with a letter or digit"
         )
-    account = dataclasses.replace(txn.account, alias=alias)
+    account = structs.replace(txn.account, alias=alias)
     txn.put_account(account)
     return account
 
@@ -52,26 +51,26 @@ def delete_alias(txn: Txn) -> Account:
     account = txn.account
     if account.alias is None:
         raise NoSuchEntity(f"the account {account.account_id} has no alias")
-    account = dataclasses.replace(account, alias=None)
+    account = structs.replace(account, alias=None)
     txn.put_account(account)
     return account
 
 
 def quota_names() -> list[str]:
     """Quota names as the CLI spells them (`groups-per-user`)."""
-    return [f.name.replace("_", "-") for f in dataclasses.fields(Quotas)]
+    return [f.name.replace("_", "-") for f in structs.fields(Quotas)]
 
 
 def set_quota(txn: Txn, name: str, value: int) -> Account:
     """Change one quota, e.g. raise `users` above AWS's 5,000 for a large local account."""
     field_name = name.replace("-", "_")
-    if field_name not in {f.name for f in dataclasses.fields(Quotas)}:
+    if field_name not in {f.name for f in structs.fields(Quotas)}:
         raise InvalidInput(f"unknown quota {name!r}; known quotas: {', '.join(quota_names())}")
     if value < 0:
         raise InvalidInput(f"quota {name} must be zero or more, not {value}")
     account = txn.account
-    quotas = dataclasses.replace(account.quotas, **{field_name: value})
-    account = dataclasses.replace(account, quotas=quotas)
+    quotas = structs.replace(account.quotas, **{field_name: value})
+    account = structs.replace(account, quotas=quotas)
     txn.put_account(account)
     return account
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import builtins
 import functools
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -22,8 +23,7 @@ ARN_PREFIX = "arn:aws:iam::aws:policy"
 _BUNDLE = ("data", "aws-managed-policies", "policies.json.gz")
 
 
-@dataclass(frozen=True)
-class AwsManagedPolicy:
+class AwsManagedPolicy(Struct, frozen=True):
     """One AWS managed policy at its default version.
 
     `document` is the default version's policy JSON as text (2-space indent, AWS's key order; see
@@ -39,10 +39,9 @@ class AwsManagedPolicy:
     update_date: dt.datetime
 
 
-@dataclass(frozen=True)
-class _Bundle:
+class _Bundle(Struct, frozen=True):
     source: dict[str, str]
-    # arn -> raw row in the bundle's column order; dataclasses are built on demand, so loading
+    # arn -> raw row in the bundle's column order; records are built on demand, so loading
     # costs one decompress and one json.loads and nothing per policy.
     rows: dict[str, list[str]]
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from iamctl.core.errors import InvalidInput
 
@@ -112,8 +113,7 @@ _GLOBAL_LOWER = frozenset(k.lower() for k in GLOBAL_CONDITION_KEYS | CROSS_SERVI
 _TAG_PREFIXES_LOWER = tuple(p.lower() for p in GLOBAL_TAG_CONDITION_KEY_PREFIXES)
 
 
-@dataclass(frozen=True)
-class ActionResourceType:
+class ActionResourceType(Struct, frozen=True):
     """A resource type an action can act on, from the action's row in AWS's reference.
 
     `required` is True when AWS marks the resource type with `*` (the action always involves one).

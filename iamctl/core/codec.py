@@ -1,22 +1,25 @@
-"""Dataclass <-> TOML, strictly: unknown keys and wrong types are errors with a line number.
+"""Struct <-> TOML, strictly: unknown keys and wrong types are errors with a line number.
 
 A damaged file must be reported with its path and line, never half-understood. tomllib
 gives the line for syntax errors; for wrong types and unknown keys we find the line of the
 offending key in the text ourselves.
 
 Hand-written rather than a validation library on purpose: the types are few (str, int,
-bool, lists, str->str tables, nested dataclasses), and a library such as pydantic would
+bool, lists, str->str tables, nested Structs), and a library such as pydantic would
 cost more CLI start-up time than this whole module.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import types
 import typing
 from functools import cache
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import FieldInfo
+from msgspec.structs import fields as struct_fields
 
 
 class DecodeError(ValueError):
@@ -29,17 +32,13 @@ class DecodeError(ValueError):
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
-@cache
-def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
-    return dataclasses.fields(cls)
+def _fields(cls: type) -> tuple[FieldInfo, ...]:
+    """The fields of a Struct class, their annotations resolved to types."""
+    return struct_fields(cls)
 
 
 def to_dict(obj: Any) -> dict[str, Any]:
-    """A dataclass as a TOML-ready dict: None values are left out (TOML has no null)."""
+    """A Struct as a TOML-ready dict: None values are left out (TOML has no null)."""
     out: dict[str, Any] = {}
     for f in _fields(type(obj)):
         value = getattr(obj, f.name)
@@ -50,7 +49,7 @@ def to_dict(obj: Any) -> dict[str, Any]:
 
 
 def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value):
+    if isinstance(value, Struct):
         return to_dict(value)
     if isinstance(value, list):
         return [_encode(v) for v in value]
@@ -63,7 +62,6 @@ def from_dict(cls: type, data: Any, prefix: str = "") -> Any:
     """Build `cls` from parsed TOML, checking every key and type."""
     if not isinstance(data, dict):
         raise DecodeError(prefix, f"expected a table, found {_type_name(data)}")
-    hints = _hints(cls)
     known = {f.name for f in _fields(cls)}
     for key in data:
         if key not in known:
@@ -72,9 +70,9 @@ def from_dict(cls: type, data: Any, prefix: str = "") -> Any:
     for f in _fields(cls):
         path = _join(prefix, f.name)
         if f.name in data:
-            kwargs[f.name] = _decode(hints[f.name], data[f.name], path)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            if _optional(hints[f.name]):
+            kwargs[f.name] = _decode(f.type, data[f.name], path)
+        elif f.required:
+            if _optional(f.type):
                 kwargs[f.name] = None
             else:
                 raise DecodeError(path, "missing required key")
@@ -100,7 +98,7 @@ def _decode(tp: Any, value: Any, path: str) -> Any:
             raise DecodeError(path, f"expected a table, found {_type_name(value)}")
         _, item = typing.get_args(tp)
         return {k: _decode(item, v, _join(path, k)) for k, v in value.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and issubclass(tp, Struct):
         return from_dict(tp, value, path)
     if tp is bool:
         if not isinstance(value, bool):

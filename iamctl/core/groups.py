@@ -10,8 +10,7 @@ either side is one file to read; every operation here keeps the two in step.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from msgspec import Struct, structs
 
 from . import clock, names
 from .account import check_quota
@@ -21,8 +20,7 @@ from .store import Txn, file_key
 from .users import Page, paginate
 
 
-@dataclass(frozen=True)
-class GroupDetails:
+class GroupDetails(Struct, frozen=True):
     """What `group show` prints: the group, its ARN and its members' user records."""
 
     group: Group
@@ -83,7 +81,7 @@ def update_group(txn: Txn, name: str, *, new_name: str | None = None, new_path: 
         names.check_path(new_path)
     path = new_path if new_path is not None else group.path
     if new_name is None or new_name == group.name:
-        updated = dataclasses.replace(group, path=path)
+        updated = structs.replace(group, path=path)
         txn.put("group", updated)
         return updated
     names.check_name("group", new_name)
@@ -95,13 +93,13 @@ def update_group(txn: Txn, name: str, *, new_name: str | None = None, new_path: 
         user = txn.get("user", member)
         if user is not None:
             groups = [new_name if g.lower() == old.lower() else g for g in user.groups]
-            txn.put("user", dataclasses.replace(user, groups=groups))
+            txn.put("user", structs.replace(user, groups=groups))
     from . import policies
 
     policies.rename_attachments(txn, "group", old, new_name)
     if not same_file:
         txn.delete("group", old)
-    updated = dataclasses.replace(group, name=new_name, path=path)
+    updated = structs.replace(group, name=new_name, path=path)
     txn.put("group", updated)
     return updated
 
@@ -116,7 +114,7 @@ def delete_group(txn: Txn, name: str, *, force: bool = False) -> Group:
         user = txn.get("user", member)
         if user is not None:
             groups = [g for g in user.groups if g.lower() != group.name.lower()]
-            txn.put("user", dataclasses.replace(user, groups=groups))
+            txn.put("user", structs.replace(user, groups=groups))
     from . import policies
 
     policies.detach_all(txn, "group", group.name)
@@ -154,9 +152,9 @@ def add_user_to_group(txn: Txn, group_name: str, user_name: str) -> Group:
     if any(m.lower() == user.name.lower() for m in group.members):
         return group
     check_quota(txn, "groups_per_user", len(user.groups), what="GroupsPerUser")
-    updated = dataclasses.replace(group, members=[*group.members, user.name])
+    updated = structs.replace(group, members=[*group.members, user.name])
     txn.put("group", updated)
-    txn.put("user", dataclasses.replace(user, groups=[*user.groups, group.name]))
+    txn.put("user", structs.replace(user, groups=[*user.groups, group.name]))
     return updated
 
 
@@ -166,7 +164,7 @@ def remove_user_from_group(txn: Txn, group_name: str, user_name: str) -> Group:
     user = txn.require("user", user_name)
     if not any(m.lower() == user.name.lower() for m in group.members):
         raise NoSuchEntity(f"The user with name {user_name} cannot be found in group {group.name}.")
-    updated = dataclasses.replace(group, members=[m for m in group.members if m.lower() != user.name.lower()])
+    updated = structs.replace(group, members=[m for m in group.members if m.lower() != user.name.lower()])
     txn.put("group", updated)
-    txn.put("user", dataclasses.replace(user, groups=[g for g in user.groups if g.lower() != group.name.lower()]))
+    txn.put("user", structs.replace(user, groups=[g for g in user.groups if g.lower() != group.name.lower()]))
     return updated

@@ -41,9 +41,10 @@ import json
 import re
 import urllib.parse
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from msgspec import Struct, field
 
 from . import names
 from .errors import IamError, InvalidInput
@@ -253,16 +254,14 @@ def _extra(obj: dict, known: set[str], extra: dict[str, str], kept: list[str], p
 # -- parsing the files -----------------------------------------------------------------------
 
 
-@dataclass
-class Entry:
+class Entry(Struct):
     """One record of one of the four lists, with where it came from."""
 
     path: str  # "FILE: $.UserDetailList[3]"
     data: dict[str, Any]
 
 
-@dataclass
-class Details:
+class Details(Struct):
     """The merged content of one or more get-account-authorization-details files."""
 
     users: list[Entry] = field(default_factory=list)
@@ -310,8 +309,7 @@ def parse_sources(sources: list[tuple[str, str]]) -> Details:
 # -- building the account ------------------------------------------------------------------
 
 
-@dataclass
-class ImportReport:
+class ImportReport(Struct):
     """What an import did: the account, counts per kind, and the fields kept or reported."""
 
     account_id: str
@@ -320,8 +318,7 @@ class ImportReport:
     ignored: list[str]  # JSON paths of fields reported and not kept
 
 
-@dataclass
-class _Plan:
+class _Plan(Struct):
     users: dict[str, User] = field(default_factory=dict)  # lower-case name -> object
     groups: dict[str, Group] = field(default_factory=dict)
     roles: dict[str, Role] = field(default_factory=dict)

@@ -25,11 +25,11 @@ repeated failures; a right password resets the count.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, structs
 
 from . import clock, credentials, logins, mfa, names, principals
 from .errors import (
@@ -55,8 +55,7 @@ PASSWORD_LOCKOUT_SECONDS = 300
 _INCORRECT = "Your authentication information is incorrect. Please try again."
 
 
-@dataclass(frozen=True)
-class Precheck:
+class Precheck(Struct, frozen=True):
     """What a sign-in will ask for, learnt from a correct password (nothing is stored)."""
 
     user: User
@@ -64,8 +63,7 @@ class Precheck:
     new_password_reason: str | None  # "reset required" | "expired" | None
 
 
-@dataclass(frozen=True)
-class Credentials:
+class Credentials(Struct, frozen=True):
     """Temporary credentials, shown once: only hashes of the secret and the token are kept."""
 
     session: Session
@@ -73,8 +71,7 @@ class Credentials:
     session_token: str
 
 
-@dataclass(frozen=True)
-class SignIn:
+class SignIn(Struct, frozen=True):
     """The outcome of `sign_in`: credentials, or the error to raise once the state is saved."""
 
     credentials: Credentials | None
@@ -100,8 +97,7 @@ def check_duration(duration_seconds: int | None) -> int:
     return duration_seconds
 
 
-@dataclass(frozen=True)
-class PasswordCheck:
+class PasswordCheck(Struct, frozen=True):
     """The outcome of `check_password`: a `Precheck`, or the error to raise once the state is saved."""
 
     precheck: Precheck | None
@@ -246,6 +242,6 @@ def _issue(txn: Txn, user: User, duration: int, *, mfa: bool) -> Credentials:
     txn.put("session", session)
     principals.index_session_token(txn, token, key_id)
     if user.login_profile is not None:
-        profile = dataclasses.replace(user.login_profile, password_last_used=clock.iso(now))
-        txn.put("user", dataclasses.replace(user, login_profile=profile))
+        profile = structs.replace(user.login_profile, password_last_used=clock.iso(now))
+        txn.put("user", structs.replace(user, login_profile=profile))
     return Credentials(session, secret, token)

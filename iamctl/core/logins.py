@@ -18,9 +18,9 @@ every rule broken (PasswordPolicyViolation).
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, structs
 
 from . import clock, credentials
 from .errors import AccessDenied, NoSuchEntity, PasswordPolicyViolation
@@ -56,21 +56,20 @@ def set_password_policy(txn: Txn, **settings: Any) -> PasswordPolicy:
     from the next time a password is set or changed.
     """
     policy = credentials.validate_policy_settings(**settings)
-    txn.put_account(dataclasses.replace(txn.account, password_policy=policy))
+    txn.put_account(structs.replace(txn.account, password_policy=policy))
     return policy
 
 
 def delete_password_policy(txn: Txn) -> None:
     """Remove the custom policy (DeleteAccountPasswordPolicy); AWS's default policy applies again."""
     get_password_policy(txn)
-    txn.put_account(dataclasses.replace(txn.account, password_policy=None))
+    txn.put_account(structs.replace(txn.account, password_policy=None))
 
 
 # --- setting and changing passwords -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PasswordSet:
+class PasswordSet(Struct, frozen=True):
     """What `set_password` did: the user's login profile, and the password if iamctl generated it."""
 
     user: User
@@ -108,7 +107,7 @@ def set_password(
         password_last_used=None if created else user.login_profile.password_last_used,
     )
     _store_password(txn, user, secret, password, password_hash)
-    user = dataclasses.replace(user, login_profile=profile)
+    user = structs.replace(user, login_profile=profile)
     txn.put("user", user)
     return PasswordSet(user, profile, created, generated)
 
@@ -135,7 +134,7 @@ def delete_password(txn: Txn, user_name: str) -> User:
         section["history"] = [current, *section.get("history", [])][:HISTORY_LIMIT]
     secret["password"] = section
     txn.put_secret("user", user.name, secret)
-    user = dataclasses.replace(user, login_profile=None)
+    user = structs.replace(user, login_profile=None)
     txn.put("user", user)
     return user
 
@@ -170,8 +169,8 @@ def change_password(txn: Txn, user_name: str, old_password: str, new_password: s
         raise AccessDenied("The old password is incorrect.")
     _check(policy, new_password, user, secret)
     _store_password(txn, user, secret, new_password)
-    profile = dataclasses.replace(profile, password_reset_required=False, password_last_changed=clock.iso())
-    user = dataclasses.replace(user, login_profile=profile)
+    profile = structs.replace(profile, password_reset_required=False, password_last_changed=clock.iso())
+    user = structs.replace(user, login_profile=profile)
     txn.put("user", user)
     return user
 

@@ -31,9 +31,9 @@ the caller commits the transaction, then calls `CodeCheck.result()`, which raise
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, structs
 
 from . import clock, names, totp
 from .account import check_quota
@@ -53,16 +53,14 @@ DEFAULT_ISSUER = "iamctl"
 ASSIGNMENT_STATUSES = ("Assigned", "Unassigned", "Any")
 
 
-@dataclass(frozen=True)
-class NewDevice:
+class NewDevice(Struct, frozen=True):
     """A device just created, with its seed: the only time the seed leaves the secrets."""
 
     device: MfaDevice
     seed: str
 
 
-@dataclass(frozen=True)
-class Enrolment:
+class Enrolment(Struct, frozen=True):
     """Everything `enroll` shows before the device exists: nothing of it is stored yet."""
 
     user: User
@@ -75,8 +73,7 @@ class Enrolment:
     uri: str
 
 
-@dataclass(frozen=True)
-class CodeCheck:
+class CodeCheck(Struct, frozen=True):
     """The outcome of one sign-in code check; the device's new state is already staged."""
 
     ok: bool
@@ -182,9 +179,9 @@ def enable_mfa_device(txn: Txn, user_name: str, serial: str, code1: str, code2: 
 
 
 def _assign(txn: Txn, user: User, device: MfaDevice, seed: str, step: int) -> MfaDevice:
-    device = dataclasses.replace(device, user=user.name, enabled=clock.iso())
+    device = structs.replace(device, user=user.name, enabled=clock.iso())
     txn.put("mfa", device)
-    txn.put("user", dataclasses.replace(user, mfa_devices=[*user.mfa_devices, device.serial]))
+    txn.put("user", structs.replace(user, mfa_devices=[*user.mfa_devices, device.serial]))
     _store_state(txn, device, seed, totp.MfaState(last_used_step=step))
     return device
 
@@ -227,8 +224,8 @@ def deactivate_mfa_device(txn: Txn, serial: str, user_name: str | None = None) -
         raise NoSuchEntity(f"MFA device {device.serial} is not enabled for any user.")
     owner = user_name if user_name is not None else device.user
     user, device = _user_device(txn, owner, serial)
-    txn.put("user", dataclasses.replace(user, mfa_devices=[s for s in user.mfa_devices if s != device.serial]))
-    device = dataclasses.replace(device, user=None, enabled=None)
+    txn.put("user", structs.replace(user, mfa_devices=[s for s in user.mfa_devices if s != device.serial]))
+    device = structs.replace(device, user=None, enabled=None)
     txn.put("mfa", device)
     return device
 

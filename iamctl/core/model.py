@@ -1,4 +1,4 @@
-"""Plain dataclasses for everything an account holds. No I/O here.
+"""Plain records (msgspec Structs) for everything an account holds. No I/O here.
 
 Field names follow AWS's (snake_cased). Timestamps are ISO 8601 strings as AWS prints them
 (see `clock.iso`). Policy documents are kept as the exact text the user wrote, so that
@@ -19,14 +19,13 @@ back unchanged by `account export` (see iamctl/core/interchange.py). Keys starti
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 SCHEMA_VERSION = 1
 """The version of the account-directory layout this iamctl writes."""
 
 
-@dataclass
-class Quotas:
+class Quotas(Struct):
     """AWS's default IAM quotas (IAM User Guide, "IAM and AWS STS quotas").
 
     Stored in the account so that a local account can be made larger than AWS allows
@@ -51,8 +50,7 @@ class Quotas:
     saml_providers: int = 100
 
 
-@dataclass
-class PasswordPolicy:
+class PasswordPolicy(Struct):
     """The account password policy (AWS UpdateAccountPasswordPolicy fields, with that call's
     defaults for a field left out: minimum length 6, users may not change their password)."""
 
@@ -67,8 +65,7 @@ class PasswordPolicy:
     hard_expiry: bool = False
 
 
-@dataclass
-class Account:
+class Account(Struct):
     """One AWS account: its id, alias, quotas and password policy (file: account.toml)."""
 
     account_id: str
@@ -78,8 +75,7 @@ class Account:
     password_policy: PasswordPolicy | None = None
 
 
-@dataclass
-class LoginProfile:
+class LoginProfile(Struct):
     """A user's console password: only its metadata; the hash lives with the secrets."""
 
     created: str
@@ -88,8 +84,7 @@ class LoginProfile:
     password_last_used: str | None = None
 
 
-@dataclass
-class AccessKeyMeta:
+class AccessKeyMeta(Struct):
     """An access key as ListAccessKeys shows it; the secret's hash lives with the secrets."""
 
     access_key_id: str
@@ -99,8 +94,7 @@ class AccessKeyMeta:
     last_used_service: str | None = None
 
 
-@dataclass
-class User:
+class User(Struct):
     name: str
     user_id: str
     path: str
@@ -117,8 +111,7 @@ class User:
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
-@dataclass
-class Group:
+class Group(Struct):
     name: str
     group_id: str
     path: str
@@ -129,14 +122,12 @@ class Group:
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
-@dataclass
-class RoleLastUsed:
+class RoleLastUsed(Struct):
     last_used_date: str | None = None
     region: str | None = None
 
 
-@dataclass
-class Role:
+class Role(Struct):
     name: str
     role_id: str
     path: str
@@ -154,16 +145,14 @@ class Role:
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
-@dataclass
-class PolicyVersion:
+class PolicyVersion(Struct):
     version_id: str  # "v1", "v2", ...
     document: str
     created: str
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
-@dataclass
-class ManagedPolicy:
+class ManagedPolicy(Struct):
     """A customer managed policy with its versions (at most 5, AWS's quota)."""
 
     name: str
@@ -183,8 +172,7 @@ class ManagedPolicy:
     boundary_uses: list[str] = field(default_factory=list)
 
 
-@dataclass
-class MfaDevice:
+class MfaDevice(Struct):
     """A virtual MFA device; its seed and replay/throttle state live with the secrets."""
 
     name: str
@@ -196,8 +184,7 @@ class MfaDevice:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class InstanceProfile:
+class InstanceProfile(Struct):
     name: str
     instance_profile_id: str
     path: str
@@ -207,16 +194,14 @@ class InstanceProfile:
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
-@dataclass
-class AccessKeyRecord:
+class AccessKeyRecord(Struct):
     """Index from an access key id to its user, so `whoami` finds the user in one read."""
 
     access_key_id: str
     user: str
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(Struct, frozen=True):
     """How one entity type is stored: its folder and how AWS names it in messages."""
 
     name: str  # "user"
@@ -245,8 +230,7 @@ register(Kind("instance-profile", InstanceProfile, "instance-profiles", "instanc
 register(Kind("access-key", AccessKeyRecord, "access-keys", "access key", key_field="access_key_id"))
 
 
-@dataclass
-class AwsPolicyUse:
+class AwsPolicyUse(Struct):
     """Where an AWS managed policy is attached ("user/NAME", "group/NAME", "role/NAME") or used
     as a permissions boundary.
 
@@ -265,8 +249,7 @@ class AwsPolicyUse:
 register(Kind("aws-policy", AwsPolicyUse, "aws-policy-attachments", "AWS managed policy"))
 
 
-@dataclass
-class Session:
+class Session(Struct):
     """Temporary credentials (ASIA...) from `iamctl login` or `iamctl role assume`.
 
     Kept with the secrets (runtime state, not configuration); the secret key and the session
@@ -294,8 +277,7 @@ class Session:
     token_key: str = ""  # the key of its session-token index entry, to drop it with the session
 
 
-@dataclass
-class SessionTokenIndex:
+class SessionTokenIndex(Struct):
     """Index from a session token's hash to its session, so `--session TOKEN` is one read."""
 
     token_key: str
@@ -307,8 +289,7 @@ register(Kind("session-token", SessionTokenIndex, "session-tokens", "session tok
               secret=True))
 
 
-@dataclass
-class SessionExpiry:
+class SessionExpiry(Struct):
     """The sessions that have all expired by one minute ("20260101-0915", UTC), with their token
     index keys, so that expired sessions are found from a folder listing, not by reading each."""
 
@@ -320,8 +301,7 @@ class SessionExpiry:
 register(Kind("session-expiry", SessionExpiry, "session-expiry", "session expiry", key_field="minute", secret=True))
 
 
-@dataclass
-class OidcProvider:
+class OidcProvider(Struct):
     """An OpenID Connect identity provider (CreateOpenIDConnectProvider).
 
     Keyed by `key`, the provider's URL without `https://` as a safe file name ("/" becomes
@@ -339,8 +319,7 @@ class OidcProvider:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
-class SamlProvider:
+class SamlProvider(Struct):
     """A SAML 2.0 identity provider (CreateSAMLProvider): its metadata document as given."""
 
     name: str

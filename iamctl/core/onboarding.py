@@ -29,12 +29,12 @@ memberships are added per group in one pass, so a 10,000-row file costs O(rows),
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field, structs
 
 from . import names, users
 from .errors import IamError, InvalidInput
@@ -62,8 +62,7 @@ _FALSE = {"false", "no", "0", "n"}
 # -- errors -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RowError:
+class RowError(Struct, frozen=True):
     """One problem in an import file: the row (its line number; the CSV header is line 1), the
     column, and what is wrong."""
 
@@ -89,8 +88,7 @@ class ImportRejected(InvalidInput):
 # -- parsing ----------------------------------------------------------------------------------
 
 
-@dataclass
-class Row:
+class Row(Struct):
     """One user as the file describes it. `columns` says which columns the file has: the others
     are left alone on an existing user."""
 
@@ -108,8 +106,7 @@ class Row:
     mfa: bool = False
 
 
-@dataclass
-class ImportFile:
+class ImportFile(Struct):
     """A parsed import file: its rows and the syntax problems found in it."""
 
     source: str
@@ -274,8 +271,7 @@ def _row(number: int, cells: dict[str, str], columns: frozenset[str], errors: li
 ACTIONS = ("create", "update", "unchanged", "conflict")
 
 
-@dataclass
-class PlanItem:
+class PlanItem(Struct):
     """What the import does to one user. `changes` describes each difference for people
     ("groups: +eng -ops"); the resolved fields are what the user will have."""
 
@@ -290,8 +286,7 @@ class PlanItem:
     mfa: bool  # marked for MFA enrolment (mfa=required)
 
 
-@dataclass
-class Plan:
+class Plan(Struct):
     """The whole import, decided: per-user items, the groups to create, whether the ForceMFA
     policy must be created, and the options it was planned with."""
 
@@ -556,8 +551,7 @@ def _set_change(have: dict[str, str], want: dict[str, str]) -> str:
 # -- applying ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IssuedCredentials:
+class IssuedCredentials(Struct, frozen=True):
     """One-time credentials of a user created by this import: shown once, never stored."""
 
     user_name: str
@@ -566,8 +560,7 @@ class IssuedCredentials:
     secret_access_key: str | None
 
 
-@dataclass
-class ImportResult:
+class ImportResult(Struct):
     plan: Plan
     credentials: list[IssuedCredentials]
 
@@ -689,7 +682,7 @@ def apply_import(txn: Txn, plan: Plan, *, progress: Callable[[int], None] | None
             row = item.source
             users.create_user(batch, item.name, path=row.path, tags=row.tags, permissions_boundary=item.boundary)
             if row.mfa:
-                batch.put("user", dataclasses.replace(batch.get("user", item.name), mfa_required=True))
+                batch.put("user", structs.replace(batch.get("user", item.name), mfa_required=True))
             for arn in item.policies:
                 policies.attach_policy(batch, "user", item.name, arn)
             for group in item.groups:
@@ -757,7 +750,7 @@ def _sync_user(batch: _WriteBehind, item: PlanItem, joins: dict[str, list[str]])
             if group.lower() not in have:
                 joins.setdefault(group.lower(), []).append(name)
     if "tags" in row.columns and batch.get("user", name).tags != row.tags:
-        batch.put("user", dataclasses.replace(batch.get("user", name), tags=dict(row.tags)))
+        batch.put("user", structs.replace(batch.get("user", name), tags=dict(row.tags)))
     attached = list(batch.get("user", name).attached_policies)
     for arn in [a for a in attached if a not in item.policies]:
         policies.detach_policy(batch, "user", name, arn)
@@ -767,7 +760,7 @@ def _sync_user(batch: _WriteBehind, item: PlanItem, joins: dict[str, list[str]])
         policies.set_boundary(batch, "user", name, item.boundary)  # both sides (boundary use count)
     current = batch.get("user", name)
     if current.mfa_required != item.mfa:
-        current = dataclasses.replace(current, mfa_required=item.mfa)
+        current = structs.replace(current, mfa_required=item.mfa)
     batch.put("user", current)
 
 
@@ -784,9 +777,9 @@ def _join_groups(batch: _WriteBehind, joins: dict[str, list[str]]) -> None:
             present.add(name.lower())
             added.append(name)
             user = batch.get("user", name)
-            batch.put("user", dataclasses.replace(user, groups=[*user.groups, group.name]))
+            batch.put("user", structs.replace(user, groups=[*user.groups, group.name]))
         if added:
-            batch.put("group", dataclasses.replace(group, members=[*group.members, *added]))
+            batch.put("group", structs.replace(group, members=[*group.members, *added]))
 
 
 def _force_mfa_document() -> str:

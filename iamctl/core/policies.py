@@ -19,7 +19,8 @@ and column, then the policy grammar through the policy engine's parser).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from . import account, aws_managed, clock, names
 from .errors import (
@@ -50,8 +51,7 @@ _DOCUMENT_CHARS = re.compile(r"^[\t\n\r\u0020-\u00ff]*$")
 _VERSION_ID = re.compile(r"^v[1-9][0-9]*$")
 
 
-@dataclass(frozen=True)
-class NamedDocument:
+class NamedDocument(Struct, frozen=True):
     """A policy document with a label saying where it came from.
 
     The label is the policy ARN for a managed policy (or a permissions boundary), and
@@ -62,8 +62,7 @@ class NamedDocument:
     document: str
 
 
-@dataclass(frozen=True)
-class PolicyInfo:
+class PolicyInfo(Struct, frozen=True):
     """A managed policy as GetPolicy / ListPolicies show it (customer or AWS managed)."""
 
     name: str
@@ -81,8 +80,7 @@ class PolicyInfo:
     boundary_usage_count: int = 0  # users and roles whose permissions boundary it is
 
 
-@dataclass(frozen=True)
-class VersionInfo:
+class VersionInfo(Struct, frozen=True):
     """One version of a customer managed policy (GetPolicyVersion / ListPolicyVersions)."""
 
     version_id: str
@@ -91,16 +89,14 @@ class VersionInfo:
     document: str
 
 
-@dataclass(frozen=True)
-class AttachedPolicy:
+class AttachedPolicy(Struct, frozen=True):
     """One managed policy attached to an entity (ListAttachedUserPolicies)."""
 
     name: str
     arn: str
 
 
-@dataclass(frozen=True)
-class InlinePolicy:
+class InlinePolicy(Struct, frozen=True):
     """One inline policy of an entity (GetUserPolicy / GetGroupPolicy / GetRolePolicy)."""
 
     kind: str

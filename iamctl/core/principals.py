@@ -9,9 +9,10 @@ so a decision is made the same way everywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field, structs
 
 from . import clock, names
 from .errors import InvalidClientTokenId, NoSuchEntity
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
     from .store import Txn
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(Struct, frozen=True):
     """A caller as the engine sees it, with every policy that applies to it."""
 
     info: PrincipalInfo
@@ -145,7 +145,6 @@ def index_session_token(txn: Txn, token: str, access_key_id: str) -> None:
     also files the session under the minute by which it expires and drops the account's sessions
     that have expired (`purge_expired_sessions`), so that secrets/ holds live sessions only.
     """
-    import dataclasses
 
     from .model import SessionExpiry, SessionTokenIndex
 
@@ -153,7 +152,7 @@ def index_session_token(txn: Txn, token: str, access_key_id: str) -> None:
     txn.put("session-token", SessionTokenIndex(key, access_key_id))
     session = txn.get("session", access_key_id)
     if session is not None:
-        txn.put("session", dataclasses.replace(session, token_key=key))
+        txn.put("session", structs.replace(session, token_key=key))
         minute = _minute(-(-clock.parse_instant(session.expires) // 60) * 60)  # rounded up
         bucket = txn.get("session-expiry", minute) or SessionExpiry(minute)
         bucket.access_key_ids.append(access_key_id)

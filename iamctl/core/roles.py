@@ -22,12 +22,12 @@ operations read a bounded number of files whatever the account's size.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct, structs
 
 from . import clock, names
 from .account import check_quota
@@ -61,8 +61,7 @@ _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 _CONDITION = re.compile(r"^(?:(?P<op>[A-Za-z]+)\s+)?(?P<key>[^=\s]+)=(?P<value>.*)$", re.S)
 
 
-@dataclass(frozen=True)
-class RoleDetails:
+class RoleDetails(Struct, frozen=True):
     """Everything `role show` prints: the role, its ARN and its instance profiles' ARNs."""
 
     role: Role
@@ -331,7 +330,7 @@ def update_role(txn: Txn, name: str, *, description: str | None = _UNSET, max_se
         from .policies import set_boundary
 
         role = set_boundary(txn, "role", role.name, permissions_boundary)
-    updated = dataclasses.replace(role, **changes)
+    updated = structs.replace(role, **changes)
     txn.put("role", updated)
     return updated
 
@@ -340,7 +339,7 @@ def update_trust_policy(txn: Txn, name: str, trust_policy: str) -> Role:
     """Replace a role's trust policy (UpdateAssumeRolePolicy), validated as a trust policy."""
     role = get_role(txn, name)
     validate_trust_policy(trust_policy)
-    updated = dataclasses.replace(role, assume_role_policy=trust_policy)
+    updated = structs.replace(role, assume_role_policy=trust_policy)
     txn.put("role", updated)
     return updated
 
@@ -375,7 +374,7 @@ def delete_role(txn: Txn, name: str, *, force: bool = False) -> Role:
         profile = txn.get("instance-profile", profile_name)
         if profile is not None:
             kept = [r for r in profile.roles if r.lower() != role.name.lower()]
-            txn.put("instance-profile", dataclasses.replace(profile, roles=kept))
+            txn.put("instance-profile", structs.replace(profile, roles=kept))
     detach_all(txn, "role", role.name)
     set_boundary(txn, "role", role.name, None)  # a boundary does not block DeleteRole
     txn.delete("role", role.name)
@@ -389,7 +388,7 @@ def tag_role(txn: Txn, name: str, tags: dict[str, str]) -> Role:
         raise InvalidInput("give at least one tag, as KEY=VALUE")
     limit = txn.account.quotas.tags_per_entity
     names.check_tags(tags, limit=limit)
-    updated = dataclasses.replace(role, tags=names.check_tags(tag_list(role.tags, tags), limit=limit))
+    updated = structs.replace(role, tags=names.check_tags(tag_list(role.tags, tags), limit=limit))
     txn.put("role", updated)
     return updated
 
@@ -400,7 +399,7 @@ def untag_role(txn: Txn, name: str, keys: list[str]) -> Role:
     if not keys:
         raise InvalidInput("give at least one tag key to remove")
     drop = {k.lower() for k in keys}
-    updated = dataclasses.replace(role, tags={k: v for k, v in role.tags.items() if k.lower() not in drop})
+    updated = structs.replace(role, tags={k: v for k, v in role.tags.items() if k.lower() not in drop})
     txn.put("role", updated)
     return updated
 
@@ -452,9 +451,9 @@ def add_role_to_instance_profile(txn: Txn, profile_name: str, role_name: str) ->
                             f"{txn.account.quotas.roles_per_instance_profile} (role {role.name} is "
                             f"already in instance profile {profile.name}).")
     check_quota(txn, "roles_per_instance_profile", len(profile.roles), what="InstanceProfileRolesQuota")
-    updated = dataclasses.replace(profile, roles=[*profile.roles, role.name])
+    updated = structs.replace(profile, roles=[*profile.roles, role.name])
     txn.put("instance-profile", updated)
-    txn.put("role", dataclasses.replace(role, instance_profiles=[*role.instance_profiles, profile.name]))
+    txn.put("role", structs.replace(role, instance_profiles=[*role.instance_profiles, profile.name]))
     return updated
 
 
@@ -464,12 +463,12 @@ def remove_role_from_instance_profile(txn: Txn, profile_name: str, role_name: st
     if not any(r.lower() == role_name.lower() for r in profile.roles):
         raise NoSuchEntity(f"The role with name {role_name} cannot be found (it is not in instance "
                            f"profile {profile.name}).")
-    updated = dataclasses.replace(profile, roles=[r for r in profile.roles if r.lower() != role_name.lower()])
+    updated = structs.replace(profile, roles=[r for r in profile.roles if r.lower() != role_name.lower()])
     txn.put("instance-profile", updated)
     role = txn.get("role", role_name)
     if role is not None:
         kept = [p for p in role.instance_profiles if p.lower() != profile.name.lower()]
-        txn.put("role", dataclasses.replace(role, instance_profiles=kept))
+        txn.put("role", structs.replace(role, instance_profiles=kept))
     return updated
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from .errors import InvalidInput
 
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
 _ACCOUNT = re.compile(r"^\d{12}$")
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     """One simulated request: the engine's result, plus what the simulator noticed."""
 
     result: Result
@@ -51,8 +51,7 @@ class Outcome:
         return out
 
 
-@dataclass(frozen=True)
-class RequestSet:
+class RequestSet(Struct, frozen=True):
     """What to ask: actions (wildcards expand to AWS's catalogue) × resources, one context."""
 
     actions: list[str]

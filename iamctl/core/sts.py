@@ -25,11 +25,11 @@ in the session's record in the role's account (with the secrets, owner-only).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field, structs
 
 from . import clock, names
 from .errors import (
@@ -71,8 +71,7 @@ _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 _JWT_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(Struct, frozen=True):
     """Who asks to assume a role, as the engine sees it, and what a chained session inherits."""
 
     principal: Principal
@@ -82,8 +81,7 @@ class Caller:
     mfa_refused: IamError | None = None  # a wrong MFA code, recorded; report it after the commit
 
 
-@dataclass(frozen=True)
-class Issued:
+class Issued(Struct, frozen=True):
     """A new session and its credentials: the secret and the token exist only here."""
 
     session: Session
@@ -92,8 +90,7 @@ class Issued:
     role_id: str
 
 
-@dataclass(frozen=True)
-class WebIdentityOutcome:
+class WebIdentityOutcome(Struct, frozen=True):
     """What assume-web-identity decided: the claims it evaluated, whether the token's signature
     was verified, the decision, and credentials when it issued some."""
 
@@ -354,7 +351,7 @@ def _issue(view: Txn, role: Role, session_name: str, seconds: int, *, kind: str,
     )
     view.put("session", session)
     index_session_token(view, token, key_id)
-    view.put("role", dataclasses.replace(role, last_used=RoleLastUsed(last_used_date=clock.iso(now))))
+    view.put("role", structs.replace(role, last_used=RoleLastUsed(last_used_date=clock.iso(now))))
     return Issued(session, secret, token, role.role_id)
 
 
@@ -543,6 +540,6 @@ def revoke_sessions(txn: Txn, role_ref: str) -> Role:
                        "Condition": {"DateLessThan": {"aws:TokenIssueTime": now}}}],
     }
     put_inline_policy(view, "role", role.name, REVOKE_POLICY_NAME, json.dumps(document, indent=2) + "\n")
-    updated = dataclasses.replace(view.require("role", role.name), sessions_revoked_before=now)
+    updated = structs.replace(view.require("role", role.name), sessions_revoked_before=now)
     view.put("role", updated)
     return updated

@@ -27,9 +27,10 @@ import binascii
 import hmac
 import math
 import re
-from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import quote
+
+from msgspec import Struct, structs
 
 from iamctl.core.errors import EntityTemporarilyUnmodifiable, InvalidAuthenticationCode, ValidationError
 
@@ -125,8 +126,7 @@ def code_at(seed: str, t: float, *, digits: int = DIGITS) -> str:
     return hotp(seed, time_step(t), digits=digits)
 
 
-@dataclass(frozen=True)
-class MfaState:
+class MfaState(Struct, frozen=True):
     """What the verifier remembers about one device between calls.
 
     ``last_used_step``: the time step of the last accepted code (None: none yet).
@@ -139,8 +139,7 @@ class MfaState:
     locked_until: float | None = None
 
 
-@dataclass(frozen=True)
-class Verification:
+class Verification(Struct, frozen=True):
     """The outcome of ``check``: whether the code was accepted, why not, and the state to store.
 
     ``step`` is the time step the code matched (None when it matched none).
@@ -187,7 +186,7 @@ def check(seed: str, code: str, state: MfaState, now: float) -> Verification:
                 f"try again in {wait} seconds"
             )
         # The lock has run out: a fresh set of attempts, keeping the replay guard.
-        state = replace(state, failures=0, locked_until=None)
+        state = structs.replace(state, failures=0, locked_until=None)
     _check_format(code)
 
     current = time_step(now)
@@ -199,7 +198,7 @@ def check(seed: str, code: str, state: MfaState, now: float) -> Verification:
 
     failures = state.failures + 1
     locked_until = now + LOCKOUT_SECONDS if failures >= MAX_FAILURES else None
-    new_state = replace(state, failures=failures, locked_until=locked_until)
+    new_state = structs.replace(state, failures=failures, locked_until=locked_until)
     if matched:
         return Verification(False, new_state, "replayed", max(matched))
     return Verification(False, new_state, "invalid", None)

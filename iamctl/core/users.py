@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct, structs
 
 from . import clock, names
 from .account import check_quota
@@ -31,16 +31,14 @@ from .store import Txn, file_key
 _POLICY_ARN = re.compile(r"^arn:aws:iam::(aws|\d{12}):policy(/(?:[\x21-\x7e]+/)*)?([A-Za-z0-9+=,.@_-]{1,128})$")
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(Struct, frozen=True):
     """One page of a listing: the items, and the token that continues it (None at the end)."""
 
     items: list
     next_token: str | None = None
 
 
-@dataclass(frozen=True)
-class UserDetails:
+class UserDetails(Struct, frozen=True):
     """Everything `user show` prints: the user, its ARN, and its MFA devices' records."""
 
     user: User
@@ -203,7 +201,7 @@ def update_user(txn: Txn, name: str, *, new_name: str | None = None, new_path: s
     if new_path is not None:
         names.check_path(new_path)
     if new_name is None or new_name == user.name:
-        updated = dataclasses.replace(user, path=new_path if new_path is not None else user.path)
+        updated = structs.replace(user, path=new_path if new_path is not None else user.path)
         txn.put("user", updated)
         return updated
     names.check_name("user", new_name)
@@ -211,23 +209,23 @@ def update_user(txn: Txn, name: str, *, new_name: str | None = None, new_path: s
     if not same_file and txn.exists("user", new_name):
         raise EntityAlreadyExists(f"User with name {new_name} already exists.")
     old = user.name
-    updated = dataclasses.replace(user, name=new_name, path=new_path if new_path is not None else user.path)
+    updated = structs.replace(user, name=new_name, path=new_path if new_path is not None else user.path)
     for group_name in user.groups:
         group = txn.get("group", group_name)
         if group is not None:
             members = [new_name if m.lower() == old.lower() else m for m in group.members]
-            txn.put("group", dataclasses.replace(group, members=members))
+            txn.put("group", structs.replace(group, members=members))
     from . import policies
 
     policies.rename_attachments(txn, "user", old, new_name)
     for serial in user.mfa_devices:
         device = txn.get("mfa", _device_name(serial))
         if device is not None:
-            txn.put("mfa", dataclasses.replace(device, user=new_name))
+            txn.put("mfa", structs.replace(device, user=new_name))
     for key in user.access_keys:
         record = txn.get("access-key", key.access_key_id)
         if record is not None:
-            txn.put("access-key", dataclasses.replace(record, user=new_name))
+            txn.put("access-key", structs.replace(record, user=new_name))
     secret = txn.get_secret("user", old)
     if not same_file:
         txn.delete("user", old)
@@ -294,7 +292,7 @@ def _detach_everything(txn: Txn, user: User) -> None:
         group = txn.get("group", group_name)
         if group is not None:
             members = [m for m in group.members if m.lower() != user.name.lower()]
-            txn.put("group", dataclasses.replace(group, members=members))
+            txn.put("group", structs.replace(group, members=members))
     from . import policies
 
     policies.detach_all(txn, "user", user.name)  # both sides, AWS managed ones included
@@ -319,7 +317,7 @@ def tag_user(txn: Txn, name: str, tags: dict[str, str]) -> User:
     limit = txn.account.quotas.tags_per_entity
     names.check_tags(tags, limit=limit)
     merged = names.check_tags(tag_list(user.tags, tags), limit=limit)
-    updated = dataclasses.replace(user, tags=merged)
+    updated = structs.replace(user, tags=merged)
     txn.put("user", updated)
     return updated
 
@@ -333,7 +331,7 @@ def untag_user(txn: Txn, name: str, keys: list[str]) -> User:
         if not 1 <= len(key) <= 128:
             raise ValidationError(f"tag key {key!r} must be 1 to 128 characters long")
     drop = {k.lower() for k in keys}
-    updated = dataclasses.replace(user, tags={k: v for k, v in user.tags.items() if k.lower() not in drop})
+    updated = structs.replace(user, tags={k: v for k, v in user.tags.items() if k.lower() not in drop})
     txn.put("user", updated)
     return updated
 

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
 from typing import Any
+
+from msgspec import Struct, structs
 
 ERROR, SECURITY_WARNING, WARNING, SUGGESTION = "ERROR", "SECURITY_WARNING", "WARNING", "SUGGESTION"
 FINDING_TYPES = (ERROR, SECURITY_WARNING, WARNING, SUGGESTION)
@@ -45,8 +46,7 @@ _TRUST_ACTIONS = ("sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewit
                   "sts:setsourceidentity", "sts:setcontext")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Struct, frozen=True):
     """One finding: `type` (ERROR, ...), `code` (e.g. PASS_ROLE_WITH_STAR_IN_RESOURCE), a message
     and its location: `statement` (0-based index, None for the whole document), `path` (JSON
     path such as `$.Statement[1].Action[0]`), `line` and `column` (1-based) in the text."""
@@ -60,7 +60,7 @@ class Finding:
     column: int
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return structs.asdict(self)
 
 
 # -- JSON with positions ---------------------------------------------------------------------

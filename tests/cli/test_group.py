@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
+from msgspec import structs
 
 from iamctl.core.store import Store
 
@@ -139,7 +139,7 @@ def test_delete_group_is_a_conflict_while_it_has_members_or_policies(iam, accoun
         "iamctl: error: DeleteConflict: Cannot delete entity, must remove users from group first.")
     iam("group", "remove-user", "devs", "alice")
     with Store(account_dir).write() as txn:
-        txn.put("group", dataclasses.replace(txn.get("group", "devs"), inline_policies={"p": "{}"}))
+        txn.put("group", structs.replace(txn.get("group", "devs"), inline_policies={"p": "{}"}))
     r = iam("group", "delete", "devs", expect=1)
     assert "must delete policies first" in r.stderr
     iam("group", "add-user", "devs", "alice")

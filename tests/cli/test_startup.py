@@ -48,3 +48,11 @@ def test_the_probe_can_see_a_heavy_import(tmp_path):
     """The guard above would notice: a table-rendering command does load rich.table."""
     modules = loaded_modules(tmp_path, "account", "show", "-o", "table")
     assert "rich.table" in modules
+
+
+def test_version_loads_no_account_machinery(tmp_path):
+    """`--version` is the yardstick the start-up floors are measured against (benchmarks/), so
+    it must stay what a bare Typer app costs: no store, no record types."""
+    modules = loaded_modules(tmp_path, "--version")
+    for name in ("msgspec", "iamctl.core.store", "iamctl.core.model"):
+        assert name not in modules, f"`iamctl --version` imported {name}"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
+from msgspec import structs
 
 from iamctl.core.model import AccessKeyMeta, LoginProfile, ManagedPolicy, MfaDevice, PolicyVersion
 from iamctl.core.store import Store
@@ -94,7 +94,7 @@ def test_show_gives_everything_about_a_user_and_no_secrets(iam, account_dir):
         txn.put("mfa", MfaDevice(name="alice-phone", serial=serial, path="/", created="x", user="alice",
                                  enabled="2026-01-02T00:00:00Z"))
         txn.put_secret("user", "alice", {"password_hash": "$argon2id$SECRETHASH"})
-        txn.put("user", dataclasses.replace(
+        txn.put("user", structs.replace(
             user, login_profile=LoginProfile(created="2026-01-01T00:00:00Z", password_reset_required=True),
             access_keys=[AccessKeyMeta("AKIAEXAMPLEEXAMPLE12", "Active", "2026-01-03T00:00:00Z")],
             mfa_devices=[serial], inline_policies={"s3": "{}"},
@@ -280,7 +280,7 @@ def test_delete_is_a_conflict_while_things_are_attached_and_force_removes_them(i
 
     def give_password(txn):
         user = txn.get("user", "alice")
-        txn.put("user", dataclasses.replace(user, login_profile=LoginProfile(created="x")))
+        txn.put("user", structs.replace(user, login_profile=LoginProfile(created="x")))
         txn.put_secret("user", "alice", {"password_hash": "h"})
 
     seed(account_dir, give_password)

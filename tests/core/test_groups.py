@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
+from msgspec import structs
 
 from iamctl.core import groups, users
 from iamctl.core.errors import DeleteConflict
@@ -29,7 +28,7 @@ def store(tmp_path):
             name="ReadStuff", policy_id="ANPA" + "X" * 17, path="/", created="x", updated="x",
             default_version="v1", versions=[PolicyVersion("v1", "{}", "x")], attachments=["group/devs"]))
         group = txn.get("group", "devs")
-        txn.put("group", dataclasses.replace(group, attached_policies=[POLICY_ARN]))
+        txn.put("group", structs.replace(group, attached_policies=[POLICY_ARN]))
     return s
 
 

@@ -230,12 +230,12 @@ def test_mfa_required_attaches_the_force_mfa_policy_created_on_first_use_from_aw
 
 
 def test_a_user_with_an_enabled_mfa_device_is_no_longer_pending(store):
-    import dataclasses
+    from msgspec import structs
 
     run(store, "name,mfa\nalice,required\nbob,required\n")
     with store.write() as txn:
         alice = txn.get("user", "alice")
-        txn.put("user", dataclasses.replace(alice, mfa_devices=["arn:aws:iam::111122223333:mfa/alice"]))
+        txn.put("user", structs.replace(alice, mfa_devices=["arn:aws:iam::111122223333:mfa/alice"]))
     with store.read() as txn:
         assert [u.name for u in onboarding.mfa_pending(txn).items] == ["bob"]
 

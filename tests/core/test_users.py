@@ -3,9 +3,8 @@ DeleteUser), plus the core rules the CLI tests cannot reach directly."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
+from msgspec import structs
 
 from iamctl.core import groups, policies, users
 from iamctl.core.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, NoSuchEntity
@@ -49,8 +48,8 @@ def equip(txn, name: str) -> None:
     txn.put_secret("access-key", "AKIAAAAAAAAAAAAAAAAA", {"hash": "h"})
     txn.put_secret("user", name, {"password_hash": "$argon2id$..."})
     policy = txn.get("policy", "ReadStuff")
-    txn.put("policy", dataclasses.replace(policy, attachments=[*policy.attachments, f"user/{name}"]))
-    txn.put("user", dataclasses.replace(
+    txn.put("policy", structs.replace(policy, attachments=[*policy.attachments, f"user/{name}"]))
+    txn.put("user", structs.replace(
         user,
         login_profile=LoginProfile(created="x", password_reset_required=True),
         access_keys=[AccessKeyMeta("AKIAAAAAAAAAAAAAAAAA", "Active", "x")],

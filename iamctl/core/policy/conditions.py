@@ -31,10 +31,11 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
+
+from msgspec import Struct
 
 from iamctl.core.errors import MalformedPolicyDocument
 from iamctl.core.policy.match import PatternSet, compiled_regex, glob_regex, has_wildcard, resolve_fragments
@@ -142,8 +143,7 @@ def _request_values(raw: Any) -> list[Any]:
     return [raw]
 
 
-@dataclass(frozen=True, slots=True)
-class Condition:
+class Condition(Struct, frozen=True):
     """One (operator, key, values) triple of a Condition block, compiled for evaluation."""
 
     operator: str  # as written, e.g. "ForAnyValue:StringLikeIfExists"
@@ -288,8 +288,7 @@ def _prepare_string(base: str, text: str) -> Any:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class _Exactly:
+class _Exactly(Struct, frozen=True):
     """A StringLike value without wildcards: plain equality, no regex."""
 
     text: str

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
+
+from msgspec import Struct
 
 from iamctl.core.policy.conditions import ConditionEvaluationError
 from iamctl.core.policy.evaluator import Evaluator
@@ -36,8 +37,7 @@ TRUST_ACTIONS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class MatchedStatement:
+class MatchedStatement(Struct, frozen=True):
     """A statement that determined the decision."""
 
     policy: str
@@ -56,8 +56,7 @@ class MatchedStatement:
         }
 
 
-@dataclass(frozen=True)
-class EvaluationError:
+class EvaluationError(Struct, frozen=True):
     """A statement skipped because a request value could not be compared."""
 
     policy: str
@@ -141,8 +140,7 @@ def decide(f: Facts) -> tuple[str, str]:
     return ALLOWED, "identity"
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(Struct, frozen=True, dict=True):
     """The answer for one request.
 
     `matched` holds the determining statements: every matching Deny for an explicit deny; for
@@ -161,8 +159,8 @@ class Result:
     rcp_allowed: bool | None
     session_allowed: bool | None
     errors: tuple[EvaluationError, ...]
-    policies: _PolicyArgs = field(repr=False, compare=False)
-    missing_keys: AbstractSet[str] = field(default=frozenset(), repr=False)
+    policies: _PolicyArgs
+    missing_keys: AbstractSet[str] = frozenset()
 
     @cached_property
     def missing_context_keys(self) -> tuple[str, ...]:

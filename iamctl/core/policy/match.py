@@ -19,9 +19,10 @@ so a match is a set lookup or one `fullmatch` (the benchmark depends on this).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from iamctl.core.policy.variables import Exact, Template, Var, lookup, parse_template
 
@@ -98,8 +99,7 @@ def _template_fragments(template: Template, *, arn: bool) -> tuple[Any, ...]:
     return tuple(frags)
 
 
-@dataclass(frozen=True, slots=True)
-class PatternSet:
+class PatternSet(Struct, frozen=True):
     """A list of patterns (Action, Resource, ArnLike values...) compiled for one `matches` call."""
 
     patterns: tuple[str, ...]
@@ -206,8 +206,7 @@ def resolve_fragments(frags: tuple[Any, ...], ctx: dict[str, Any], missing: set[
 AWS_PRINCIPAL_TYPES = frozenset({"User", "AssumedRole", "FederatedUser", "Account"})
 
 
-@dataclass(frozen=True, slots=True)
-class PrincipalSpec:
+class PrincipalSpec(Struct, frozen=True):
     """A parsed Principal / NotPrincipal element."""
 
     everyone: bool  # "Principal": "*"

@@ -22,8 +22,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+from msgspec import Struct
 
 from iamctl.core.errors import MalformedPolicyDocument
 from iamctl.core.policy.conditions import Condition, compile_condition
@@ -56,8 +58,7 @@ _PRINCIPAL_ARN_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Statement:
+class Statement(Struct, frozen=True):
     """One statement, with its elements normalised and compiled."""
 
     index: int  # 0-based position in the policy
@@ -70,7 +71,7 @@ class Statement:
     principal: PrincipalSpec | None
     not_principal: bool
     conditions: tuple[Condition, ...]
-    raw: Mapping[str, Any] = field(repr=False, compare=False)
+    raw: Mapping[str, Any]
 
     @property
     def is_deny(self) -> bool:
@@ -86,8 +87,7 @@ class Statement:
         return self.actions.matches(action_l) != self.not_action
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(Struct, frozen=True, dict=True):
     """A parsed policy document. `kind` is one of KINDS; `name` labels it in results."""
 
     name: str
@@ -95,22 +95,21 @@ class Policy:
     version: str | None
     id: str | None
     statements: tuple[Statement, ...]
-    document: Mapping[str, Any] = field(repr=False, compare=False)
-    # action (lower-case) → (statement, its MatchedStatement) for statements whose
-    # Action/NotAction matches it. Filled lazily, so that repeated requests for the same action
-    # skip every statement that cannot apply and allocate nothing to report a match.
-    _by_action: dict[str, tuple[tuple[Any, ...], ...]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
-    _refs: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    document: Mapping[str, Any]
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _by_action(self) -> dict[str, tuple[tuple[Any, ...], ...]]:
+        """Action (lower-case) → `entries_for`'s answer. Filled lazily, so that repeated requests
+        for the same action skip every statement that cannot apply and allocate nothing to report
+        a match. An attribute, not a field: a cache is neither compared nor shown."""
+        return {}
+
+    @cached_property
+    def _refs(self) -> tuple[Any, ...]:
+        """Each statement's MatchedStatement, built once."""
         from iamctl.core.policy.decision import MatchedStatement
 
-        refs = tuple(
-            MatchedStatement(self.name, self.kind, s.sid, s.effect, s.index) for s in self.statements
-        )
-        object.__setattr__(self, "_refs", refs)
+        return tuple(MatchedStatement(self.name, self.kind, s.sid, s.effect, s.index) for s in self.statements)
 
     def statements_for(self, action_l: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction matches `action_l` (cached per action)."""

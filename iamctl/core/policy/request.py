@@ -19,9 +19,11 @@ The caller may add or override any key; keys are case-insensitive.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
+
+from msgspec import Struct, field
 
 PRINCIPAL_TYPES = (
     "User",
@@ -41,8 +43,7 @@ HAS_IDENTITY_POLICIES = frozenset({"User", "AssumedRole", "FederatedUser"})
 SESSION_TYPES = frozenset({"AssumedRole", "FederatedUser"})
 
 
-@dataclass(frozen=True)
-class PrincipalInfo:
+class PrincipalInfo(Struct, frozen=True):
     """Who makes the request.
 
     `arn` is the caller's own ARN (for a role session the `assumed-role/ROLE/SESSION` ARN).
@@ -135,8 +136,7 @@ def _account_of(arn: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(Struct, frozen=True, dict=True):
     """One request: action, resource, caller and context (keys matched case-insensitively).
 
     `resource_account` is the account that owns the resource; when None it is read from the
@@ -149,19 +149,23 @@ class Request:
     principal: PrincipalInfo | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
     resource_account: str | None = None
-    # Derived once, so that evaluating many policies costs no per-statement normalisation.
-    action_l: str = field(init=False, repr=False, compare=False)
-    ctx: dict[str, Any] = field(init=False, repr=False, compare=False)
-    cross_account: bool = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "action_l", self.action.lower())
-        object.__setattr__(self, "ctx", {str(k).lower(): v for k, v in self.context.items()})
+    # Derived once per request (attributes, not fields: neither compared nor shown), so that
+    # evaluating many policies costs no per-statement normalisation.
+    @cached_property
+    def action_l(self) -> str:
+        return self.action.lower()
+
+    @cached_property
+    def ctx(self) -> dict[str, Any]:
+        """The context with lower-cased keys (condition keys are case-insensitive)."""
+        return {str(k).lower(): v for k, v in self.context.items()}
+
+    @cached_property
+    def cross_account(self) -> bool:
         owner = self.resource_account or _account_of(self.resource)
         caller = self.principal.account_id if self.principal is not None else None
-        object.__setattr__(
-            self, "cross_account", owner is not None and caller is not None and owner != caller
-        )
+        return owner is not None and caller is not None and owner != caller
 
 
 def make_request(

@@ -20,16 +20,16 @@ A template is a tuple of parts: `str` (policy text, where `*`/`?` keep their wil
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 _VAR = re.compile(r"\$\{([^}]*)\}")
 # `key` or `key, 'default'`; whitespace around the comma is allowed, as in AWS's examples.
 _VAR_BODY = re.compile(r"\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?")
 
 
-@dataclass(frozen=True, slots=True)
-class Var:
+class Var(Struct, frozen=True):
     """A `${key}` reference; `key` is lower-cased because context keys are case-insensitive."""
 
     key: str
@@ -37,8 +37,7 @@ class Var:
     name: str = ""  # the key as written, for reports
 
 
-@dataclass(frozen=True, slots=True)
-class Exact:
+class Exact(Struct, frozen=True):
     """Literal text produced by `${*}`, `${?}` or `${$}`: never a wildcard."""
 
     text: str
