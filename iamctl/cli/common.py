@@ -1,7 +1,5 @@
 """What every command module shares: the global settings, the --output option, store access."""
 
-from __future__ import annotations
-
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,7 +58,7 @@ def fmt(ctx: typer.Context, output: str | None = None) -> str:
     return output or settings(ctx).output or os.environ.get("IAMCTL_OUTPUT") or render.default_format()
 
 
-def store(ctx: typer.Context) -> Store:
+def store(ctx: typer.Context) -> "Store":
     from iamctl.core.store import Store, default_directory
 
     s = settings(ctx)
@@ -68,14 +66,14 @@ def store(ctx: typer.Context) -> Store:
 
 
 @contextmanager
-def reading(ctx: typer.Context) -> Iterator[Txn]:
+def reading(ctx: typer.Context) -> "Iterator[Txn]":
     """A read-only transaction on the selected account."""
     with store(ctx).read() as txn:
         yield txn
 
 
 @contextmanager
-def writing(ctx: typer.Context) -> Iterator[Txn]:
+def writing(ctx: typer.Context) -> "Iterator[Txn]":
     """A transaction on the selected account, committed when the block ends without error."""
     with store(ctx).write() as txn:
         yield txn

@@ -16,8 +16,6 @@ autocompletion=complete_users)`. They honour `--dir` / `IAMCTL_DIR` and `--accou
   the user's shell.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 # At run time, not only for type checkers: Typer reads the callbacks' annotations to know which
@@ -31,7 +29,7 @@ if TYPE_CHECKING:
 SPELLING_READS = 24
 
 
-def _open(ctx: typer.Context) -> Txn | None:
+def _open(ctx: typer.Context) -> "Txn | None":
     """A lock-free read view of the account the command line selects, or None if there is none."""
     from iamctl.core.store import Store, Txn, default_directory
 
@@ -44,7 +42,7 @@ def _open(ctx: typer.Context) -> Txn | None:
     return Txn(store, writable=False)
 
 
-def _spelling(txn: Txn, kind: str, key: str) -> str:
+def _spelling(txn: "Txn", kind: str, key: str) -> str:
     from iamctl.core.model import KINDS
 
     try:

@@ -4,8 +4,6 @@ Command groups are imported only when used (`iamctl user ...` imports `iamctl.cl
 nothing else), so start-up stays close to a bare Typer app's.
 """
 
-from __future__ import annotations
-
 import copy
 import importlib
 import os

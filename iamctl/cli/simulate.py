@@ -3,8 +3,6 @@
 Exit status: 0 when every request is allowed, 3 when any is denied (README, "Exit status").
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -40,7 +38,7 @@ _DECISION_STYLE = {"Decision": {"allowed": "bold green", "explicitDeny": "bold r
 
 
 def _requests(actions: list[str], resources: list[str] | None, context: list[str] | None,
-              context_file: str | None, owner: str | None) -> RequestSet:
+              context_file: str | None, owner: str | None) -> "RequestSet":
     from iamctl.core.simulate import RequestSet, parse_context_file, parse_context_pairs
 
     values = {}
@@ -56,8 +54,8 @@ def _policies(files: list[str] | None, option: str, kind: str) -> list:
     return [parse_policy(read_input(f, option=option), name=f, kind=kind) for f in files or []]
 
 
-def _run(principal, requests: RequestSet, resource_policy_files: list[str] | None, scp_files: list[str] | None,
-         explain: bool) -> list[Outcome]:
+def _run(principal, requests: "RequestSet", resource_policy_files: list[str] | None, scp_files: list[str] | None,
+         explain: bool) -> "list[Outcome]":
     """Simulate with the resource policies and SCPs named on the command line (each SCP file is
     one level that must allow)."""
     from iamctl.core import simulate
@@ -68,7 +66,7 @@ def _run(principal, requests: RequestSet, resource_policy_files: list[str] | Non
                         check_catalogue=explain)
 
 
-def _report(ctx: typer.Context, output: str | None, outcomes: list[Outcome], explain: bool) -> None:
+def _report(ctx: typer.Context, output: str | None, outcomes: "list[Outcome]", explain: bool) -> None:
     """Render the results, then exit 3 if any request was denied."""
     out = fmt(ctx, output)
     items = [o.as_dict(explain=explain) for o in outcomes]
