@@ -17,8 +17,6 @@ back unchanged by `account export` (see iamctl/core/interchange.py). Keys starti
 `iamctl.` are the importer's own bookkeeping and are never exported as fields.
 """
 
-from __future__ import annotations
-
 from msgspec import Struct, field
 
 SCHEMA_VERSION = 1
