@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iamctl.core.policy import evaluate, make_request, parse_policy
-from iamctl.core.policy.match import glob_regex
+from iamctl.core.policy.match import PatternSet, glob_regex
 
 
 def reference_match(pattern: str, value: str, *, arn: bool) -> bool:
@@ -50,16 +50,34 @@ ALPHABET = "ab:/*?"
 @settings(max_examples=3000, deadline=None)
 @given(st.text(alphabet=ALPHABET, max_size=10), st.text(alphabet="ab:/", max_size=12), st.booleans())
 def test_wildcards_agree_with_the_reference_matcher(pattern, value, arn) -> None:
-    got = glob_regex(pattern, arn=arn).fullmatch(value) is not None
-    assert got == reference_match(pattern, value, arn=arn), (pattern, value, arn)
+    """Both the regex and a compiled pattern set (which tests a final lone `*` as a prefix,
+    without a regex) agree with the reference. A pattern of just `*` is the one exception:
+    "Resource": "*" matches every resource, ARN or not."""
+    expected = reference_match(pattern, value, arn=arn)
+    assert (glob_regex(pattern, arn=arn).fullmatch(value) is not None) == expected, (pattern, value, arn)
+    assert matches(pattern, value, arn=arn) == (expected or pattern == "*"), (pattern, value, arn)
+
+
+def matches(pattern: str, value: str, *, arn: bool) -> bool:
+    return PatternSet.compile((pattern,), arn=arn, lower=False, variables=False).matches(value)
 
 
 @settings(max_examples=1000, deadline=None)
 @given(st.text(alphabet="ab:*?", max_size=8), st.text(alphabet="ab:/", max_size=14))
 def test_arn_resource_wildcards_agree_after_the_fifth_colon(tail, value) -> None:
     pattern = "arn:aws:s3:::" + tail
-    got = glob_regex(pattern, arn=True).fullmatch("arn:aws:s3:::" + value) is not None
-    assert got == reference_match(pattern, "arn:aws:s3:::" + value, arn=True)
+    expected = reference_match(pattern, "arn:aws:s3:::" + value, arn=True)
+    assert (glob_regex(pattern, arn=True).fullmatch("arn:aws:s3:::" + value) is not None) == expected
+    assert matches(pattern, "arn:aws:s3:::" + value, arn=True) == expected
+
+
+def test_a_final_star_before_the_fifth_colon_stays_in_its_segment() -> None:
+    """`arn:aws:iam::*` ends in `*`, but that `*` is the account segment's: it matches an
+    account id, not a whole ARN, so it must not be taken for a prefix."""
+    assert matches("arn:aws:iam::*", "arn:aws:iam::123456789012", arn=True)
+    assert not matches("arn:aws:iam::*", "arn:aws:iam::123456789012:user/alice", arn=True)
+    assert matches("arn:aws:iam::123456789012:user/*", "arn:aws:iam::123456789012:user/a:b", arn=True)
+    assert matches("s3:Get*", "s3:GetObject", arn=False)
 
 
 def test_many_stars_cost_linear_time_not_exponential() -> None:

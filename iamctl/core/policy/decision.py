@@ -273,6 +273,7 @@ def _scan(
                         continue
                 elif not (
                     resource in pats.exact
+                    or resource.startswith(pats.prefixes)
                     or (pats.regex is not None and pats.regex.fullmatch(resource) is not None)
                     or (
                         pats.skeleton is not None

@@ -11,9 +11,10 @@ AWS rules (IAM User Guide, "IAM JSON policy elements: Action", "Resource", "Prin
   slashes, which its wildcards do cross.
 - Principals do not take partial wildcards; `"*"` and `{"AWS": "*"}` are the only wildcards.
 
-Every pattern list becomes a `PatternSet`: a frozenset for exact strings, one alternation
-regex for wildcard patterns, and pre-translated fragments for patterns with policy variables,
-so a match is a set lookup or one `fullmatch` (the benchmark depends on this).
+Every pattern list becomes a `PatternSet`: a frozenset for exact strings, a tuple of prefixes for
+patterns whose only wildcard ends them ("s3:Get*"), one alternation regex for other wildcard
+patterns, and pre-translated fragments for patterns with policy variables, so a match is a set
+lookup, one `startswith` or one `fullmatch` (the benchmark depends on this).
 """
 
 from __future__ import annotations
@@ -85,6 +86,14 @@ def has_wildcard(text: str) -> bool:
     return "*" in text or "?" in text
 
 
+def _is_prefix(pattern: str, *, arn: bool) -> bool:
+    """Whether a pattern's only wildcard is a final `*` that may span colons, so that it matches
+    exactly the strings that start with the rest ("s3:Get*", "arn:aws:s3:::bucket/*"): the
+    commonest wildcards in real policies, checked without compiling a regex. In an ARN a `*`
+    before the fifth colon stays inside its segment, which a prefix test would not."""
+    return pattern.endswith("*") and not has_wildcard(pattern[:-1]) and (not arn or pattern.count(":") >= 5)
+
+
 def _template_fragments(template: Template, *, arn: bool) -> tuple[Any, ...]:
     frags: list[Any] = []
     segment = 0
@@ -113,11 +122,13 @@ class PatternSet(Struct, frozen=True):
     # for a match, checked before paying for substitution.
     skeletons: tuple[re.Pattern[str], ...] = ()
     skeleton: re.Pattern[str] | None = None  # all of them in one alternation
+    prefixes: tuple[str, ...] = ()  # patterns ending in their only wildcard, `*`, without it
 
     @classmethod
     def compile(cls, patterns: tuple[str, ...], *, arn: bool, lower: bool, variables: bool) -> PatternSet:
         """`lower` for case-insensitive sets (actions); `variables` when Version is 2012-10-17."""
         exact: set[str] = set()
+        prefixes: list[str] = []
         wild: list[str] = []
         templated: list[tuple[Any, ...]] = []
         templates: list[Template] = []
@@ -130,6 +141,8 @@ class PatternSet(Struct, frozen=True):
                 templates.append(tpl)
             elif p == "*":
                 any_ = True
+            elif _is_prefix(p, arn=arn):
+                prefixes.append(p[:-1])
             elif has_wildcard(p):
                 wild.append(_translate(p, arn=arn)[0])
             else:
@@ -149,6 +162,7 @@ class PatternSet(Struct, frozen=True):
             lower,
             skeletons,
             skeleton,
+            tuple(prefixes),
         )
 
     def matches(
@@ -164,7 +178,7 @@ class PatternSet(Struct, frozen=True):
         `exhaustive` resolves every variable even where the pattern cannot match anyway, so that
         `missing` is complete (NotResource needs it: an unresolved variable voids the statement).
         """
-        if self.any or value in self.exact:
+        if self.any or value in self.exact or value.startswith(self.prefixes):
             return True
         if self.regex is not None and self.regex.fullmatch(value) is not None:
             return True
