@@ -338,7 +338,8 @@ class _PolicyResolver:
         return result
 
     def _resolve(self, ref: str) -> str:
-        from . import policies, users
+        from . import users
+        from .documents import policy_arn
 
         if ref.startswith("arn:"):
             return users.resolve_policy_arn(self.txn, ref)
@@ -349,10 +350,10 @@ class _PolicyResolver:
             self._aws_names = {p.name.lower(): p.arn for p in aws_managed.list()}
         aws = self._aws_names.get(ref.lower())
         if customer is not None and aws is not None:
-            raise InvalidInput(f"{ref} names both the customer managed policy {policies.policy_arn(self.txn, customer)} "
+            raise InvalidInput(f"{ref} names both the customer managed policy {policy_arn(self.txn, customer)} "
                                f"and the AWS managed policy {aws}: write the ARN")
         if customer is not None:
-            return policies.policy_arn(self.txn, customer)
+            return policy_arn(self.txn, customer)
         if aws is not None:
             return aws
         raise InvalidInput(f"unknown policy {ref!r} (no customer managed or AWS managed policy has that name)")

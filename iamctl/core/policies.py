@@ -23,6 +23,7 @@ import re
 from msgspec import Struct, field
 
 from . import account, aws_managed, clock, names
+from .documents import find_customer, managed_target, policy_arn, policy_version, require_entity
 from .errors import (
     DeleteConflict,
     EntityAlreadyExists,
@@ -34,8 +35,6 @@ from .errors import (
 )
 from .model import AwsPolicyUse, ManagedPolicy, PolicyVersion
 from .store import Txn
-
-ENTITY_KINDS = ("user", "group", "role")
 
 # "IAM and AWS STS quotas", character limits, whitespace not counted. Managed policies are
 # limited per policy (each version); inline policies by the aggregate of all of an entity's
@@ -49,17 +48,6 @@ DESCRIPTION_LIMIT = 1000  # CreatePolicy: Description, 0-1000 characters
 # ("IAM name requirements" and the PolicyDocument pattern of the API reference).
 _DOCUMENT_CHARS = re.compile(r"^[\t\n\r\u0020-\u00ff]*$")
 _VERSION_ID = re.compile(r"^v[1-9][0-9]*$")
-
-
-class NamedDocument(Struct, frozen=True):
-    """A policy document with a label saying where it came from.
-
-    The label is the policy ARN for a managed policy (or a permissions boundary), and
-    "KIND/NAME inline POLICY" for an inline one, e.g. "user/alice inline AllowS3".
-    """
-
-    label: str
-    document: str
 
 
 class PolicyInfo(Struct, frozen=True):
@@ -153,33 +141,9 @@ def validate_document(text: str, *, kind: str = "identity") -> str:
 # -- ARNs and lookups ------------------------------------------------------------------
 
 
-def policy_arn(txn: Txn, policy: ManagedPolicy) -> str:
-    """`arn:aws:iam::ACCOUNT:policy{path}{name}`."""
-    return names.arn(txn.account_id, "policy", policy.path, policy.name)
-
-
-def _customer_name(txn: Txn, arn: str) -> str | None:
-    """The policy name in a customer managed policy ARN of this account, or None."""
-    prefix = f"arn:aws:iam::{txn.account_id}:policy/"
-    if not arn.startswith(prefix):
-        return None
-    return arn.rsplit("/", 1)[-1] or None
-
-
-def _find_customer(txn: Txn, name_or_arn: str) -> ManagedPolicy | None:
-    if name_or_arn.startswith("arn:"):
-        name = _customer_name(txn, name_or_arn)
-        if name is None:
-            return None
-        found = txn.get("policy", name)
-        # The ARN must match exactly, path and case included, as IAM's ARN lookups do.
-        return found if found is not None and policy_arn(txn, found) == name_or_arn else None
-    return txn.get("policy", name_or_arn)
-
-
 def require_policy(txn: Txn, name_or_arn: str) -> ManagedPolicy:
     """The customer managed policy with this name or ARN, or NoSuchEntity."""
-    found = _find_customer(txn, name_or_arn)
+    found = find_customer(txn, name_or_arn)
     if found is None:
         if name_or_arn.startswith("arn:"):
             raise NoSuchEntity(f"Policy {name_or_arn} was not found.")
@@ -199,7 +163,7 @@ def _info(txn: Txn, policy: ManagedPolicy, *, document: bool = False) -> PolicyI
         updated=policy.updated,
         description=policy.description,
         tags=dict(policy.tags),
-        document=_version(policy, policy.default_version).document if document else None,
+        document=policy_version(policy, policy.default_version).document if document else None,
         boundary_usage_count=len(policy.boundary_uses),
     )
 
@@ -348,13 +312,6 @@ def delete_policy(txn: Txn, name_or_arn: str) -> None:
 # -- versions --------------------------------------------------------------------------
 
 
-def _version(policy: ManagedPolicy, version_id: str) -> PolicyVersion:
-    for v in policy.versions:
-        if v.version_id == version_id:
-            return v
-    raise NoSuchEntity(f"Policy {policy.name} version {version_id} does not exist.")
-
-
 def _check_version_id(version_id: str) -> None:
     if not _VERSION_ID.match(version_id):
         raise ValidationError(f"version id {version_id!r} must be written v1, v2, ...")
@@ -389,7 +346,7 @@ def set_default_version(txn: Txn, name_or_arn: str, version_id: str) -> VersionI
     """Make an existing version the one in effect (SetDefaultPolicyVersion)."""
     _check_version_id(version_id)
     policy = require_policy(txn, name_or_arn)
-    version = _version(policy, version_id)
+    version = policy_version(policy, version_id)
     policy.default_version = version_id
     policy.updated = clock.iso()
     txn.put("policy", policy)
@@ -400,7 +357,7 @@ def delete_version(txn: Txn, name_or_arn: str, version_id: str) -> None:
     """Delete a non-default version (DeletePolicyVersion): the default one is a DeleteConflict."""
     _check_version_id(version_id)
     policy = require_policy(txn, name_or_arn)
-    _version(policy, version_id)
+    policy_version(policy, version_id)
     if version_id == policy.default_version:
         raise DeleteConflict(
             "Cannot delete the default version of a policy. (set another version as the default "
@@ -421,37 +378,10 @@ def get_version(txn: Txn, name_or_arn: str, version_id: str) -> VersionInfo:
     """One version of a customer managed policy, with its document as written (GetPolicyVersion)."""
     _check_version_id(version_id)
     policy = require_policy(txn, name_or_arn)
-    return _version_info(policy, _version(policy, version_id))
+    return _version_info(policy, policy_version(policy, version_id))
 
 
 # -- attachments -----------------------------------------------------------------------
-
-
-def _entity(txn: Txn, kind: str, name: str):
-    if kind not in ENTITY_KINDS:
-        raise ValueError(f"policies attach to users, groups and roles, not {kind!r}")
-    return txn.require(kind, name)
-
-
-def _not_attachable(arn: str) -> NoSuchEntity:
-    return NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
-
-
-def _managed_target(txn: Txn, arn: str) -> ManagedPolicy | aws_managed.AwsManagedPolicy:
-    """The managed policy an ARN names: customer managed (this account) or AWS managed."""
-    if arn.startswith(aws_managed.ARN_PREFIX + "/"):
-        found = aws_managed.get(arn)
-        if found is None:  # retired from AWS's catalogue, but kept by `account import`
-            from .interchange import imported_aws_policy
-
-            found = imported_aws_policy(txn, arn)
-    elif not arn.startswith("arn:"):
-        raise InvalidInput(f"{arn!r} is not a policy ARN (e.g. arn:aws:iam::aws:policy/ReadOnlyAccess)")
-    else:
-        found = _find_customer(txn, arn)
-    if found is None:
-        raise _not_attachable(arn)
-    return found
 
 
 def _record_attachment(txn: Txn, arn: str, target: str, *, attach: bool, uses: str = "attachments") -> None:
@@ -465,7 +395,7 @@ def _record_attachment(txn: Txn, arn: str, target: str, *, attach: bool, uses: s
         use = txn.get("aws-policy", name) or AwsPolicyUse(name=name, arn=arn)
         holder = use
     else:
-        holder = _find_customer(txn, arn)
+        holder = find_customer(txn, arn)
         if holder is None:
             return  # the policy file is gone (damaged directory): nothing to keep in step
     targets = getattr(holder, uses)
@@ -514,8 +444,8 @@ def attach_policy(txn: Txn, kind: str, name: str, arn: str) -> None:
     policy (NoSuchEntity otherwise). Attaching an attached policy again changes nothing. At
     most `quotas.managed_policies_per_<kind>` (10) per entity: LimitExceeded.
     """
-    entity = _entity(txn, kind, name)
-    _managed_target(txn, arn)
+    entity = require_entity(txn, kind, name)
+    managed_target(txn, arn)
     if arn in entity.attached_policies:
         return
     quota = f"managed_policies_per_{kind}"
@@ -527,7 +457,7 @@ def attach_policy(txn: Txn, kind: str, name: str, arn: str) -> None:
 
 def detach_policy(txn: Txn, kind: str, name: str, arn: str) -> None:
     """Detach a managed policy (DetachUserPolicy and twins): NoSuchEntity if it is not attached."""
-    entity = _entity(txn, kind, name)
+    entity = require_entity(txn, kind, name)
     if arn not in entity.attached_policies:
         raise NoSuchEntity(f"Policy {arn} was not found (it is not attached to {kind} {entity.name}).")
     entity.attached_policies.remove(arn)
@@ -537,14 +467,14 @@ def detach_policy(txn: Txn, kind: str, name: str, arn: str) -> None:
 
 def list_attached_policies(txn: Txn, kind: str, name: str) -> list[AttachedPolicy]:
     """The managed policies attached to an entity, in attachment order (ListAttachedUserPolicies)."""
-    entity = _entity(txn, kind, name)
+    entity = require_entity(txn, kind, name)
     return [AttachedPolicy(arn.rsplit("/", 1)[-1], arn) for arn in entity.attached_policies]
 
 
 def detach_all(txn: Txn, kind: str, name: str) -> list[str]:
     """Detach every managed policy from an entity and delete its inline policies; return the
     detached ARNs. For `delete --force` of users, groups and roles (the entity itself stays)."""
-    entity = _entity(txn, kind, name)
+    entity = require_entity(txn, kind, name)
     detached = list(entity.attached_policies)
     for arn in detached:
         _record_attachment(txn, arn, f"{kind}/{entity.name}", attach=False)
@@ -558,7 +488,7 @@ def rename_attachments(txn: Txn, kind: str, old: str, new: str) -> None:
     """After an entity is renamed `old` -> `new`, rewrite "KIND/old" to "KIND/new" in the
     attachment lists of every managed policy attached to it (and its boundary's use list). Works whether called before or
     after the entity itself is renamed (it reads whichever of the two names exists)."""
-    entity = txn.get(kind, new) or _entity(txn, kind, old)
+    entity = txn.get(kind, new) or require_entity(txn, kind, old)
     for arn in entity.attached_policies:
         _record_attachment(txn, arn, f"{kind}/{old}", attach=False)
         _record_attachment(txn, arn, f"{kind}/{new}", attach=True)
@@ -577,7 +507,7 @@ def put_inline_policy(txn: Txn, kind: str, name: str, policy_name: str, document
     exceed 2,048 (user), 5,120 (group) or 10,240 (role) characters: LimitExceeded.
     """
     names.check_name("policy", policy_name, label="policy name")
-    entity = _entity(txn, kind, name)
+    entity = require_entity(txn, kind, name)
     validate_document(document)
     others = sum(document_size(t) for n, t in entity.inline_policies.items() if n != policy_name)
     total = others + document_size(document)
@@ -597,7 +527,7 @@ def _inline_missing(kind: str, entity: str, policy_name: str) -> NoSuchEntity:
 
 def get_inline_policy(txn: Txn, kind: str, name: str, policy_name: str) -> InlinePolicy:
     """One inline policy with its document exactly as written (GetUserPolicy and twins)."""
-    entity = _entity(txn, kind, name)
+    entity = require_entity(txn, kind, name)
     if policy_name not in entity.inline_policies:
         raise _inline_missing(kind, entity.name, policy_name)
     return InlinePolicy(kind, entity.name, policy_name, entity.inline_policies[policy_name])
@@ -605,7 +535,7 @@ def get_inline_policy(txn: Txn, kind: str, name: str, policy_name: str) -> Inlin
 
 def delete_inline_policy(txn: Txn, kind: str, name: str, policy_name: str) -> None:
     """Delete an inline policy (DeleteUserPolicy and twins): NoSuchEntity if there is none."""
-    entity = _entity(txn, kind, name)
+    entity = require_entity(txn, kind, name)
     if policy_name not in entity.inline_policies:
         raise _inline_missing(kind, entity.name, policy_name)
     del entity.inline_policies[policy_name]
@@ -614,59 +544,4 @@ def delete_inline_policy(txn: Txn, kind: str, name: str, policy_name: str) -> No
 
 def list_inline_policies(txn: Txn, kind: str, name: str) -> list[str]:
     """The names of an entity's inline policies, sorted (ListUserPolicies and twins)."""
-    return sorted(_entity(txn, kind, name).inline_policies)
-
-
-# -- what the simulator needs ----------------------------------------------------------
-
-
-def managed_document(txn: Txn, arn: str) -> str:
-    """The default version's document of a managed policy (customer or AWS managed)."""
-    target = _managed_target(txn, arn)
-    if isinstance(target, ManagedPolicy):
-        return _version(target, target.default_version).document
-    return target.document
-
-
-def _own_policies(txn: Txn, kind: str, entity) -> list[NamedDocument]:
-    docs = [
-        NamedDocument(f"{kind}/{entity.name} inline {pname}", text)
-        for pname, text in entity.inline_policies.items()
-    ]
-    docs += [NamedDocument(arn, managed_document(txn, arn)) for arn in entity.attached_policies]
-    return docs
-
-
-def effective_policies(txn: Txn, kind: str, name: str) -> list[NamedDocument]:
-    """Every identity-based policy that applies to an entity, labelled.
-
-    For a user: its inline policies, its attached managed policies, then for each of its
-    groups the group's inline and attached policies. For a group or a role: its own. A
-    managed policy reached twice (attached to the user and to a group) is listed once.
-    """
-    entity = _entity(txn, kind, name)
-    docs = _own_policies(txn, kind, entity)
-    if kind == "user":
-        for group_name in entity.groups:
-            group = txn.get("group", group_name)
-            if group is not None:
-                docs += _own_policies(txn, "group", group)
-    seen: set[str] = set()
-    unique = []
-    for doc in docs:
-        if doc.label not in seen:
-            seen.add(doc.label)
-            unique.append(doc)
-    return unique
-
-
-def boundary_document(txn: Txn, kind: str, name: str) -> NamedDocument | None:
-    """The permissions boundary of a user or role (labelled with its ARN), or None.
-
-    Groups cannot have a permissions boundary.
-    """
-    entity = _entity(txn, kind, name)
-    arn = getattr(entity, "permissions_boundary", None)
-    if not arn:
-        return None
-    return NamedDocument(arn, managed_document(txn, arn))
+    return sorted(require_entity(txn, kind, name).inline_policies)

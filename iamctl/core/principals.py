@@ -42,7 +42,7 @@ def _parse(label: str, text: str, kind: str) -> Policy:
 
 
 def _identity_policies(txn: Txn, kind: str, name: str) -> tuple[tuple[Policy, ...], Policy | None]:
-    from .policies import boundary_document, effective_policies
+    from .documents import boundary_document, effective_policies
 
     identity = tuple(_parse(d.label, d.document, "identity") for d in effective_policies(txn, kind, name))
     boundary = None

@@ -70,3 +70,15 @@ def test_plain_simulation_loads_no_catalogue(tmp_path):
         assert name not in modules, f"a plain simulation imported {name}"
     modules = loaded_modules(tmp_path, "simulate", "policy", "-p", str(policy), "-a", "s3:Get*", "-o", "json")
     assert "iamctl.core.catalog" in modules  # a wildcard does expand through the catalogue
+
+
+def test_simulating_a_user_loads_no_policy_operations(tmp_path):
+    """Deciding a request reads documents (iamctl.core.documents); the module of policy
+    operations (create, attach, versions, quotas) is not loaded."""
+    env = {**os.environ, "IAMCTL_DIR": str(tmp_path / "acct")}
+    subprocess.run([sys.executable, "-m", "iamctl", "user", "create", "alice"], env=env, check=True,
+                   capture_output=True)
+    modules = loaded_modules(tmp_path, "simulate", "principal", "--user", "alice", "-a", "s3:GetObject", "-o", "json")
+    assert "iamctl.core.documents" in modules  # the probe did resolve the user's policies
+    for name in ("iamctl.core.policies", "iamctl.core.account", "iamctl.core.catalog"):
+        assert name not in modules, f"simulate principal imported {name}"

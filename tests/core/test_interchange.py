@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from iamctl.core import interchange, policies
+from iamctl.core import documents, interchange, policies
 from iamctl.core.errors import InvalidInput
 from iamctl.core.interchange import decode_document, normalise_date
 from iamctl.core.store import Store
@@ -236,7 +236,7 @@ def test_retired_aws_managed_policy_resolves_from_the_files_copy(tmp_path):
     """AWSLambdaFullAccess is no longer an AWS managed policy; the file carries its document."""
     store, _ = import_(tmp_path, load("cloudsplaining-test-example-authz-details.json"))
     with store.read() as txn:
-        text = policies.managed_document(txn, "arn:aws:iam::aws:policy/AWSLambdaFullAccess")
+        text = documents.managed_document(txn, "arn:aws:iam::aws:policy/AWSLambdaFullAccess")
     assert "lambda:*" in text
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iamctl.core import policies
+from iamctl.core import documents, policies
 from iamctl.core.errors import LimitExceeded, MalformedPolicyDocument, NoSuchEntity
 from iamctl.core.model import Group, Role, User
 from iamctl.core.store import Store
@@ -56,7 +56,7 @@ def test_effective_policies_of_a_user_include_its_groups_inline_and_attached(sto
         policies.attach_policy(txn, "group", "devs", READ_ONLY)
         policies.attach_policy(txn, "group", "devs", arn)  # reached twice: listed once
     with store.read() as txn:
-        docs = policies.effective_policies(txn, "user", "alice")
+        docs = documents.effective_policies(txn, "user", "alice")
     assert [d.label for d in docs] == ["user/alice inline Dates", arn, "group/devs inline Ip", READ_ONLY]
     assert docs[0].document == DATES and docs[1].document == ROTATE and docs[2].document == SOURCE_IP
     assert '"Version"' in docs[3].document  # the bundled AWS managed document
@@ -68,7 +68,7 @@ def test_effective_policies_follow_the_default_version(store):
         policies.attach_policy(txn, "role", "app", arn)
         policies.create_version(txn, "P", DATES, set_as_default=True)
     with store.read() as txn:
-        assert policies.effective_policies(txn, "role", "app") == [policies.NamedDocument(arn, DATES)]
+        assert documents.effective_policies(txn, "role", "app") == [documents.NamedDocument(arn, DATES)]
 
 
 def test_boundary_document_is_the_boundary_policy_default_version(store):
@@ -77,9 +77,9 @@ def test_boundary_document_is_the_boundary_policy_default_version(store):
         txn.require("user", "alice").permissions_boundary = arn
         txn.put("user", txn.require("user", "alice"))
     with store.read() as txn:
-        assert policies.boundary_document(txn, "user", "alice") == policies.NamedDocument(arn, ROTATE)
-        assert policies.boundary_document(txn, "role", "app") is None
-        assert policies.boundary_document(txn, "group", "devs") is None
+        assert documents.boundary_document(txn, "user", "alice") == documents.NamedDocument(arn, ROTATE)
+        assert documents.boundary_document(txn, "role", "app") is None
+        assert documents.boundary_document(txn, "group", "devs") is None
 
 
 def test_detach_all_clears_both_sides_and_inline_policies(store):
@@ -127,7 +127,7 @@ def test_attachment_records_match_without_regard_to_case(store):
 
 def test_managed_document_of_an_unknown_arn_is_no_such_entity(store):
     with store.read() as txn, pytest.raises(NoSuchEntity):
-        policies.managed_document(txn, "arn:aws:iam::aws:policy/NotAPolicy")
+        documents.managed_document(txn, "arn:aws:iam::aws:policy/NotAPolicy")
 
 
 def test_quota_can_be_raised_per_account(store):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from iamctl.core import access_keys, account, clock, groups, mfa, policies, roles, totp, users
+from iamctl.core import access_keys, account, clock, documents, groups, mfa, policies, roles, totp, users
 from iamctl.core.errors import IamError
 from iamctl.core.store import Store
 
@@ -138,7 +138,7 @@ def relationship_problems(txn) -> list[str]:
                 if holder is None or f"{kind}/{name}" not in holder.boundary_uses:
                     found.append(f"{kind}/{name} has boundary {boundary}; the policy does not list it")
     for holder in [*txn.list("policy"), *txn.list("aws-policy")]:
-        arn = getattr(holder, "arn", None) or policies.policy_arn(txn, holder)
+        arn = getattr(holder, "arn", None) or documents.policy_arn(txn, holder)
         if not (holder.attachments or holder.boundary_uses) and not hasattr(holder, "policy_id"):
             found.append(f"{arn}: an AWS managed policy record with nothing in it")
         for target in holder.attachments:
