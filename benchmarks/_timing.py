@@ -1,8 +1,10 @@
-"""Wall-clock medians of whole commands, for the start-up benchmarks.
+"""Wall-clock timing of whole commands, for the start-up benchmarks.
 
-The commands are timed in turn (A, B, C, A, B, C, ...), not one after the other, so that a
+The commands are timed in rounds (A, B, C, A, B, C, ...), not one after the other, so that a
 machine that speeds up or slows down during the measurement (frequency scaling, a neighbour on
-the same host) moves every command's times alike and leaves their ratios fair.
+the same host) affects every command alike. A command's ratio to the baseline is the median of
+its per-round ratios (a paired comparison): a burst of noise from the host spoils the round it
+falls in, not the whole figure. The ratio of the medians is printed beside it, for comparison.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import subprocess
 import time
 
 
-def interleaved_medians(commands: dict[str, list[str]], runs: int, env: dict[str, str]) -> dict[str, float]:
-    """Median seconds per labelled command over `runs` interleaved runs.
+def interleaved_runs(commands: dict[str, list[str]], runs: int, env: dict[str, str]) -> dict[str, list[float]]:
+    """Seconds per labelled command, one entry per round, over `runs` rounds.
 
     Each command runs once untimed first: that writes the bytecode cache, as `pip install` does
     for an installed iamctl (an editable install would otherwise recompile on every run). A
@@ -27,4 +29,18 @@ def interleaved_medians(commands: dict[str, list[str]], runs: int, env: dict[str
             start = time.perf_counter()
             subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             times[label].append(time.perf_counter() - start)
-    return {label: statistics.median(t) for label, t in times.items()}
+    return times
+
+
+def paired_ratio(times: list[float], base: list[float]) -> float:
+    """The median over rounds of time / baseline time."""
+    return statistics.median(t / b for t, b in zip(times, base, strict=True))
+
+
+def ratio_line(label: str, times: list[float], base: list[float], floor: float) -> tuple[str, float]:
+    """`LABEL  N ms  ratio R  (floor <= F)  [ratio of medians M]` and R."""
+    ratio = paired_ratio(times, base)
+    of_medians = statistics.median(times) / statistics.median(base)
+    line = (f"{label:38} {statistics.median(times) * 1000:7.1f} ms  ratio {ratio:.2f}  (floor <= {floor})"
+            f"  [ratio of medians {of_medians:.2f}]")
+    return line, ratio

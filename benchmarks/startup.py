@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from _timing import interleaved_medians
+from _timing import interleaved_runs, ratio_line
 
 HELLO = """
 import typer
@@ -44,18 +45,18 @@ def main() -> int:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         subprocess.run([sys.executable, "-m", "iamctl", "init"], env=env, check=True, capture_output=True)
         iamctl = [sys.executable, "-m", "iamctl"]
-        medians = interleaved_medians({
+        times = interleaved_runs({
             "typer hello-world": [sys.executable, str(hello)],
             "iamctl --version": [*iamctl, "--version"],
             "iamctl account show -o json": [*iamctl, "account", "show", "-o", "json"],
         }, args.runs, env)
-    base = medians.pop("typer hello-world")
-    print(f"typer hello-world          {base * 1000:7.1f} ms (median of {args.runs}, interleaved)")
+    base = times.pop("typer hello-world")
+    print(f"{'typer hello-world':38} {statistics.median(base) * 1000:7.1f} ms (median of {args.runs} interleaved rounds)")
     worst = 0.0
-    for label, t in medians.items():
-        ratio = t / base
+    for label, t in times.items():
+        line, ratio = ratio_line(label, t, base, FLOOR)
         worst = max(worst, ratio)
-        print(f"{label:26} {t * 1000:7.1f} ms  ratio {ratio:.2f}  (floor <= {FLOOR})")
+        print(line)
     print(f"result: {'PASS' if worst <= FLOOR else 'FAIL'} worst ratio {worst:.2f}")
     return 0 if worst <= FLOOR else 1
 
