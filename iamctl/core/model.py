@@ -23,7 +23,12 @@ SCHEMA_VERSION = 1
 """The version of the account-directory layout this iamctl writes."""
 
 
-class Quotas(Struct):
+class Record(Struct, forbid_unknown_fields=True):
+    """The base of everything the store keeps in a file: a key the type does not have is an
+    error when the file is read, never silently dropped (see codec.py)."""
+
+
+class Quotas(Record):
     """AWS's default IAM quotas (IAM User Guide, "IAM and AWS STS quotas").
 
     Stored in the account so that a local account can be made larger than AWS allows
@@ -48,7 +53,7 @@ class Quotas(Struct):
     saml_providers: int = 100
 
 
-class PasswordPolicy(Struct):
+class PasswordPolicy(Record):
     """The account password policy (AWS UpdateAccountPasswordPolicy fields, with that call's
     defaults for a field left out: minimum length 6, users may not change their password)."""
 
@@ -63,7 +68,7 @@ class PasswordPolicy(Struct):
     hard_expiry: bool = False
 
 
-class Account(Struct):
+class Account(Record):
     """One AWS account: its id, alias, quotas and password policy (file: account.toml)."""
 
     account_id: str
@@ -73,7 +78,7 @@ class Account(Struct):
     password_policy: PasswordPolicy | None = None
 
 
-class LoginProfile(Struct):
+class LoginProfile(Record):
     """A user's console password: only its metadata; the hash lives with the secrets."""
 
     created: str
@@ -82,7 +87,7 @@ class LoginProfile(Struct):
     password_last_used: str | None = None
 
 
-class AccessKeyMeta(Struct):
+class AccessKeyMeta(Record):
     """An access key as ListAccessKeys shows it; the secret's hash lives with the secrets."""
 
     access_key_id: str
@@ -92,7 +97,7 @@ class AccessKeyMeta(Struct):
     last_used_service: str | None = None
 
 
-class User(Struct):
+class User(Record):
     name: str
     user_id: str
     path: str
@@ -109,7 +114,7 @@ class User(Struct):
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
-class Group(Struct):
+class Group(Record):
     name: str
     group_id: str
     path: str
@@ -120,12 +125,12 @@ class Group(Struct):
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
-class RoleLastUsed(Struct):
+class RoleLastUsed(Record):
     last_used_date: str | None = None
     region: str | None = None
 
 
-class Role(Struct):
+class Role(Record):
     name: str
     role_id: str
     path: str
@@ -143,14 +148,14 @@ class Role(Struct):
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
-class PolicyVersion(Struct):
+class PolicyVersion(Record):
     version_id: str  # "v1", "v2", ...
     document: str
     created: str
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
-class ManagedPolicy(Struct):
+class ManagedPolicy(Record):
     """A customer managed policy with its versions (at most 5, AWS's quota)."""
 
     name: str
@@ -170,7 +175,7 @@ class ManagedPolicy(Struct):
     boundary_uses: list[str] = field(default_factory=list)
 
 
-class MfaDevice(Struct):
+class MfaDevice(Record):
     """A virtual MFA device; its seed and replay/throttle state live with the secrets."""
 
     name: str
@@ -182,7 +187,7 @@ class MfaDevice(Struct):
     tags: dict[str, str] = field(default_factory=dict)
 
 
-class InstanceProfile(Struct):
+class InstanceProfile(Record):
     name: str
     instance_profile_id: str
     path: str
@@ -192,7 +197,7 @@ class InstanceProfile(Struct):
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
 
 
-class AccessKeyRecord(Struct):
+class AccessKeyRecord(Record):
     """Index from an access key id to its user, so `whoami` finds the user in one read."""
 
     access_key_id: str
@@ -228,7 +233,7 @@ register(Kind("instance-profile", InstanceProfile, "instance-profiles", "instanc
 register(Kind("access-key", AccessKeyRecord, "access-keys", "access key", key_field="access_key_id"))
 
 
-class AwsPolicyUse(Struct):
+class AwsPolicyUse(Record):
     """Where an AWS managed policy is attached ("user/NAME", "group/NAME", "role/NAME") or used
     as a permissions boundary.
 
@@ -247,7 +252,7 @@ class AwsPolicyUse(Struct):
 register(Kind("aws-policy", AwsPolicyUse, "aws-policy-attachments", "AWS managed policy"))
 
 
-class Session(Struct):
+class Session(Record):
     """Temporary credentials (ASIA...) from `iamctl login` or `iamctl role assume`.
 
     Kept with the secrets (runtime state, not configuration); the secret key and the session
@@ -275,7 +280,7 @@ class Session(Struct):
     token_key: str = ""  # the key of its session-token index entry, to drop it with the session
 
 
-class SessionTokenIndex(Struct):
+class SessionTokenIndex(Record):
     """Index from a session token's hash to its session, so `--session TOKEN` is one read."""
 
     token_key: str
@@ -287,7 +292,7 @@ register(Kind("session-token", SessionTokenIndex, "session-tokens", "session tok
               secret=True))
 
 
-class SessionExpiry(Struct):
+class SessionExpiry(Record):
     """The sessions that have all expired by one minute ("20260101-0915", UTC), with their token
     index keys, so that expired sessions are found from a folder listing, not by reading each."""
 
@@ -299,7 +304,7 @@ class SessionExpiry(Struct):
 register(Kind("session-expiry", SessionExpiry, "session-expiry", "session expiry", key_field="minute", secret=True))
 
 
-class OidcProvider(Struct):
+class OidcProvider(Record):
     """An OpenID Connect identity provider (CreateOpenIDConnectProvider).
 
     Keyed by `key`, the provider's URL without `https://` as a safe file name ("/" becomes
@@ -317,7 +322,7 @@ class OidcProvider(Struct):
     tags: dict[str, str] = field(default_factory=dict)
 
 
-class SamlProvider(Struct):
+class SamlProvider(Record):
     """A SAML 2.0 identity provider (CreateSAMLProvider): its metadata document as given."""
 
     name: str
