@@ -1,7 +1,5 @@
 """`iamctl account ...`: the account itself: id, alias, quotas, integrity check."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

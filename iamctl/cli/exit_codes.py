@@ -1,7 +1,5 @@
 """iamctl's exit statuses: one table, documented in the README and the man page."""
 
-from __future__ import annotations
-
 from enum import IntEnum
 
 

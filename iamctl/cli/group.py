@@ -1,7 +1,5 @@
 """`iamctl group ...`: IAM groups: create, show, list, update, delete, membership."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -23,13 +21,13 @@ UserArg = Annotated[str, typer.Argument(help="The user's name.", metavar="USER",
 LIST_COLUMNS = ["GroupName", "Path", "GroupId", "Arn", "CreateDate"]
 
 
-def group_item(group: Group, arn: str) -> dict:
+def group_item(group: "Group", arn: str) -> dict:
     """A group as AWS ListGroups shows one."""
     return {"GroupName": group.name, "GroupId": group.group_id, "Arn": arn, "Path": group.path,
             "CreateDate": group.created}
 
 
-def detail_item(d: GroupDetails, account_id: str) -> dict:
+def detail_item(d: "GroupDetails", account_id: str) -> dict:
     """`group show`: AWS GetGroup's group keys plus members and policies."""
     from iamctl.core.names import arn
 

@@ -1,7 +1,5 @@
 """`iamctl account import|export`: AWS's get-account-authorization-details JSON in and out."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`iamctl login USER`: sign in with a password (and an MFA code) and get temporary credentials."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

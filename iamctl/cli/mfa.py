@@ -6,8 +6,6 @@ device created and enabled, in one transaction. Ctrl-C or wrong codes therefore 
 behind: run `enroll` again (a new seed is made; remove the old entry from the app).
 """
 
-from __future__ import annotations
-
 import os
 import shutil
 import sys
@@ -40,7 +38,7 @@ PngOpt = Annotated[Path | None, typer.Option("--qr-png", help="Also write the QR
 ENROL_ATTEMPTS = 3
 
 
-def device_item(d: MfaDevice) -> dict:
+def device_item(d: "MfaDevice") -> dict:
     """A device as ListMFADevices / ListVirtualMFADevices show one."""
     return {"SerialNumber": d.serial, "UserName": d.user, "EnableDate": d.enabled}
 
@@ -55,7 +53,7 @@ def _codes(code1: str | None, code2: str | None) -> tuple[str, str]:
     return first, typer.prompt("Code 2 (the next code)", err=True).strip()
 
 
-def _show(enrolment: Enrolment, *, qr: bool, invert: bool, png: Path | None) -> None:
+def _show(enrolment: "Enrolment", *, qr: bool, invert: bool, png: Path | None) -> None:
     from . import qr as qrcode
 
     render.lines(["Add this account to an authenticator app: scan the QR code, or type the secret.",
@@ -73,7 +71,7 @@ def _show(enrolment: Enrolment, *, qr: bool, invert: bool, png: Path | None) -> 
     render.lines(qrcode.render_terminal(enrolment.uri, invert=invert).split("\n"))
 
 
-def _verified_codes(enrolment: Enrolment, code1: str | None, code2: str | None) -> tuple[str, str]:
+def _verified_codes(enrolment: "Enrolment", code1: str | None, code2: str | None) -> tuple[str, str]:
     """The codes, checked against the in-memory seed; a person typing them gets three tries."""
     from iamctl.core import mfa
     from iamctl.core.errors import InvalidAuthenticationCode

@@ -1,7 +1,5 @@
 """`iamctl account password-policy ...`: the account password policy (show, set, delete)."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,7 +13,7 @@ if TYPE_CHECKING:
 app = typer.Typer(no_args_is_help=True, help="The account password policy: show, set, delete.")
 
 
-def _item(policy: PasswordPolicy) -> dict:
+def _item(policy: "PasswordPolicy") -> dict:
     # GetAccountPasswordPolicy's shape: MaxPasswordAge and PasswordReusePrevention only when set.
     item = {
         "MinimumPasswordLength": policy.minimum_password_length,

@@ -1,7 +1,5 @@
 """`iamctl policy ...`: customer managed policies and their versions; AWS managed policies."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -27,7 +25,7 @@ LIST_COLUMNS = ["PolicyName", "Arn", "DefaultVersionId", "AttachmentCount", "Per
                 "UpdateDate"]
 
 
-def _policy_item(p: PolicyInfo) -> dict:
+def _policy_item(p: "PolicyInfo") -> dict:
     item = {
         "PolicyName": p.name,
         "PolicyId": p.policy_id,
@@ -47,7 +45,7 @@ def _policy_item(p: PolicyInfo) -> dict:
     return item
 
 
-def _version_item(v: VersionInfo) -> dict:
+def _version_item(v: "VersionInfo") -> dict:
     return {"VersionId": v.version_id, "IsDefaultVersion": v.is_default, "CreateDate": v.created}
 
 

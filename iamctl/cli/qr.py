@@ -14,8 +14,6 @@ qrcode (and its PNG writer, pypng) are imported inside the functions: only the M
 pay for them (ruff TID253; tests/cli/test_startup.py).
 """
 
-from __future__ import annotations
-
 import os
 import tempfile
 from pathlib import Path

@@ -5,8 +5,6 @@ scripts and jq) and `text` (tab-separated, like the AWS CLI's text output). Rich
 inside the functions so that JSON and text output never pay for it.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import sys

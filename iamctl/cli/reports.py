@@ -1,7 +1,5 @@
 """`iamctl account credential-report`: AWS's credential report as CSV."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`iamctl role ...`: roles, trust policies, temporary credentials, instance profiles, providers."""
 
-from __future__ import annotations
-
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -30,7 +28,7 @@ TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="A tag KEY=VALUE
 LIST_COLUMNS = ["RoleName", "Path", "RoleId", "Arn", "CreateDate"]
 
 
-def role_item(role: Role, arn: str) -> dict:
+def role_item(role: "Role", arn: str) -> dict:
     """A role as AWS ListRoles shows one."""
     item = {"RoleName": role.name, "RoleId": role.role_id, "Arn": arn, "Path": role.path,
             "CreateDate": role.created, "MaxSessionDuration": role.max_session_duration}
@@ -251,7 +249,7 @@ add_policy_commands(app, "role")
 # -- temporary credentials ---------------------------------------------------------------------
 
 
-def credentials_item(issued: Issued) -> dict:
+def credentials_item(issued: "Issued") -> dict:
     """AWS AssumeRole's response shape."""
     s = issued.session
     item = {
@@ -355,7 +353,7 @@ def assume_web_identity(
         render.note("the secret access key and session token are shown only now; keep them safe")
 
 
-def session_item(s: Session) -> dict:
+def session_item(s: "Session") -> dict:
     return {"AccessKeyId": s.access_key_id, "Arn": s.arn, "Type": s.type, "Issued": s.issued,
             "Expiration": s.expires, "CallerArn": s.caller_arn, "MFA": s.mfa_authenticated,
             "Chained": s.chained, "Tags": tags_item(s.tags), "SourceIdentity": s.source_identity}
@@ -397,7 +395,7 @@ def revoke_sessions(ctx: typer.Context, role: RoleRefArg, output: OutputOpt = No
 # -- instance profiles -------------------------------------------------------------------------
 
 
-def profile_item(profile: InstanceProfile, arn: str) -> dict:
+def profile_item(profile: "InstanceProfile", arn: str) -> dict:
     return {"InstanceProfileName": profile.name, "InstanceProfileId": profile.instance_profile_id, "Arn": arn,
             "Path": profile.path, "CreateDate": profile.created, "Roles": list(profile.roles)}
 

@@ -1,7 +1,5 @@
 """`iamctl user ...`: IAM users: create, show, list, update, delete, tags, groups."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -30,7 +28,7 @@ StartingTokenOpt = Annotated[
 LIST_COLUMNS = ["UserName", "Path", "UserId", "Arn", "CreateDate"]
 
 
-def user_item(user: User, arn: str) -> dict:
+def user_item(user: "User", arn: str) -> dict:
     """A user as AWS ListUsers shows one."""
     item = {"UserName": user.name, "UserId": user.user_id, "Arn": arn, "Path": user.path,
             "CreateDate": user.created}
@@ -43,7 +41,7 @@ def tags_item(tags: dict[str, str]) -> list[dict]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
-def detail_item(d: UserDetails) -> dict:
+def detail_item(d: "UserDetails") -> dict:
     """`user show`: AWS GetUser's keys plus everything else that hangs off the user."""
     u = d.user
     profile = u.login_profile

@@ -5,8 +5,6 @@ arguments (they would land in shell history and `ps`): they are prompted for, hi
 twice, on a terminal, or read from standard input with `--password-stdin`.
 """
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 

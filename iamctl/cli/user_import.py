@@ -5,8 +5,6 @@ idempotence, credentials) live in `iamctl.core.onboarding`; this module reads th
 named, writes the credentials file they named, and renders the plan and the summary.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Iterator
@@ -107,7 +105,7 @@ class CredentialsFile:
             raise StoreError(f"the import was committed, but {self.path} could not be written ({e.strerror}): "
                              f"the credentials are in {self._tmp}") from None
 
-    def __enter__(self) -> CredentialsFile:
+    def __enter__(self) -> "CredentialsFile":
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -144,7 +142,7 @@ def _report_rejections() -> Iterator[None]:
         raise
 
 
-def _apply(txn: Txn, plan: Plan, out: CredentialsFile) -> list[IssuedCredentials]:
+def _apply(txn: "Txn", plan: "Plan", out: CredentialsFile) -> "list[IssuedCredentials]":
     from iamctl.core import onboarding
 
     if plan.credentials_needed:
@@ -156,7 +154,7 @@ def _apply(txn: Txn, plan: Plan, out: CredentialsFile) -> list[IssuedCredentials
     return result.credentials
 
 
-def _render(ctx: typer.Context, output: str | None, plan: Plan, issued: int, *, dry_run: bool,
+def _render(ctx: typer.Context, output: str | None, plan: "Plan", issued: int, *, dry_run: bool,
             credentials_file: Path | None) -> None:
     from iamctl.core import onboarding
 
@@ -177,7 +175,7 @@ def _render(ctx: typer.Context, output: str | None, plan: Plan, issued: int, *, 
     render.record(form, key="Summary", item=summary, title="Summary")
 
 
-def _notes(plan: Plan, *, dry_run: bool, credentials_out: Path | None, issued: int) -> None:
+def _notes(plan: "Plan", *, dry_run: bool, credentials_out: Path | None, issued: int) -> None:
     conflicts = plan.count("conflict")
     if conflicts:
         render.note(f"{conflicts} existing user(s) differ from the file (conflict) and are left alone; "

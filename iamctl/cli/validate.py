@@ -1,7 +1,5 @@
 """`iamctl policy validate`: Access-Analyzer-like findings for a policy document."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

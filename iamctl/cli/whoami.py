@@ -1,7 +1,5 @@
 """`iamctl whoami`: verify an access key pair and print its principal (like sts get-caller-identity)."""
 
-from __future__ import annotations
-
 import sys
 from typing import Annotated
 
