@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 from msgspec import Struct
 
@@ -75,9 +75,8 @@ class EvaluationError(Struct, frozen=True):
         }
 
 
-class Facts(NamedTuple):
-    """What `decide` needs, each layer already reduced to a yes/no (immutable; a NamedTuple
-    because it is built once per decision and tuples are the cheapest immutable record)."""
+class Facts(Struct, frozen=True):
+    """What `decide` needs, each layer already reduced to a yes/no; built once per decision."""
 
     explicit_deny: bool
     scp_ok: bool | None  # None: no SCPs given
