@@ -120,7 +120,6 @@ def parse_date(text: Any) -> float:
     return dt.timestamp()
 
 
-@lru_cache(maxsize=1024)
 def _base64(text: str) -> bytes:
     """Strict base64, as BinaryEquals values are written; a bad one raises ValueError."""
     import base64  # only Binary conditions need it, so plain start-up does not load it
@@ -128,6 +127,7 @@ def _base64(text: str) -> bytes:
     return base64.b64decode(text, validate=True)
 
 
+@lru_cache(maxsize=1024)
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     # Parsing an address costs more than the comparison; requests repeat the same few.
     return ipaddress.ip_address(text)
