@@ -27,8 +27,8 @@ FLOOR_S = 0.3
 
 def make_account(root: Path, count: int) -> None:
     """An account with `count` users, created with the core API in one transaction."""
-    from iamctl.core import account, users
-    from iamctl.core.store import Store
+    from iamctl.core.identities import account, users
+    from iamctl.core.store.directory import Store
 
     store = Store(root)
     store.init("111122223333")

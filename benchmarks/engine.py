@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from iamctl.core.policy import PrincipalInfo, evaluate, make_request, parse_policy
+from iamctl.core.engine.decision import evaluate
+from iamctl.core.engine.parse import parse_policy
+from iamctl.core.engine.request import PrincipalInfo, make_request
 
 FLOOR = 50_000  # decisions per second, one core
 ACCOUNT = "111122223333"

@@ -31,8 +31,8 @@ POLICY = {
 
 def build(root: Path) -> None:
     """1,000 users in 10 groups, each group with a managed policy, in one transaction."""
-    from iamctl.core import account, groups, policies, users
-    from iamctl.core.store import Store
+    from iamctl.core.identities import account, groups, policies, users
+    from iamctl.core.store.directory import Store
 
     store = Store(root)
     store.init("123456789012")

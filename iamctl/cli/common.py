@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import render
+from iamctl.cli import render
 
 if TYPE_CHECKING:
-    from iamctl.core.store import Store, Txn
+    from iamctl.core.store.directory import Store, Txn
 
 
 @dataclass
@@ -59,7 +59,7 @@ def fmt(ctx: typer.Context, output: str | None = None) -> str:
 
 
 def store(ctx: typer.Context) -> "Store":
-    from iamctl.core.store import Store, default_directory
+    from iamctl.core.store.directory import Store, default_directory
 
     s = settings(ctx)
     return Store(s.directory or default_directory(), account=s.account)

@@ -4,15 +4,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import render
-from .common import OutputOpt, fmt, reading, writing
-from .complete import complete_groups, complete_users
-from .policy_commands import add_policy_commands
-from .user import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page, user_item
+from iamctl.cli import render
+from iamctl.cli.common import OutputOpt, fmt, reading, writing
+from iamctl.cli.complete import complete_groups, complete_users
+from iamctl.cli.policy_commands import add_policy_commands
+from iamctl.cli.user import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page, user_item
 
 if TYPE_CHECKING:
-    from iamctl.core.groups import GroupDetails
-    from iamctl.core.model import Group
+    from iamctl.core.identities.groups import GroupDetails
+    from iamctl.core.store.records import Group
 
 app = typer.Typer(no_args_is_help=True, help="IAM groups: create, show, list, update, delete, members.")
 
@@ -29,7 +29,7 @@ def group_item(group: "Group", arn: str) -> dict:
 
 def detail_item(d: "GroupDetails", account_id: str) -> dict:
     """`group show`: AWS GetGroup's group keys plus members and policies."""
-    from iamctl.core.names import arn
+    from iamctl.core.base.names import arn
 
     g = d.group
     return {
@@ -54,7 +54,7 @@ def create(
 
     Example: iamctl group create developers --path /engineering/
     """
-    from iamctl.core import groups
+    from iamctl.core.identities import groups
 
     with writing(ctx) as txn:
         group = groups.create_group(txn, name, path=path)
@@ -68,7 +68,7 @@ def show(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> None:
 
     Example: iamctl group show developers
     """
-    from iamctl.core import groups
+    from iamctl.core.identities import groups
 
     with reading(ctx) as txn:
         item = detail_item(groups.group_details(txn, name), txn.account_id)
@@ -89,7 +89,7 @@ def list_groups(
 
     Example: iamctl group list --path-prefix /engineering/
     """
-    from iamctl.core import groups
+    from iamctl.core.identities import groups
 
     with reading(ctx) as txn:
         page = groups.list_groups(txn, path_prefix=path_prefix, max_items=max_items,
@@ -111,7 +111,7 @@ def update(
 
     Example: iamctl group update developers --new-name engineers
     """
-    from iamctl.core import groups
+    from iamctl.core.identities import groups
 
     if new_name is None and new_path is None:
         raise typer.BadParameter("give --new-name and/or --new-path")
@@ -131,7 +131,7 @@ def delete(
 
     Example: iamctl group delete developers --force
     """
-    from iamctl.core import groups
+    from iamctl.core.identities import groups
 
     with writing(ctx) as txn:
         groups.delete_group(txn, name, force=force)
@@ -143,7 +143,7 @@ def add_user(ctx: typer.Context, group: NameArg, user: UserArg) -> None:
 
     Example: iamctl group add-user developers alice
     """
-    from iamctl.core import groups
+    from iamctl.core.identities import groups
 
     with writing(ctx) as txn:
         groups.add_user_to_group(txn, group, user)
@@ -155,7 +155,7 @@ def remove_user(ctx: typer.Context, group: NameArg, user: UserArg) -> None:
 
     Example: iamctl group remove-user developers alice
     """
-    from iamctl.core import groups
+    from iamctl.core.identities import groups
 
     with writing(ctx) as txn:
         groups.remove_user_from_group(txn, group, user)
@@ -167,7 +167,7 @@ def list_for_user(ctx: typer.Context, user: UserArg, output: OutputOpt = None) -
 
     Example: iamctl group list-for-user alice -o json
     """
-    from iamctl.core import groups
+    from iamctl.core.identities import groups
 
     with reading(ctx) as txn:
         items = [group_item(g, groups.group_arn(txn, g)) for g in groups.list_groups_for_user(txn, user)]

@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
-from . import render
-from .common import OutputOpt, fmt, read_input, reading, store
+from iamctl.cli import render
+from iamctl.cli.common import OutputOpt, fmt, read_input, reading, store
 
 FORMATS = ("aws", "cloudformation")
 
@@ -27,10 +27,10 @@ def import_(
 
     Example: aws iam get-account-authorization-details > auth.json && iamctl --dir ./acct account import auth.json
     """
-    from iamctl.core import interchange
+    from iamctl.core.bulk import account_import
 
     sources = [(f, read_input(f, option="FILE")) for f in files]
-    report = interchange.import_files(store(ctx), sources)
+    report = account_import.import_files(store(ctx), sources)
     for path in report.ignored:
         render.note(f"not imported: {path}")
     render.record(fmt(ctx, output), key="Import", item={"AccountId": report.account_id, **{
@@ -55,12 +55,12 @@ def export(
     """
     import json
 
-    from iamctl.core import interchange
+    from iamctl.core.bulk import account_export, cloudformation
 
     if format_ not in FORMATS:
         raise typer.BadParameter(f"{format_!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
     with reading(ctx) as txn:
-        data = interchange.export_details(txn) if format_ == "aws" else interchange.export_cloudformation(txn)
+        data = account_export.export_details(txn) if format_ == "aws" else cloudformation.export_cloudformation(txn)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if out is None:
         render.lines([text.rstrip("\n")])

@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
-from . import render
-from .common import OutputOpt, fmt, writing
-from .complete import complete_mfa_devices, complete_users
+from iamctl.cli import render
+from iamctl.cli.common import OutputOpt, fmt, writing
+from iamctl.cli.complete import complete_mfa_devices, complete_users
 
 app = typer.Typer(help="Sign in and get temporary credentials.")
 
@@ -47,17 +47,17 @@ def login_command(
 
     Example: iamctl login alice --password-stdin --mfa-code 123456 -o json < password.txt
     """
-    from iamctl.core import login
+    from iamctl.core.credentials import signin
 
     password = _line(password_stdin, "password")
     with writing(ctx) as txn:  # a wrong password counts towards the sign-in lock, so it is saved
-        checked = login.check_password(txn, user, password, mfa_serial=mfa_serial)
+        checked = signin.check_password(txn, user, password, mfa_serial=mfa_serial)
     pre = checked.result()
     new_password = _line(password_stdin, "new password") if pre.new_password_reason else None
     if pre.mfa_device is not None and mfa_code is None:
         mfa_code = _line(password_stdin, f"MFA code from {pre.mfa_device.serial}", hide=False).strip()
     with writing(ctx) as txn:
-        attempt = login.sign_in(txn, user, password, mfa_code=mfa_code, mfa_serial=mfa_serial,
+        attempt = signin.sign_in(txn, user, password, mfa_code=mfa_code, mfa_serial=mfa_serial,
                                 new_password=new_password, duration_seconds=duration)
     creds = attempt.result()  # after the commit: a refused MFA code is recorded, then reported
     item = {"AccessKeyId": creds.session.access_key_id, "SecretAccessKey": creds.secret_access_key,

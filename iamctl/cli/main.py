@@ -20,11 +20,10 @@ from typer.main import get_command_name
 from typer.models import CommandInfo, TyperInfo
 
 from iamctl import __version__
-
-from . import render
-from .common import OutputOpt, Settings
-from .complete import complete_accounts
-from .exit_codes import ExitCode
+from iamctl.cli import render
+from iamctl.cli.common import OutputOpt, Settings
+from iamctl.cli.complete import complete_accounts
+from iamctl.cli.exit_codes import ExitCode
 
 # name -> (module, one-line help). The module defines `app = typer.Typer(...)`.
 GROUPS: dict[str, tuple[str, str]] = {
@@ -88,7 +87,7 @@ class IamctlGroup(TyperGroup):
         except KeyboardInterrupt:
             code = ExitCode.INTERRUPTED
         except Exception as e:  # noqa: BLE001  # the one error boundary: no traceback for users
-            from iamctl.core.errors import IamError
+            from iamctl.core.base.errors import IamError
 
             if debug:
                 import traceback
@@ -211,7 +210,7 @@ def init(
 
     Example: iamctl --dir ./acme init --account-id 111122223333
     """
-    from .common import fmt, store
+    from iamctl.cli.common import fmt, store
 
     s = store(ctx)
     account_id, created = s.init(account_id)

@@ -4,11 +4,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import render
-from .common import OutputOpt, fmt, reading, writing
+from iamctl.cli import render
+from iamctl.cli.common import OutputOpt, fmt, reading, writing
 
 if TYPE_CHECKING:
-    from iamctl.core.model import PasswordPolicy
+    from iamctl.core.store.records import PasswordPolicy
 
 app = typer.Typer(no_args_is_help=True, help="The account password policy: show, set, delete.")
 
@@ -41,10 +41,10 @@ def show(ctx: typer.Context, output: OutputOpt = None) -> None:
 
     Example: iamctl account password-policy show -o json
     """
-    from iamctl.core import logins
+    from iamctl.core.credentials import passwords
 
     with reading(ctx) as txn:
-        policy = logins.get_password_policy(txn)
+        policy = passwords.get_password_policy(txn)
     render.record(fmt(ctx, output), key="PasswordPolicy", item=_item(policy), title="Password policy")
 
 
@@ -74,10 +74,10 @@ def set_policy(
 
     Example: iamctl account password-policy set --minimum-password-length 14 --require-symbols --require-numbers --max-password-age 90 --password-reuse-prevention 5
     """
-    from iamctl.core import logins
+    from iamctl.core.credentials import passwords
 
     with writing(ctx) as txn:
-        policy = logins.set_password_policy(
+        policy = passwords.set_password_policy(
             txn, minimum_password_length=minimum_password_length, require_symbols=require_symbols,
             require_numbers=require_numbers, require_uppercase_characters=require_uppercase_characters,
             require_lowercase_characters=require_lowercase_characters,
@@ -92,7 +92,7 @@ def delete(ctx: typer.Context) -> None:
 
     Example: iamctl account password-policy delete
     """
-    from iamctl.core import logins
+    from iamctl.core.credentials import passwords
 
     with writing(ctx) as txn:
-        logins.delete_password_policy(txn)
+        passwords.delete_password_policy(txn)

@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
-from . import render
-from .common import reading
+from iamctl.cli import render
+from iamctl.cli.common import reading
 
 
 def credential_report(
@@ -22,7 +22,7 @@ def credential_report(
 
     Example: iamctl account credential-report --out report.csv
     """
-    from iamctl.core import reports
+    from iamctl.core.bulk import reports
 
     with reading(ctx) as txn:
         text = reports.credential_report(txn)

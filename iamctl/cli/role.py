@@ -5,15 +5,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import render
-from .common import OutputOpt, fmt, reading, writing
-from .complete import complete_instance_profiles, complete_roles
-from .policy_commands import add_policy_commands, read_document, show_with_document
-from .user import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page, tags_item
+from iamctl.cli import render
+from iamctl.cli.common import OutputOpt, fmt, reading, writing
+from iamctl.cli.complete import complete_instance_profiles, complete_roles
+from iamctl.cli.policy_commands import add_policy_commands, read_document, show_with_document
+from iamctl.cli.user import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page, tags_item
 
 if TYPE_CHECKING:
-    from iamctl.core.model import InstanceProfile, Role, Session
-    from iamctl.core.sts import Issued
+    from iamctl.core.credentials.sts import Issued
+    from iamctl.core.store.records import InstanceProfile, Role, Session
 
 app = typer.Typer(no_args_is_help=True, help="IAM roles: create, show, assume, sessions, trust policies, tags.")
 profile_app = typer.Typer(no_args_is_help=True, help="Instance profiles: the way an EC2 instance uses a role.")
@@ -77,7 +77,7 @@ def create(
 
     Example: iamctl role create deploy --trust-account 111122223333 --require-mfa
     """
-    from iamctl.core import roles, users
+    from iamctl.core.identities import roles, users
 
     text = _trust_file(trust_policy)
     with writing(ctx) as txn:
@@ -101,7 +101,7 @@ def show(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> None:
 
     Example: iamctl role show deploy -o json
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import roles
 
     with reading(ctx) as txn:
         d = roles.role_details(txn, name)
@@ -127,7 +127,7 @@ def list_roles(ctx: typer.Context, path_prefix: PathPrefixOpt = None, max_items:
 
     Example: iamctl role list --path-prefix /service/
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import roles
 
     with reading(ctx) as txn:
         page = roles.list_roles(txn, path_prefix=path_prefix, max_items=max_items, starting_token=starting_token)
@@ -151,7 +151,7 @@ def update(
 
     Example: iamctl role update deploy --max-session-duration 7200
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import roles
 
     if permissions_boundary is not None and remove_boundary:
         raise typer.BadParameter("--permissions-boundary and --remove-permissions-boundary exclude each other")
@@ -177,7 +177,7 @@ def update_trust_policy(
 
     Example: iamctl role update-trust-policy deploy --trust-policy trust.json
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import roles
 
     text = read_document(trust_policy)
     with writing(ctx) as txn:
@@ -198,7 +198,7 @@ def delete(
 
     Example: iamctl role delete deploy --force
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import roles
 
     with writing(ctx) as txn:
         roles.delete_role(txn, name, force=force)
@@ -211,7 +211,7 @@ def tag(ctx: typer.Context, name: NameArg,
 
     Example: iamctl role tag deploy team=platform
     """
-    from iamctl.core import roles, users
+    from iamctl.core.identities import roles, users
 
     with writing(ctx) as txn:
         roles.tag_role(txn, name, users.parse_tags(tags))
@@ -224,7 +224,7 @@ def untag(ctx: typer.Context, name: NameArg,
 
     Example: iamctl role untag deploy team
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import roles
 
     with writing(ctx) as txn:
         roles.untag_role(txn, name, keys)
@@ -236,7 +236,7 @@ def list_tags(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> No
 
     Example: iamctl role list-tags deploy -o json
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import roles
 
     with reading(ctx) as txn:
         tags = roles.get_role(txn, name).tags
@@ -291,7 +291,8 @@ def assume(
 
     Example: iamctl role assume deploy --as user/bob --session-name bob --duration 1800
     """
-    from iamctl.core import sts, users
+    from iamctl.core.credentials import sts
+    from iamctl.core.identities import users
 
     if (caller is None) == (service is None):
         raise typer.BadParameter("give --as CALLER or --as-service SERVICE")
@@ -336,7 +337,7 @@ def assume_web_identity(
 
     Example: iamctl role assume-web-identity gha --token token.jwt --session-name ci
     """
-    from iamctl.core import sts
+    from iamctl.core.credentials import sts
 
     if (token is None) == (claims is None):
         raise typer.BadParameter("give --token FILE or --claims FILE")
@@ -367,7 +368,7 @@ def sessions(ctx: typer.Context, role: RoleRefArg, output: OutputOpt = None) -> 
 
     Example: iamctl role sessions deploy
     """
-    from iamctl.core import sts
+    from iamctl.core.credentials import sts
 
     with writing(ctx) as txn:
         found = sts.list_sessions(txn, role)
@@ -384,7 +385,7 @@ def revoke_sessions(ctx: typer.Context, role: RoleRefArg, output: OutputOpt = No
 
     Example: iamctl role revoke-sessions deploy
     """
-    from iamctl.core import sts
+    from iamctl.core.credentials import sts
 
     with writing(ctx) as txn:
         updated = sts.revoke_sessions(txn, role)
@@ -412,11 +413,11 @@ def profile_create(ctx: typer.Context, name: ProfileArg,
 
     Example: iamctl role instance-profile create web-server
     """
-    from iamctl.core import roles, users
+    from iamctl.core.identities import instance_profiles, users
 
     with writing(ctx) as txn:
-        p = roles.create_instance_profile(txn, name, path=path, tags=users.parse_tags(tag or []))
-        item = profile_item(p, roles.instance_profile_arn(txn, p))
+        p = instance_profiles.create_instance_profile(txn, name, path=path, tags=users.parse_tags(tag or []))
+        item = profile_item(p, instance_profiles.instance_profile_arn(txn, p))
     render.record(fmt(ctx, output), key="InstanceProfile", item=item)
 
 
@@ -426,11 +427,11 @@ def profile_show(ctx: typer.Context, name: ProfileArg, output: OutputOpt = None)
 
     Example: iamctl role instance-profile show web-server
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import instance_profiles
 
     with reading(ctx) as txn:
-        p = roles.get_instance_profile(txn, name)
-        item = profile_item(p, roles.instance_profile_arn(txn, p))
+        p = instance_profiles.get_instance_profile(txn, name)
+        item = profile_item(p, instance_profiles.instance_profile_arn(txn, p))
     render.record(fmt(ctx, output), key="InstanceProfile", item=item)
 
 
@@ -441,12 +442,12 @@ def profile_list(ctx: typer.Context, path_prefix: PathPrefixOpt = None, max_item
 
     Example: iamctl role instance-profile list
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import instance_profiles
 
     with reading(ctx) as txn:
-        page = roles.list_instance_profiles(txn, path_prefix=path_prefix, max_items=max_items,
+        page = instance_profiles.list_instance_profiles(txn, path_prefix=path_prefix, max_items=max_items,
                                             starting_token=starting_token)
-        items = [profile_item(p, roles.instance_profile_arn(txn, p)) for p in page.items]
+        items = [profile_item(p, instance_profiles.instance_profile_arn(txn, p)) for p in page.items]
     render_page(ctx, output, page, "InstanceProfiles", items, ["InstanceProfileName", "Path", "Arn", "Roles"])
 
 
@@ -456,10 +457,10 @@ def profile_add_role(ctx: typer.Context, name: ProfileArg, role: NameArg) -> Non
 
     Example: iamctl role instance-profile add-role web-server web-role
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import instance_profiles
 
     with writing(ctx) as txn:
-        roles.add_role_to_instance_profile(txn, name, role)
+        instance_profiles.add_role_to_instance_profile(txn, name, role)
 
 
 @profile_app.command("remove-role")
@@ -468,10 +469,10 @@ def profile_remove_role(ctx: typer.Context, name: ProfileArg, role: NameArg) -> 
 
     Example: iamctl role instance-profile remove-role web-server web-role
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import instance_profiles
 
     with writing(ctx) as txn:
-        roles.remove_role_from_instance_profile(txn, name, role)
+        instance_profiles.remove_role_from_instance_profile(txn, name, role)
 
 
 @profile_app.command("delete")
@@ -481,10 +482,10 @@ def profile_delete(ctx: typer.Context, name: ProfileArg,
 
     Example: iamctl role instance-profile delete web-server --force
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import instance_profiles
 
     with writing(ctx) as txn:
-        roles.delete_instance_profile(txn, name, force=force)
+        instance_profiles.delete_instance_profile(txn, name, force=force)
 
 
 # -- identity providers ------------------------------------------------------------------------
@@ -506,13 +507,13 @@ def create_oidc(
 
     Example: iamctl role provider create-oidc --url https://token.actions.githubusercontent.com --client-id sts.amazonaws.com
     """
-    from iamctl.core import roles, users
+    from iamctl.core.identities import providers, users
 
     keys = read_document(jwks) if jwks else None
     with writing(ctx) as txn:
-        p = roles.create_oidc_provider(txn, url, client_id, thumbprints=thumbprint, jwks=keys,
+        p = providers.create_oidc_provider(txn, url, client_id, thumbprints=thumbprint, jwks=keys,
                                        tags=users.parse_tags(tag or []))
-        arn = roles.oidc_arn(txn, p)
+        arn = providers.oidc_arn(txn, p)
     render.record(fmt(ctx, output), key=None, item={"OpenIDConnectProviderArn": arn})
 
 
@@ -529,12 +530,12 @@ def create_saml(
 
     Example: iamctl role provider create-saml corp-idp --metadata idp-metadata.xml
     """
-    from iamctl.core import roles, users
+    from iamctl.core.identities import providers, users
 
     text = read_document(metadata)
     with writing(ctx) as txn:
-        p = roles.create_saml_provider(txn, name, text, tags=users.parse_tags(tag or []))
-        arn = roles.saml_arn(txn, p)
+        p = providers.create_saml_provider(txn, name, text, tags=users.parse_tags(tag or []))
+        arn = providers.saml_arn(txn, p)
     render.record(fmt(ctx, output), key=None, item={"SAMLProviderArn": arn})
 
 
@@ -544,11 +545,11 @@ def provider_list(ctx: typer.Context, output: OutputOpt = None) -> None:
 
     Example: iamctl role provider list -o json
     """
-    from iamctl.core import roles
-    from iamctl.core.model import OidcProvider
+    from iamctl.core.identities import providers
+    from iamctl.core.store.records import OidcProvider
 
     with reading(ctx) as txn:
-        found = roles.list_providers(txn)
+        found = providers.list_providers(txn)
     items = [{"Arn": arn, "Type": "OIDC" if isinstance(p, OidcProvider) else "SAML", "CreateDate": p.created,
               "ClientIDList": list(getattr(p, "client_ids", [])),
               "JwksRegistered": bool(getattr(p, "jwks", None)), "ValidUntil": getattr(p, "valid_until", None)}
@@ -564,7 +565,7 @@ def provider_delete(ctx: typer.Context,
 
     Example: iamctl role provider delete https://token.actions.githubusercontent.com
     """
-    from iamctl.core import roles
+    from iamctl.core.identities import providers
 
     with writing(ctx) as txn:
-        roles.delete_provider(txn, provider)
+        providers.delete_provider(txn, provider)

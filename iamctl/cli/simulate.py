@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import render
-from .common import OutputOpt, fmt, read_input, reading
-from .complete import complete_groups, complete_roles, complete_users
-from .exit_codes import ExitCode
+from iamctl.cli import render
+from iamctl.cli.common import OutputOpt, fmt, read_input, reading
+from iamctl.cli.complete import complete_groups, complete_roles, complete_users
+from iamctl.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
-    from iamctl.core.simulate import Outcome, RequestSet
+    from iamctl.core.authz.simulate import Outcome, RequestSet
 
 app = typer.Typer(no_args_is_help=True, help="Simulate requests against policies: allowed or denied, and why.")
 
@@ -39,7 +39,7 @@ _DECISION_STYLE = {"Decision": {"allowed": "bold green", "explicitDeny": "bold r
 
 def _requests(actions: list[str], resources: list[str] | None, context: list[str] | None,
               context_file: str | None, owner: str | None) -> "RequestSet":
-    from iamctl.core.simulate import RequestSet, parse_context_file, parse_context_pairs
+    from iamctl.core.authz.simulate import RequestSet, parse_context_file, parse_context_pairs
 
     values = {}
     if context_file:
@@ -49,7 +49,7 @@ def _requests(actions: list[str], resources: list[str] | None, context: list[str
 
 
 def _policies(files: list[str] | None, option: str, kind: str) -> list:
-    from iamctl.core.policy import parse_policy
+    from iamctl.core.engine.parse import parse_policy
 
     return [parse_policy(read_input(f, option=option), name=f, kind=kind) for f in files or []]
 
@@ -58,7 +58,7 @@ def _run(principal, requests: "RequestSet", resource_policy_files: list[str] | N
          explain: bool) -> "list[Outcome]":
     """Simulate with the resource policies and SCPs named on the command line (each SCP file is
     one level that must allow)."""
-    from iamctl.core import simulate
+    from iamctl.core.authz import simulate
 
     return simulate.run(principal, requests,
                         resource_policies=_policies(resource_policy_files, "--resource-policy-file", "resource"),
@@ -116,7 +116,7 @@ def simulate_policy(
 
     Example: iamctl simulate policy -p policy.json -a s3:GetObject -r arn:aws:s3:::bucket/key
     """
-    from iamctl.core import simulate
+    from iamctl.core.authz import simulate
 
     boundary = _policies([boundary_file] if boundary_file else None, "--boundary-file", "boundary")
     principal = simulate.custom_principal(
@@ -155,7 +155,9 @@ def simulate_principal(
 
     Example: iamctl simulate principal --user alice -a s3:GetObject -r arn:aws:s3:::bucket/key
     """
-    from iamctl.core import clock, principals
+    from iamctl.core.authz import principals
+    from iamctl.core.base import clock
+    from iamctl.core.credentials import sessions
 
     chosen = [n for n, v in (("--user", user), ("--group", group), ("--role", role), ("--session", session)) if v]
     if len(chosen) != 1:
@@ -173,5 +175,5 @@ def simulate_principal(
         elif role:
             principal = principals.resolve_role(txn, role)
         else:
-            principal = principals.resolve_session(txn, session)
+            principal = sessions.resolve_session(txn, session)
     _report(ctx, output, _run(principal, requests, resource_policy_file, scp_file, explain), explain)

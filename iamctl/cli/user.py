@@ -4,14 +4,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import render, user_credentials, user_import
-from .common import OutputOpt, fmt, reading, writing
-from .complete import complete_users
-from .policy_commands import add_policy_commands
+from iamctl.cli import render, user_credentials, user_import
+from iamctl.cli.common import OutputOpt, fmt, reading, writing
+from iamctl.cli.complete import complete_users
+from iamctl.cli.policy_commands import add_policy_commands
 
 if TYPE_CHECKING:
-    from iamctl.core.model import User
-    from iamctl.core.users import UserDetails
+    from iamctl.core.identities.users import UserDetails
+    from iamctl.core.store.records import User
 
 app = typer.Typer(no_args_is_help=True, help="IAM users: create, show, list, update, delete, tags.")
 
@@ -90,7 +90,7 @@ def create(
 
     Example: iamctl user create alice --path /engineering/ --tag team=web
     """
-    from iamctl.core import users
+    from iamctl.core.identities import users
 
     with writing(ctx) as txn:
         user = users.create_user(txn, name, path=path, tags=users.parse_tags(tag or []),
@@ -108,7 +108,7 @@ def show(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> None:
 
     Example: iamctl user show alice
     """
-    from iamctl.core import users
+    from iamctl.core.identities import users
 
     with reading(ctx) as txn:
         details = users.user_details(txn, name)
@@ -132,11 +132,11 @@ def list_users(
 
     Example: iamctl user list --path-prefix /engineering/ --max-items 100
     """
-    from iamctl.core import users
+    from iamctl.core.identities import users
 
     with reading(ctx) as txn:
         if mfa_pending:
-            from iamctl.core.onboarding import mfa_pending as pending
+            from iamctl.core.bulk.onboarding import mfa_pending as pending
 
             page = pending(txn, path_prefix=path_prefix, max_items=max_items, starting_token=starting_token)
         else:
@@ -163,7 +163,7 @@ def update(
 
     Example: iamctl user update alice --new-name alice.smith --new-path /sales/
     """
-    from iamctl.core import users
+    from iamctl.core.identities import users
 
     if new_name is None and new_path is None and permissions_boundary is None and not remove_boundary:
         raise typer.BadParameter("give --new-name, --new-path, --permissions-boundary or --remove-permissions-boundary")
@@ -187,7 +187,7 @@ def delete(
 
     Example: iamctl user delete alice --force
     """
-    from iamctl.core import users
+    from iamctl.core.identities import users
 
     with writing(ctx) as txn:
         users.delete_user(txn, name, force=force)
@@ -203,7 +203,7 @@ def tag(
 
     Example: iamctl user tag alice team=web cost-center=1234
     """
-    from iamctl.core import users
+    from iamctl.core.identities import users
 
     with writing(ctx) as txn:
         users.tag_user(txn, name, users.parse_tags(tags))
@@ -219,7 +219,7 @@ def untag(
 
     Example: iamctl user untag alice cost-center
     """
-    from iamctl.core import users
+    from iamctl.core.identities import users
 
     with writing(ctx) as txn:
         users.untag_user(txn, name, keys)
@@ -231,7 +231,7 @@ def list_tags(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> No
 
     Example: iamctl user list-tags alice -o json
     """
-    from iamctl.core import users
+    from iamctl.core.identities import users
 
     with reading(ctx) as txn:
         tags = users.list_user_tags(txn, name)
@@ -244,10 +244,9 @@ def list_groups(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> 
 
     Example: iamctl user list-groups alice
     """
-    from iamctl.core import groups
-
-    from .group import LIST_COLUMNS as GROUP_COLUMNS
-    from .group import group_item
+    from iamctl.cli.group import LIST_COLUMNS as GROUP_COLUMNS
+    from iamctl.cli.group import group_item
+    from iamctl.core.identities import groups
 
     with reading(ctx) as txn:
         items = [group_item(g, groups.group_arn(txn, g)) for g in groups.list_groups_for_user(txn, name)]

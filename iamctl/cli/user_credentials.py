@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from . import render
-from .common import OutputOpt, fmt, reading, writing
-from .complete import complete_access_keys, complete_users
+from iamctl.cli import render
+from iamctl.cli.common import OutputOpt, fmt, reading, writing
+from iamctl.cli.complete import complete_access_keys, complete_users
 
 UserArg = Annotated[str, typer.Argument(help="The user name.", metavar="NAME", autocompletion=complete_users)]
 KeyArg = Annotated[str, typer.Argument(help="The access key id (AKIA...).", metavar="KEY_ID",
@@ -51,13 +51,13 @@ def set_password(
 
     Example: iamctl user set-password alice --generate --require-reset
     """
-    from iamctl.core import logins
+    from iamctl.core.credentials import passwords
 
     if password_stdin and generate:
         raise typer.BadParameter("--password-stdin and --generate cannot be used together")
     password = None if generate else _new_password(password_stdin)
     with writing(ctx) as txn:
-        done = logins.set_password(txn, name, password, require_reset=require_reset)
+        done = passwords.set_password(txn, name, password, require_reset=require_reset)
     item = {"UserName": done.user.name, "CreateDate": done.profile.created,
             "PasswordResetRequired": done.profile.password_reset_required}
     if done.generated is not None:
@@ -70,10 +70,10 @@ def delete_password(ctx: typer.Context, name: UserArg) -> None:
 
     Example: iamctl user delete-password alice
     """
-    from iamctl.core import logins
+    from iamctl.core.credentials import passwords
 
     with writing(ctx) as txn:
-        logins.delete_password(txn, name)
+        passwords.delete_password(txn, name)
 
 
 def change_password(ctx: typer.Context, name: UserArg, password_stdin: StdinOpt = False) -> None:
@@ -86,7 +86,7 @@ def change_password(ctx: typer.Context, name: UserArg, password_stdin: StdinOpt 
 
     Example: printf '%s\\n%s\\n' "$OLD" "$NEW" | iamctl user change-password alice --password-stdin
     """
-    from iamctl.core import logins
+    from iamctl.core.credentials import passwords
 
     if password_stdin:
         old = _stdin_line("old password")
@@ -94,7 +94,7 @@ def change_password(ctx: typer.Context, name: UserArg, password_stdin: StdinOpt 
         old = typer.prompt("Old password", hide_input=True, err=True)
     new = _new_password(password_stdin)
     with writing(ctx) as txn:
-        logins.change_password(txn, name, old, new)
+        passwords.change_password(txn, name, old, new)
 
 
 def create_access_key(ctx: typer.Context, name: UserArg, output: OutputOpt = None) -> None:
@@ -105,7 +105,7 @@ def create_access_key(ctx: typer.Context, name: UserArg, output: OutputOpt = Non
 
     Example: iamctl user create-access-key alice -o json
     """
-    from iamctl.core import access_keys
+    from iamctl.core.credentials import access_keys
 
     with writing(ctx) as txn:
         new = access_keys.create_access_key(txn, name)
@@ -122,7 +122,7 @@ def list_access_keys(ctx: typer.Context, name: UserArg, output: OutputOpt = None
 
     Example: iamctl user list-access-keys alice
     """
-    from iamctl.core import access_keys
+    from iamctl.core.credentials import access_keys
 
     with reading(ctx) as txn:
         user = txn.require("user", name)
@@ -143,7 +143,7 @@ def update_access_key(
 
     Example: iamctl user update-access-key alice AKIAIOSFODNN7EXAMPLE --status Inactive
     """
-    from iamctl.core import access_keys
+    from iamctl.core.credentials import access_keys
 
     with writing(ctx) as txn:
         access_keys.update_access_key(txn, name, key_id, status)
@@ -154,7 +154,7 @@ def delete_access_key(ctx: typer.Context, name: UserArg, key_id: KeyArg) -> None
 
     Example: iamctl user delete-access-key alice AKIAIOSFODNN7EXAMPLE
     """
-    from iamctl.core import access_keys
+    from iamctl.core.credentials import access_keys
 
     with writing(ctx) as txn:
         access_keys.delete_access_key(txn, name, key_id)

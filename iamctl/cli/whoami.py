@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
-from . import render
-from .common import OutputOpt, fmt, writing
+from iamctl.cli import render
+from iamctl.cli.common import OutputOpt, fmt, writing
 
 app = typer.Typer(help="Verify an access key pair and show whose it is.")
 
@@ -28,8 +28,8 @@ def whoami(
 
     Example: iamctl whoami --access-key-id AKIAIOSFODNN7EXAMPLE --secret-stdin < secret.txt
     """
-    from iamctl.core import access_keys
-    from iamctl.core.names import arn
+    from iamctl.core.base.names import arn
+    from iamctl.core.credentials import access_keys
 
     if secret_stdin:
         secret = sys.stdin.readline().strip()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from iamctl.core import totp
+from iamctl.core.credentials import totp
 
 T0 = 1_800_000_000
 ACCOUNT = "111122223333"

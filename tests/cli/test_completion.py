@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from iamctl.core import users
-from iamctl.core.store import Store
+from iamctl.core.identities import users
+from iamctl.core.store.directory import Store
 
 
 def complete(shell: str, line: str, *, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -115,7 +115,7 @@ def test_a_damaged_directory_completes_to_nothing_without_a_traceback(acct):
 
 
 def test_groups_policies_and_accounts_complete(acct):
-    from iamctl.core import groups, policies
+    from iamctl.core.identities import groups, policies
 
     with Store(acct).write() as txn:
         groups.create_group(txn, "developers")
@@ -174,7 +174,7 @@ def test_zsh_completes_on_the_first_tab_when_autoloaded_from_fpath(acct, tmp_pat
 
 
 def test_mfa_devices_complete_by_name_and_never_show_their_seed(acct):
-    from iamctl.core import mfa
+    from iamctl.core.credentials import mfa
 
     seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     with Store(acct).write() as txn:
@@ -201,7 +201,8 @@ def test_install_completion_still_installs_typers_script(tmp_path):
 
 def test_names_inside_an_entity_complete_from_its_file(acct):
     """Inline policy names, access key ids and policy versions of the entity named before."""
-    from iamctl.core import access_keys, policies
+    from iamctl.core.credentials import access_keys
+    from iamctl.core.identities import policies
 
     doc = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'
     with Store(acct).write() as txn:

@@ -7,7 +7,7 @@ import re
 import pytest
 from msgspec import structs
 
-from iamctl.core.store import Store
+from iamctl.core.store.directory import Store
 
 
 def account_id(iam) -> str:

@@ -673,7 +673,7 @@ def test_whoami_is_get_caller_identity(iam, world):
 
 
 def test_login_is_get_session_token(iam, world):
-    from iamctl.core import totp
+    from iamctl.core.credentials import totp
 
     out = js(iam, "login", "alice", "--password-stdin", "--mfa-code", totp.code_at(world.mfa_seed, T0 + 60),
              input=PASSWORD + "\n")

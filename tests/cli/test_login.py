@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iamctl.core import totp
+from iamctl.core.credentials import totp
 
 T0 = 1_800_000_000
 PASSWORD = "Correct-Horse-9"

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from iamctl.core import totp
+from iamctl.core.credentials import totp
 
 from .test_qr import decode, rasterise
 

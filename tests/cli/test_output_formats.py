@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from iamctl.core import totp
+from iamctl.core.credentials import totp
 
 from .conftest import PASSWORD, T0, World
 

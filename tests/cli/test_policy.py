@@ -46,8 +46,8 @@ def hosts(monkeypatch):
 @pytest.fixture
 def entities(iam, account_dir, hosts):
     """Users alice and bob, group devs (alice is a member) and role app, written directly."""
-    from iamctl.core.model import Group, Role, User
-    from iamctl.core.store import Store
+    from iamctl.core.store.directory import Store
+    from iamctl.core.store.records import Group, Role, User
 
     with Store(account_dir).write() as txn:
         txn.put("user", User("alice", "AIDAALICE", "/", "2024-01-01T00:00:00Z", groups=["devs"]))
@@ -334,7 +334,7 @@ def test_list_scopes_path_prefix_and_attachment_counts(entities):
 
 
 def test_list_aws_scope_lists_the_bundled_aws_managed_policies(iam):
-    from iamctl.core import aws_managed
+    from iamctl.core.engine import aws_managed
 
     listed = iam("policy", "list", "--scope", "AWS", "-o", "json").json()["Policies"]
     assert len(listed) == len(aws_managed.names())

@@ -17,7 +17,7 @@ import pytest
 import zxingcpp
 
 from iamctl.cli import qr
-from iamctl.core import totp
+from iamctl.core.credentials import totp
 
 SCALE = 4  # pixels per module
 MARGIN = 3  # modules of bare terminal background around the text

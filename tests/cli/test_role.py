@@ -191,8 +191,9 @@ def test_claims_dry_run_gives_a_decision_and_no_credentials(iam, tmp_path):
 
 
 def test_assume_with_mfa_code_and_a_wrong_code_is_refused_after_being_recorded(iam, account_dir):
-    from iamctl.core import clock, mfa, totp
-    from iamctl.core.store import Store
+    from iamctl.core.base import clock
+    from iamctl.core.credentials import mfa, totp
+    from iamctl.core.store.directory import Store
 
     iam("init", "--account-id", A)
     iam("user", "create", "bob")

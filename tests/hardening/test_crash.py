@@ -33,7 +33,7 @@ def _codes(seed: str) -> tuple[str, str]:
     """Two consecutive codes of a device at the pinned clock (the later one is current)."""
     import pyotp
 
-    from iamctl.core import clock
+    from iamctl.core.base import clock
 
     now = clock.parse_instant(support.NOW)
     totp = pyotp.TOTP(seed)

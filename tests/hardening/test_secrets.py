@@ -21,7 +21,7 @@ def _scenario(root: Path, files: Path) -> dict[str, list[str]]:
     secret shown (once) along the way."""
     import pyotp
 
-    from iamctl.core import clock
+    from iamctl.core.base import clock
 
     secrets: dict[str, list[str]] = {"password": [PASSWORD], "secret key": [], "seed": [], "token": []}
     ok = lambda *a, **kw: _ok(run(root, *a, **kw), a)  # noqa: E731

@@ -95,13 +95,13 @@ def test_five_wrong_mfa_codes_lock_the_device_for_300_seconds(root, tmp_path):
 def test_secret_comparisons_use_constant_time_primitives():
     """Codes and key/token secrets are compared with hmac.compare_digest; passwords through
     argon2's verify (which compares the derived keys in constant time); nowhere with ==."""
-    from iamctl.core import credentials, totp
+    from iamctl.core.credentials import hashing, totp
 
-    for fn in (totp._matching_steps, credentials.verify_secret):
+    for fn in (totp._matching_steps, hashing.verify_secret):
         source = inspect.getsource(fn)
         assert "hmac.compare_digest(" in source
         assert "==" not in source.replace("!=", "")
-    source = inspect.getsource(credentials.verify_password)
+    source = inspect.getsource(hashing.verify_password)
     assert "_hasher().verify(" in source and "==" not in source
 
 
@@ -121,21 +121,21 @@ def _medians(fn, right, wrong, rounds: int, batch: int) -> tuple[float, float]:
 def test_a_wrong_secret_takes_as_long_to_refuse_as_a_right_one_to_accept(what):
     """Median verification times of a right and a wrong secret differ by less than 25%; a
     wrong secret that shares a long prefix with the right one is refused no faster either."""
-    from iamctl.core import credentials, totp
+    from iamctl.core.credentials import hashing, totp
 
     if what == "password":
-        stored = credentials.hash_password(PASSWORD)
+        stored = hashing.hash_password(PASSWORD)
 
         def fn(v):
-            return credentials.verify_password(stored, v)
+            return hashing.verify_password(stored, v)
 
         right, wrong, rounds, batch = PASSWORD, PASSWORD[:-1] + "?", 15, 1
     elif what == "secret access key":
-        secret = credentials.new_secret_access_key()
-        stored = credentials.hash_secret(secret)
+        secret = hashing.new_secret_access_key()
+        stored = hashing.hash_secret(secret)
 
         def fn(v):
-            return credentials.verify_secret(stored, v)
+            return hashing.verify_secret(stored, v)
 
         right, wrong, rounds, batch = secret, secret[:-1] + ("A" if secret[-1] != "A" else "B"), 41, 2000
     else:

@@ -31,13 +31,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from iamctl.core.policy import (
-    Policy,
-    PrincipalInfo,
-    Request,
-    make_request,
-    parse_policy,
-)
+from iamctl.core.engine.parse import Policy, parse_policy
+from iamctl.core.engine.request import PrincipalInfo, Request, make_request
 
 CASES = Path(__file__).parent / "cases"
 DATA = Path(__file__).parent.parent / "data"

@@ -7,7 +7,7 @@ import json
 import pytest
 from policy_corpus import CASES, Case, CorpusError, load_all, load_scenario
 
-from iamctl.core.policy import evaluate
+from iamctl.core.engine.decision import evaluate
 
 ALL = load_all()
 

@@ -6,20 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from iamctl.core.policy import (
-    ALLOWED,
-    EXPLICIT_DENY,
-    IMPLICIT_DENY,
-    Evaluator,
-    Facts,
-    PrincipalInfo,
-    decide,
-    evaluate,
-    make_request,
-    parse_policy,
-    request_context,
-)
-from iamctl.core.policy.match import GRANT_ACCOUNT, GRANT_DIRECT, GRANT_ROLE, NO_GRANT
+from iamctl.core.engine.decision import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Facts, decide, evaluate
+from iamctl.core.engine.evaluator import Evaluator
+from iamctl.core.engine.match import GRANT_ACCOUNT, GRANT_DIRECT, GRANT_ROLE, NO_GRANT
+from iamctl.core.engine.parse import parse_policy
+from iamctl.core.engine.request import PrincipalInfo, make_request, request_context
 
 A = "111122223333"
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iamctl.core.errors import MalformedPolicyDocument
-from iamctl.core.policy import KINDS, PrincipalInfo, evaluate, make_request, parse_policy
+from iamctl.core.base.errors import MalformedPolicyDocument
+from iamctl.core.engine.decision import evaluate
+from iamctl.core.engine.parse import KINDS, parse_policy
+from iamctl.core.engine.request import PrincipalInfo, make_request
 
 A = "111122223333"
 SAMPLES = [

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from iamctl.core.errors import MalformedPolicyDocument
-from iamctl.core.policy import parse_policy
+from iamctl.core.base.errors import MalformedPolicyDocument
+from iamctl.core.engine.parse import parse_policy
 
 DATA = Path(__file__).parent.parent / "data" / "policy"
 

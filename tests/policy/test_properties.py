@@ -14,14 +14,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iamctl.core.policy import (
-    ALLOWED,
-    EXPLICIT_DENY,
-    PrincipalInfo,
-    evaluate,
-    make_request,
-    parse_policy,
-)
+from iamctl.core.engine.decision import ALLOWED, EXPLICIT_DENY, evaluate
+from iamctl.core.engine.parse import parse_policy
+from iamctl.core.engine.request import PrincipalInfo, make_request
 
 A = "111122223333"
 PRINCIPALS = [

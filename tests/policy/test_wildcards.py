@@ -13,8 +13,10 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iamctl.core.policy import evaluate, make_request, parse_policy
-from iamctl.core.policy.match import PatternSet, glob_regex
+from iamctl.core.engine.decision import evaluate
+from iamctl.core.engine.match import PatternSet, glob_regex
+from iamctl.core.engine.parse import parse_policy
+from iamctl.core.engine.request import make_request
 
 
 def reference_match(pattern: str, value: str, *, arn: bool) -> bool:

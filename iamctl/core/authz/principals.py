@@ -1,0 +1,144 @@
+"""From the account directory to the policy engine: who a caller is and which policies apply.
+
+`resolve_*` turn a user, group, role or live session into a `Principal`: the engine's
+`PrincipalInfo` (which fills aws:username, aws:PrincipalTag/*, MFA facts, ...) plus the parsed
+identity policies, permissions boundary and session policies that AWS would evaluate for it.
+`authorize` then decides one request. The simulator, `role assume` and `login` all use these,
+so a decision is made the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
+
+from iamctl.core.base import clock, names
+
+if TYPE_CHECKING:
+    from iamctl.core.engine.decision import Result
+    from iamctl.core.engine.parse import Policy
+    from iamctl.core.engine.request import PrincipalInfo
+    from iamctl.core.store.directory import Txn
+
+
+class Principal(Struct, frozen=True):
+    """A caller as the engine sees it, with every policy that applies to it."""
+
+    info: PrincipalInfo
+    identity: tuple[Policy, ...]
+    boundary: Policy | None = None
+    session: tuple[Policy, ...] = ()
+    label: str = ""  # "user/alice", "role/deploy", "session ASIA..."
+    account_id: str = ""
+    extra_context: dict[str, Any] = field(default_factory=dict)
+
+
+def _parse(label: str, text: str, kind: str) -> Policy:
+    from iamctl.core.engine.parse import parse_policy
+
+    return parse_policy(text, name=label, kind=kind)
+
+
+def _identity_policies(txn: Txn, kind: str, name: str) -> tuple[tuple[Policy, ...], Policy | None]:
+    from iamctl.core.identities.documents import boundary_document, effective_policies
+
+    identity = tuple(_parse(d.label, d.document, "identity") for d in effective_policies(txn, kind, name))
+    boundary = None
+    if kind in ("user", "role"):
+        doc = boundary_document(txn, kind, name)
+        if doc is not None:
+            boundary = _parse(doc.label, doc.document, "boundary")
+    return identity, boundary
+
+
+def _when(iso: str | None) -> datetime | None:
+    return None if iso is None else datetime.fromtimestamp(clock.parse_instant(iso), UTC)
+
+
+def resolve_user(txn: Txn, name: str, *, mfa: bool | None = None, mfa_auth_time: str | None = None,
+                 token_issue_time: str | None = None) -> Principal:
+    """A user with its inline, attached and group policies and its boundary.
+
+    `mfa` None means long-term credentials: AWS leaves aws:MultiFactorAuthPresent out of the
+    request entirely (not false) when a request is signed with an access key.
+    """
+    from iamctl.core.engine.request import PrincipalInfo
+
+    user = txn.require("user", name)
+    identity, boundary = _identity_policies(txn, "user", user.name)
+    arn = names.arn(txn.account_id, "user", user.path, user.name)
+    info = PrincipalInfo(
+        type="User", arn=arn, account_id=txn.account_id, username=user.name, userid=user.user_id,
+        tags=dict(user.tags), mfa_authenticated=mfa, mfa_auth_time=_when(mfa_auth_time),
+        token_issue_time=_when(token_issue_time),
+    )
+    return Principal(info, identity, boundary, label=f"user/{user.name}", account_id=txn.account_id)
+
+
+def resolve_group(txn: Txn, name: str) -> Principal:
+    """A group's own policies, evaluated as if for an anonymous member (AWS's
+    SimulatePrincipalPolicy with a group ARN)."""
+    from iamctl.core.engine.request import PrincipalInfo
+
+    group = txn.require("group", name)
+    identity, _ = _identity_policies(txn, "group", group.name)
+    info = PrincipalInfo(type="User", account_id=txn.account_id)
+    return Principal(info, identity, None, label=f"group/{group.name}", account_id=txn.account_id)
+
+
+def role_session_arn(account_id: str, role_name: str, session_name: str) -> str:
+    """arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION (the path is not part of it)."""
+    return f"arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"
+
+
+def resolve_role(txn: Txn, name: str, *, session_name: str = "iamctl-simulation") -> Principal:
+    """A role's policies and boundary, as a session of that role would be evaluated."""
+    from iamctl.core.engine.request import PrincipalInfo
+
+    role = txn.require("role", name)
+    identity, boundary = _identity_policies(txn, "role", role.name)
+    info = PrincipalInfo(
+        type="AssumedRole", arn=role_session_arn(txn.account_id, role.name, session_name),
+        account_id=txn.account_id, userid=f"{role.role_id}:{session_name}", tags=dict(role.tags),
+        base_arn=names.arn(txn.account_id, "role", role.path, role.name), session_name=session_name,
+    )
+    return Principal(info, identity, boundary, label=f"role/{role.name}", account_id=txn.account_id)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+def authorize(
+    principal: Principal,
+    action: str,
+    resource: str = "*",
+    *,
+    context: dict[str, Any] | None = None,
+    resource_policies: list[Policy] | None = None,
+    trust: Policy | None = None,
+    resource_account: str | None = None,
+    scps: list[list[Policy]] | None = None,
+) -> Result:
+    """Decide one request by `principal`, the way AWS would (see iamctl.core.engine.decision.evaluate)."""
+    from iamctl.core.engine.decision import evaluate
+    from iamctl.core.engine.request import make_request
+
+    now = datetime.fromtimestamp(clock.now(), UTC)
+    request = make_request(action, resource, principal=principal.info,
+                           context={**principal.extra_context, **(context or {})}, now=now,
+                           resource_account=resource_account)
+    return evaluate(request, identity=principal.identity, resource=resource_policies or None, trust=trust,
+                    boundary=principal.boundary, session=principal.session or None, scps=scps)

@@ -1,0 +1,1 @@
+"""What every layer uses: the error hierarchy, the clock, AWS's name rules and ARNs, ids."""

@@ -1,0 +1,53 @@
+"""The one source of "now", so that tests and simulations can pin time.
+
+`IAMCTL_NOW` (an ISO 8601 instant or epoch seconds) freezes the clock for a process; it exists
+for reproducible examples and tests of expiry rules, and is documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+
+
+def now() -> float:
+    """Seconds since the epoch (UTC), honouring IAMCTL_NOW."""
+    pinned = os.environ.get("IAMCTL_NOW")
+    if pinned:
+        return parse_instant(pinned)
+    return time.time()
+
+
+def iso(ts: float | None = None) -> str:
+    """An AWS-style timestamp, e.g. 2026-11-28T07:07:18Z (second precision, UTC)."""
+    if ts is None:
+        ts = now()
+    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def normalise_iso(text: str) -> str:
+    """`2023-03-09 10:41:45+00:00`, `2013-10-14T18:32:24Z`, ... → `2023-03-09T10:41:45Z` (UTC,
+    fractions of a second kept). Raises ValueError for text that is not an ISO 8601 date."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    fraction = f".{value.microsecond:06d}".rstrip("0") if value.microsecond else ""
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+
+def parse_instant(text: str) -> float:
+    """Epoch seconds from an ISO 8601 instant or a number of epoch seconds.
+
+    Raises ValueError for anything else.
+    """
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()

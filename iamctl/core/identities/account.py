@@ -1,0 +1,109 @@
+"""Account-level operations: summary, alias, quotas."""
+
+from __future__ import annotations
+
+import re
+
+from msgspec import Struct, structs
+
+from iamctl.core.base.errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
+from iamctl.core.store.directory import Txn
+from iamctl.core.store.records import Account, Quotas
+
+# AWS CreateAccountAlias: 3-63 characters, lower-case letters, digits and hyphens, starting and
+# ending with a letter or digit, no two hyphens in a row (botocore's accountAliasType pattern).
+_ALIAS = re.compile(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$")
+
+
+class AccountSummary(Struct, frozen=True):
+    account: Account
+    counts: dict[str, int]
+
+
+def summary(txn: Txn) -> AccountSummary:
+    """The account with how many of each entity it holds (AWS GetAccountSummary, in part)."""
+    counts = {
+        "users": txn.count("user"),
+        "groups": txn.count("group"),
+        "roles": txn.count("role"),
+        "policies": txn.count("policy"),
+        "mfa_devices": txn.count("mfa"),
+        "instance_profiles": txn.count("instance-profile"),
+    }
+    return AccountSummary(txn.account, counts)
+
+
+def set_alias(txn: Txn, alias: str) -> Account:
+    """Set (or replace) the account alias, checked against AWS's alias rules."""
+    if not 3 <= len(alias) <= 63:
+        raise ValidationError(f"account alias {alias!r} must be 3 to 63 characters long")
+    if not _ALIAS.match(alias):
+        raise ValidationError(
+            f"account alias {alias!r} may contain only lower-case letters, digits and single hyphens, "
+            "and must start and end with a letter or digit"
+        )
+    account = structs.replace(txn.account, alias=alias)
+    txn.put_account(account)
+    return account
+
+
+def delete_alias(txn: Txn) -> Account:
+    account = txn.account
+    if account.alias is None:
+        raise NoSuchEntity(f"the account {account.account_id} has no alias")
+    account = structs.replace(account, alias=None)
+    txn.put_account(account)
+    return account
+
+
+def quota_names() -> list[str]:
+    """Quota names as the CLI spells them (`groups-per-user`)."""
+    return [f.name.replace("_", "-") for f in structs.fields(Quotas)]
+
+
+def set_quota(txn: Txn, name: str, value: int) -> Account:
+    """Change one quota, e.g. raise `users` above AWS's 5,000 for a large local account."""
+    field_name = name.replace("-", "_")
+    if field_name not in {f.name for f in structs.fields(Quotas)}:
+        raise InvalidInput(f"unknown quota {name!r}; known quotas: {', '.join(quota_names())}")
+    if value < 0:
+        raise InvalidInput(f"quota {name} must be zero or more, not {value}")
+    account = txn.account
+    quotas = structs.replace(account.quotas, **{field_name: value})
+    account = structs.replace(account, quotas=quotas)
+    txn.put_account(account)
+    return account
+
+
+def check_quota(txn: Txn, name: str, used: int, *, what: str) -> None:
+    """Raise LimitExceeded when `used` has reached the quota `name` (AWS's error and wording)."""
+    limit = getattr(txn.account.quotas, name)
+    if used >= limit:
+        raise LimitExceeded(f"Cannot exceed quota for {what}: {limit}.")
+
+
+def check_directory(txn: Txn) -> list[str]:
+    """Read and validate every file of every account; return one line per problem found."""
+    from iamctl.core.base.errors import StoreError
+    from iamctl.core.store.records import KINDS
+
+    problems: list[str] = []
+    for account_id in txn.account_ids():
+        view = txn.in_account(account_id)
+        try:
+            view.account  # noqa: B018  # reading it validates it
+        except StoreError as e:
+            problems.append(str(e))
+        for kind in KINDS.values():
+            for key in view.keys(kind.name):
+                try:
+                    obj = view.get(kind.name, key)
+                except StoreError as e:
+                    problems.append(str(e))
+                    continue
+                if obj is not None and getattr(obj, kind.key_field).lower() != key:
+                    problems.append(
+                        f"{kind.folder}/{key}.toml: holds {kind.title} {getattr(obj, kind.key_field)!r}, "
+                        "whose name does not match the file name"
+                    )
+    return problems

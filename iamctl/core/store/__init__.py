@@ -1,0 +1,1 @@
+"""The account directory: records (msgspec Structs), their TOML codec, the transactional store."""

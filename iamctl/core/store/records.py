@@ -1,0 +1,336 @@
+"""Plain records (msgspec Structs) for everything an account holds. No I/O here.
+
+Field names follow AWS's (snake_cased). Timestamps are ISO 8601 strings as AWS prints them
+(see `clock.iso`). Policy documents are kept as the exact text the user wrote, so that
+`show` and `export` return them unchanged.
+
+Each entity type is registered in `KINDS` with the folder it lives in; the store uses that
+to map an entity to its file. Where AWS relates two entities both ways (a user's groups and a
+group's members; a policy and what it is attached to), both sides are stored so that either
+side can be shown by reading one file; the operations keep them in step inside one
+transaction.
+
+`extra` (None unless imported; on users, groups, roles, managed policies and their versions, instance profiles and
+AWS managed policy records) holds what an import from `aws iam get-account-authorization-details`
+brought that iamctl does not model: AWS field name -> the field's value as JSON text, written
+back unchanged by `account export` (see iamctl/core/bulk/account_import.py). Keys starting with
+`iamctl.` are the importer's own bookkeeping and are never exported as fields.
+"""
+
+from msgspec import Struct, field
+
+SCHEMA_VERSION = 1
+"""The version of the account-directory layout this iamctl writes."""
+
+
+class Record(Struct, forbid_unknown_fields=True):
+    """The base of everything the store keeps in a file: a key the type does not have is an
+    error when the file is read, never silently dropped (see codec.py)."""
+
+
+class Quotas(Record):
+    """AWS's default IAM quotas (IAM User Guide, "IAM and AWS STS quotas").
+
+    Stored in the account so that a local account can be made larger than AWS allows
+    (`iamctl account set-quota users 20000`).
+    """
+
+    users: int = 5000
+    groups: int = 300
+    roles: int = 1000
+    policies: int = 1500
+    instance_profiles: int = 1000
+    groups_per_user: int = 10
+    managed_policies_per_user: int = 10
+    managed_policies_per_group: int = 10
+    managed_policies_per_role: int = 10
+    versions_per_policy: int = 5
+    access_keys_per_user: int = 2
+    mfa_devices_per_user: int = 8
+    tags_per_entity: int = 50
+    roles_per_instance_profile: int = 1
+    oidc_providers: int = 100
+    saml_providers: int = 100
+
+
+class PasswordPolicy(Record):
+    """The account password policy (AWS UpdateAccountPasswordPolicy fields, with that call's
+    defaults for a field left out: minimum length 6, users may not change their password)."""
+
+    minimum_password_length: int = 6
+    require_symbols: bool = False
+    require_numbers: bool = False
+    require_uppercase_characters: bool = False
+    require_lowercase_characters: bool = False
+    allow_users_to_change_password: bool = False
+    max_password_age: int | None = None
+    password_reuse_prevention: int | None = None
+    hard_expiry: bool = False
+
+
+class Account(Record):
+    """One AWS account: its id, alias, quotas and password policy (file: account.toml)."""
+
+    account_id: str
+    created: str
+    alias: str | None = None
+    quotas: Quotas = field(default_factory=Quotas)
+    password_policy: PasswordPolicy | None = None
+
+
+class LoginProfile(Record):
+    """A user's console password: only its metadata; the hash lives with the secrets."""
+
+    created: str
+    password_reset_required: bool = False
+    password_last_changed: str | None = None
+    password_last_used: str | None = None
+
+
+class AccessKeyMeta(Record):
+    """An access key as ListAccessKeys shows it; the secret's hash lives with the secrets."""
+
+    access_key_id: str
+    status: str  # "Active" | "Inactive"
+    created: str
+    last_used: str | None = None
+    last_used_service: str | None = None
+
+
+class User(Record):
+    name: str
+    user_id: str
+    path: str
+    created: str
+    tags: dict[str, str] = field(default_factory=dict)
+    groups: list[str] = field(default_factory=list)
+    attached_policies: list[str] = field(default_factory=list)  # policy ARNs
+    inline_policies: dict[str, str] = field(default_factory=dict)  # name -> document text
+    permissions_boundary: str | None = None
+    login_profile: LoginProfile | None = None
+    access_keys: list[AccessKeyMeta] = field(default_factory=list)
+    mfa_devices: list[str] = field(default_factory=list)  # device serial ARNs
+    mfa_required: bool = False  # marked for MFA enrolment (batch onboarding)
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
+
+
+class Group(Record):
+    name: str
+    group_id: str
+    path: str
+    created: str
+    members: list[str] = field(default_factory=list)  # user names
+    attached_policies: list[str] = field(default_factory=list)
+    inline_policies: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
+
+
+class RoleLastUsed(Record):
+    last_used_date: str | None = None
+    region: str | None = None
+
+
+class Role(Record):
+    name: str
+    role_id: str
+    path: str
+    created: str
+    assume_role_policy: str  # the trust policy's text
+    description: str | None = None
+    max_session_duration: int = 3600
+    tags: dict[str, str] = field(default_factory=dict)
+    attached_policies: list[str] = field(default_factory=list)
+    inline_policies: dict[str, str] = field(default_factory=dict)
+    permissions_boundary: str | None = None
+    instance_profiles: list[str] = field(default_factory=list)
+    last_used: RoleLastUsed | None = None
+    sessions_revoked_before: str | None = None  # `role revoke-sessions`
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
+
+
+class PolicyVersion(Record):
+    version_id: str  # "v1", "v2", ...
+    document: str
+    created: str
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
+
+
+class ManagedPolicy(Record):
+    """A customer managed policy with its versions (at most 5, AWS's quota)."""
+
+    name: str
+    policy_id: str
+    path: str
+    created: str
+    updated: str
+    default_version: str
+    versions: list[PolicyVersion] = field(default_factory=list)
+    next_version: int = 2  # AWS never reuses a version number
+    description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    # "user/NAME", "group/NAME", "role/NAME": what it is attached to.
+    attachments: list[str] = field(default_factory=list)
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
+    # "user/NAME", "role/NAME": whose permissions boundary it is (PermissionsBoundaryUsageCount).
+    boundary_uses: list[str] = field(default_factory=list)
+
+
+class MfaDevice(Record):
+    """A virtual MFA device; its seed and replay/throttle state live with the secrets."""
+
+    name: str
+    serial: str
+    path: str
+    created: str
+    user: str | None = None
+    enabled: str | None = None  # when EnableMFADevice succeeded
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class InstanceProfile(Record):
+    name: str
+    instance_profile_id: str
+    path: str
+    created: str
+    roles: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
+
+
+class AccessKeyRecord(Record):
+    """Index from an access key id to its user, so `whoami` finds the user in one read."""
+
+    access_key_id: str
+    user: str
+
+
+class Kind(Struct, frozen=True):
+    """How one entity type is stored: its folder and how AWS names it in messages."""
+
+    name: str  # "user"
+    cls: type
+    folder: str  # "users"
+    title: str  # "user" as in AWS's "The user with name X cannot be found."
+    key_field: str = "name"
+    secret: bool = False  # stored under secrets/, owner-only
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Add an entity type; feature modules call this for types of their own."""
+    KINDS[kind.name] = kind
+    return kind
+
+
+register(Kind("user", User, "users", "user"))
+register(Kind("group", Group, "groups", "group"))
+register(Kind("role", Role, "roles", "role"))
+register(Kind("policy", ManagedPolicy, "policies", "policy"))
+register(Kind("mfa", MfaDevice, "mfa", "MFA device"))
+register(Kind("instance-profile", InstanceProfile, "instance-profiles", "instance profile"))
+register(Kind("access-key", AccessKeyRecord, "access-keys", "access key", key_field="access_key_id"))
+
+
+class AwsPolicyUse(Record):
+    """Where an AWS managed policy is attached ("user/NAME", "group/NAME", "role/NAME") or used
+    as a permissions boundary.
+
+    AWS managed policies live in the bundle, not in the directory; this record exists only
+    while one is attached or used as a boundary, so that attachment counts never need to read every entity.
+    Keyed by the policy's name (unique across AWS managed policies).
+    """
+
+    name: str
+    arn: str
+    attachments: list[str] = field(default_factory=list)
+    extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
+    boundary_uses: list[str] = field(default_factory=list)  # "user/NAME", "role/NAME" (as a boundary)
+
+
+register(Kind("aws-policy", AwsPolicyUse, "aws-policy-attachments", "AWS managed policy"))
+
+
+class Session(Record):
+    """Temporary credentials (ASIA...) from `iamctl login` or `iamctl role assume`.
+
+    Kept with the secrets (runtime state, not configuration); the secret key and the session
+    token are stored only as hashes, in this session's secret record.
+    """
+
+    access_key_id: str
+    type: str  # "user" (login, like GetSessionToken) | "assumed-role" | "web-identity" | "saml"
+    arn: str  # whom the session acts as: the user ARN, or arn:aws:sts::ACCT:assumed-role/ROLE/NAME
+    issued: str
+    expires: str
+    user: str | None = None  # for "user" sessions
+    role: str | None = None  # for role sessions: the role name (in this account)
+    session_name: str | None = None
+    caller_arn: str | None = None  # who asked for it (user, role session, provider)
+    mfa_authenticated: bool = False
+    mfa_auth_time: str | None = None
+    source_identity: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)  # session tags
+    transitive_tag_keys: list[str] = field(default_factory=list)
+    session_policy: str | None = None  # the session policy's text, if one was passed
+    chained: bool = False  # assumed by a role session (role chaining, at most 1 hour)
+    secret_hash: str = ""  # credentials.hash_secret of the secret access key
+    token_hash: str = ""  # credentials.hash_secret of the session token
+    token_key: str = ""  # the key of its session-token index entry, to drop it with the session
+
+
+class SessionTokenIndex(Record):
+    """Index from a session token's hash to its session, so `--session TOKEN` is one read."""
+
+    token_key: str
+    access_key_id: str
+
+
+register(Kind("session", Session, "sessions", "session", key_field="access_key_id", secret=True))
+register(Kind("session-token", SessionTokenIndex, "session-tokens", "session token", key_field="token_key",
+              secret=True))
+
+
+class SessionExpiry(Record):
+    """The sessions that have all expired by one minute ("20260101-0915", UTC), with their token
+    index keys, so that expired sessions are found from a folder listing, not by reading each."""
+
+    minute: str
+    access_key_ids: list[str] = field(default_factory=list)
+    token_keys: list[str] = field(default_factory=list)
+
+
+register(Kind("session-expiry", SessionExpiry, "session-expiry", "session expiry", key_field="minute", secret=True))
+
+
+class OidcProvider(Record):
+    """An OpenID Connect identity provider (CreateOpenIDConnectProvider).
+
+    Keyed by `key`, the provider's URL without `https://` as a safe file name ("/" becomes
+    "+"); its ARN is arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH. `jwks` is the provider's
+    public signing keys (a JWKS document, public by nature), registered so that web-identity
+    tokens can be verified offline.
+    """
+
+    key: str
+    url: str  # https://host/path, as given
+    created: str
+    client_ids: list[str] = field(default_factory=list)
+    thumbprints: list[str] = field(default_factory=list)
+    jwks: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class SamlProvider(Record):
+    """A SAML 2.0 identity provider (CreateSAMLProvider): its metadata document as given."""
+
+    name: str
+    created: str
+    metadata: str
+    valid_until: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+register(Kind("oidc-provider", OidcProvider, "oidc-providers", "OpenIDConnect provider", key_field="key"))
+register(Kind("saml-provider", SamlProvider, "saml-providers", "SAML provider"))
