@@ -46,6 +46,9 @@ OutputOpt = Annotated[
 ]
 
 
+TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="A tag KEY=VALUE (repeatable).")]
+
+
 def settings(ctx: typer.Context) -> Settings:
     root = ctx.find_root()
     if not isinstance(root.obj, Settings):

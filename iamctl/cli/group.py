@@ -7,24 +7,19 @@ import typer
 from iamctl.cli import render
 from iamctl.cli.common import OutputOpt, fmt, reading, writing
 from iamctl.cli.complete import complete_groups, complete_users
+from iamctl.cli.listing import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page
 from iamctl.cli.policy_commands import add_policy_commands
-from iamctl.cli.user import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page, user_item
+from iamctl.cli.shapes import GROUP_COLUMNS, group_item, user_item
 
 if TYPE_CHECKING:
     from iamctl.core.identities.groups import GroupDetails
-    from iamctl.core.store.records import Group
 
 app = typer.Typer(no_args_is_help=True, help="IAM groups: create, show, list, update, delete, members.")
 
 NameArg = Annotated[str, typer.Argument(help="The group's name.", metavar="GROUP", autocompletion=complete_groups)]
 UserArg = Annotated[str, typer.Argument(help="The user's name.", metavar="USER", autocompletion=complete_users)]
-LIST_COLUMNS = ["GroupName", "Path", "GroupId", "Arn", "CreateDate"]
 
 
-def group_item(group: "Group", arn: str) -> dict:
-    """A group as AWS ListGroups shows one."""
-    return {"GroupName": group.name, "GroupId": group.group_id, "Arn": arn, "Path": group.path,
-            "CreateDate": group.created}
 
 
 def detail_item(d: "GroupDetails", account_id: str) -> dict:
@@ -95,7 +90,7 @@ def list_groups(
         page = groups.list_groups(txn, path_prefix=path_prefix, max_items=max_items,
                                   starting_token=starting_token)
         items = [group_item(g, groups.group_arn(txn, g)) for g in page.items]
-    render_page(ctx, output, page, "Groups", items, LIST_COLUMNS)
+    render_page(ctx, output, page, "Groups", items, GROUP_COLUMNS)
 
 
 @app.command("update")
@@ -171,7 +166,7 @@ def list_for_user(ctx: typer.Context, user: UserArg, output: OutputOpt = None) -
 
     with reading(ctx) as txn:
         items = [group_item(g, groups.group_arn(txn, g)) for g in groups.list_groups_for_user(txn, user)]
-    render.rows(fmt(ctx, output), key="Groups", items=items, columns=LIST_COLUMNS)
+    render.rows(fmt(ctx, output), key="Groups", items=items, columns=GROUP_COLUMNS)
 
 
 # Managed and inline policy commands, shared with user and role.

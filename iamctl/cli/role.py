@@ -1,40 +1,32 @@
-"""`iamctl role ...`: roles, trust policies, temporary credentials, instance profiles, providers."""
+"""`iamctl role ...`: roles, trust policies and temporary credentials (assume, sessions); the
+instance-profile and provider groups live in instance_profile.py and provider.py."""
 
 import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from iamctl.cli import render
-from iamctl.cli.common import OutputOpt, fmt, reading, writing
-from iamctl.cli.complete import complete_instance_profiles, complete_roles
+from iamctl.cli import instance_profile, provider, render
+from iamctl.cli.common import OutputOpt, TagOpt, fmt, reading, writing
+from iamctl.cli.complete import complete_roles
+from iamctl.cli.listing import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page
 from iamctl.cli.policy_commands import add_policy_commands, read_document, show_with_document
-from iamctl.cli.user import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page, tags_item
+from iamctl.cli.shapes import role_item, tags_item
 
 if TYPE_CHECKING:
     from iamctl.core.credentials.sts import Issued
-    from iamctl.core.store.records import InstanceProfile, Role, Session
+    from iamctl.core.store.records import Session
 
 app = typer.Typer(no_args_is_help=True, help="IAM roles: create, show, assume, sessions, trust policies, tags.")
-profile_app = typer.Typer(no_args_is_help=True, help="Instance profiles: the way an EC2 instance uses a role.")
-provider_app = typer.Typer(no_args_is_help=True, help="OIDC and SAML identity providers for federation.")
-app.add_typer(profile_app, name="instance-profile")
-app.add_typer(provider_app, name="provider")
+app.add_typer(instance_profile.app, name="instance-profile")
+app.add_typer(provider.app, name="provider")
 
 NameArg = Annotated[str, typer.Argument(help="The role's name.", metavar="ROLE", autocompletion=complete_roles)]
 RoleRefArg = Annotated[str, typer.Argument(help="The role's name, or its ARN (another account).", metavar="ROLE",
                                            autocompletion=complete_roles)]
-TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="A tag KEY=VALUE (repeatable).")]
 LIST_COLUMNS = ["RoleName", "Path", "RoleId", "Arn", "CreateDate"]
 
 
-def role_item(role: "Role", arn: str) -> dict:
-    """A role as AWS ListRoles shows one."""
-    item = {"RoleName": role.name, "RoleId": role.role_id, "Arn": arn, "Path": role.path,
-            "CreateDate": role.created, "MaxSessionDuration": role.max_session_duration}
-    if role.description is not None:
-        item["Description"] = role.description
-    return item
 
 
 def _trust_file(path: str | None) -> str | None:
@@ -396,176 +388,28 @@ def revoke_sessions(ctx: typer.Context, role: RoleRefArg, output: OutputOpt = No
 # -- instance profiles -------------------------------------------------------------------------
 
 
-def profile_item(profile: "InstanceProfile", arn: str) -> dict:
-    return {"InstanceProfileName": profile.name, "InstanceProfileId": profile.instance_profile_id, "Arn": arn,
-            "Path": profile.path, "CreateDate": profile.created, "Roles": list(profile.roles)}
 
 
-ProfileArg = Annotated[str, typer.Argument(help="The instance profile's name.", metavar="PROFILE",
-                                           autocompletion=complete_instance_profiles)]
 
 
-@profile_app.command("create")
-def profile_create(ctx: typer.Context, name: ProfileArg,
-                   path: Annotated[str, typer.Option("--path", help="The profile's path.")] = "/",
-                   tag: TagOpt = None, output: OutputOpt = None) -> None:
-    """Create an instance profile.
-
-    Example: iamctl role instance-profile create web-server
-    """
-    from iamctl.core.identities import instance_profiles, users
-
-    with writing(ctx) as txn:
-        p = instance_profiles.create_instance_profile(txn, name, path=path, tags=users.parse_tags(tag or []))
-        item = profile_item(p, instance_profiles.instance_profile_arn(txn, p))
-    render.record(fmt(ctx, output), key="InstanceProfile", item=item)
 
 
-@profile_app.command("show")
-def profile_show(ctx: typer.Context, name: ProfileArg, output: OutputOpt = None) -> None:
-    """Show an instance profile and its role.
-
-    Example: iamctl role instance-profile show web-server
-    """
-    from iamctl.core.identities import instance_profiles
-
-    with reading(ctx) as txn:
-        p = instance_profiles.get_instance_profile(txn, name)
-        item = profile_item(p, instance_profiles.instance_profile_arn(txn, p))
-    render.record(fmt(ctx, output), key="InstanceProfile", item=item)
 
 
-@profile_app.command("list")
-def profile_list(ctx: typer.Context, path_prefix: PathPrefixOpt = None, max_items: MaxItemsOpt = None,
-                 starting_token: StartingTokenOpt = None, output: OutputOpt = None) -> None:
-    """List instance profiles, sorted by name.
-
-    Example: iamctl role instance-profile list
-    """
-    from iamctl.core.identities import instance_profiles
-
-    with reading(ctx) as txn:
-        page = instance_profiles.list_instance_profiles(txn, path_prefix=path_prefix, max_items=max_items,
-                                            starting_token=starting_token)
-        items = [profile_item(p, instance_profiles.instance_profile_arn(txn, p)) for p in page.items]
-    render_page(ctx, output, page, "InstanceProfiles", items, ["InstanceProfileName", "Path", "Arn", "Roles"])
 
 
-@profile_app.command("add-role")
-def profile_add_role(ctx: typer.Context, name: ProfileArg, role: NameArg) -> None:
-    """Put a role in an instance profile (one role per profile: LimitExceeded).
-
-    Example: iamctl role instance-profile add-role web-server web-role
-    """
-    from iamctl.core.identities import instance_profiles
-
-    with writing(ctx) as txn:
-        instance_profiles.add_role_to_instance_profile(txn, name, role)
 
 
-@profile_app.command("remove-role")
-def profile_remove_role(ctx: typer.Context, name: ProfileArg, role: NameArg) -> None:
-    """Take a role out of an instance profile.
-
-    Example: iamctl role instance-profile remove-role web-server web-role
-    """
-    from iamctl.core.identities import instance_profiles
-
-    with writing(ctx) as txn:
-        instance_profiles.remove_role_from_instance_profile(txn, name, role)
 
 
-@profile_app.command("delete")
-def profile_delete(ctx: typer.Context, name: ProfileArg,
-                   force: Annotated[bool, typer.Option("--force", help="Remove its role first.")] = False) -> None:
-    """Delete an instance profile (DeleteConflict while it holds a role, unless --force).
-
-    Example: iamctl role instance-profile delete web-server --force
-    """
-    from iamctl.core.identities import instance_profiles
-
-    with writing(ctx) as txn:
-        instance_profiles.delete_instance_profile(txn, name, force=force)
 
 
 # -- identity providers ------------------------------------------------------------------------
 
 
-@provider_app.command("create-oidc")
-def create_oidc(
-    ctx: typer.Context,
-    url: Annotated[str, typer.Option("--url", help="The issuer URL, https://...")],
-    client_id: Annotated[list[str], typer.Option("--client-id", help="An audience (repeatable).")],
-    thumbprint: Annotated[list[str] | None, typer.Option("--thumbprint", help="A 40-hex-digit certificate "
-                          "thumbprint (repeatable, at most 5).")] = None,
-    jwks: Annotated[str | None, typer.Option("--jwks", help="The provider's public keys (JWKS JSON file), to "
-                    "verify tokens.", metavar="FILE")] = None,
-    tag: TagOpt = None,
-    output: OutputOpt = None,
-) -> None:
-    """Register an OpenID Connect provider.
-
-    Example: iamctl role provider create-oidc --url https://token.actions.githubusercontent.com --client-id sts.amazonaws.com
-    """
-    from iamctl.core.identities import providers, users
-
-    keys = read_document(jwks) if jwks else None
-    with writing(ctx) as txn:
-        p = providers.create_oidc_provider(txn, url, client_id, thumbprints=thumbprint, jwks=keys,
-                                       tags=users.parse_tags(tag or []))
-        arn = providers.oidc_arn(txn, p)
-    render.record(fmt(ctx, output), key=None, item={"OpenIDConnectProviderArn": arn})
 
 
-@provider_app.command("create-saml")
-def create_saml(
-    ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The provider's name.", metavar="NAME")],
-    metadata: Annotated[str, typer.Option("--metadata", help="The IdP's SAML metadata XML file.",
-                        metavar="FILE")],
-    tag: TagOpt = None,
-    output: OutputOpt = None,
-) -> None:
-    """Register a SAML 2.0 provider from its metadata document.
-
-    Example: iamctl role provider create-saml corp-idp --metadata idp-metadata.xml
-    """
-    from iamctl.core.identities import providers, users
-
-    text = read_document(metadata)
-    with writing(ctx) as txn:
-        p = providers.create_saml_provider(txn, name, text, tags=users.parse_tags(tag or []))
-        arn = providers.saml_arn(txn, p)
-    render.record(fmt(ctx, output), key=None, item={"SAMLProviderArn": arn})
 
 
-@provider_app.command("list")
-def provider_list(ctx: typer.Context, output: OutputOpt = None) -> None:
-    """List the OIDC and SAML providers.
-
-    Example: iamctl role provider list -o json
-    """
-    from iamctl.core.identities import providers
-    from iamctl.core.store.records import OidcProvider
-
-    with reading(ctx) as txn:
-        found = providers.list_providers(txn)
-    items = [{"Arn": arn, "Type": "OIDC" if isinstance(p, OidcProvider) else "SAML", "CreateDate": p.created,
-              "ClientIDList": list(getattr(p, "client_ids", [])),
-              "JwksRegistered": bool(getattr(p, "jwks", None)), "ValidUntil": getattr(p, "valid_until", None)}
-             for arn, p in found]
-    render.rows(fmt(ctx, output), key="Providers", items=items, columns=["Arn", "Type", "CreateDate", "ClientIDList"])
 
 
-@provider_app.command("delete")
-def provider_delete(ctx: typer.Context,
-                    provider: Annotated[str, typer.Argument(help="ARN, OIDC URL or SAML name.",
-                                                            metavar="PROVIDER")]) -> None:
-    """Delete an OIDC or SAML provider.
-
-    Example: iamctl role provider delete https://token.actions.githubusercontent.com
-    """
-    from iamctl.core.identities import providers
-
-    with writing(ctx) as txn:
-        providers.delete_provider(txn, provider)

@@ -7,38 +7,21 @@ import typer
 from iamctl.cli import render, user_credentials, user_import
 from iamctl.cli.common import OutputOpt, fmt, reading, writing
 from iamctl.cli.complete import complete_users
+from iamctl.cli.listing import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page
 from iamctl.cli.policy_commands import add_policy_commands
+from iamctl.cli.shapes import GROUP_COLUMNS, group_item, tags_item, user_item
 
 if TYPE_CHECKING:
     from iamctl.core.identities.users import UserDetails
-    from iamctl.core.store.records import User
 
 app = typer.Typer(no_args_is_help=True, help="IAM users: create, show, list, update, delete, tags.")
 
 NameArg = Annotated[str, typer.Argument(help="The user's name.", metavar="NAME", autocompletion=complete_users)]
-PathPrefixOpt = Annotated[
-    str | None, typer.Option("--path-prefix", help="Only entities whose path starts with this, e.g. /dev/.")
-]
-MaxItemsOpt = Annotated[
-    int | None, typer.Option("--max-items", help="At most this many; the output then carries a NextToken.")
-]
-StartingTokenOpt = Annotated[
-    str | None, typer.Option("--starting-token", help="Continue a listing from a previous NextToken.")
-]
 LIST_COLUMNS = ["UserName", "Path", "UserId", "Arn", "CreateDate"]
 
 
-def user_item(user: "User", arn: str) -> dict:
-    """A user as AWS ListUsers shows one."""
-    item = {"UserName": user.name, "UserId": user.user_id, "Arn": arn, "Path": user.path,
-            "CreateDate": user.created}
-    if user.login_profile is not None and user.login_profile.password_last_used:
-        item["PasswordLastUsed"] = user.login_profile.password_last_used
-    return item
 
 
-def tags_item(tags: dict[str, str]) -> list[dict]:
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
 def detail_item(d: "UserDetails") -> dict:
@@ -62,14 +45,6 @@ def detail_item(d: "UserDetails") -> dict:
     return item
 
 
-def render_page(ctx: typer.Context, output: str | None, page, key: str, items: list[dict],
-                columns: list[str]) -> None:
-    """A listing page; the NextToken goes into the JSON, or to stderr as a hint for people."""
-    form = fmt(ctx, output)
-    extra = {"NextToken": page.next_token} if page.next_token else None
-    render.rows(form, key=key, items=items, columns=columns, extra=extra)
-    if page.next_token and form != "json":
-        render.note(f"more results: continue with --starting-token {page.next_token}")
 
 
 @app.command("create")
@@ -244,8 +219,6 @@ def list_groups(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> 
 
     Example: iamctl user list-groups alice
     """
-    from iamctl.cli.group import LIST_COLUMNS as GROUP_COLUMNS
-    from iamctl.cli.group import group_item
     from iamctl.core.identities import groups
 
     with reading(ctx) as txn:

@@ -17,7 +17,7 @@ from msgspec import Struct
 from iamctl.core.engine.conditions import ConditionEvaluationError
 from iamctl.core.engine.evaluator import Evaluator
 from iamctl.core.engine.match import GRANT_DIRECT, GRANT_ROLE, NO_GRANT
-from iamctl.core.engine.parse import Policy
+from iamctl.core.engine.parse import MatchedStatement, Policy
 from iamctl.core.engine.request import HAS_IDENTITY_POLICIES, Request
 
 ALLOWED = "allowed"
@@ -37,23 +37,6 @@ TRUST_ACTIONS = frozenset(
 )
 
 
-class MatchedStatement(Struct, frozen=True):
-    """A statement that determined the decision."""
-
-    policy: str
-    kind: str
-    sid: str | None
-    effect: str
-    index: int  # 0-based position in its policy
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy,
-            "kind": self.kind,
-            "sid": self.sid,
-            "effect": self.effect,
-            "index": self.index,
-        }
 
 
 class EvaluationError(Struct, frozen=True):

@@ -107,8 +107,6 @@ class Policy(Struct, frozen=True, dict=True):
     @cached_property
     def _refs(self) -> tuple[Any, ...]:
         """Each statement's MatchedStatement, built once."""
-        from iamctl.core.engine.decision import MatchedStatement
-
         return tuple(MatchedStatement(self.name, self.kind, s.sid, s.effect, s.index) for s in self.statements)
 
     def statements_for(self, action_l: str) -> tuple[Statement, ...]:
@@ -344,3 +342,22 @@ def parse_policy(
     sids: set[str] = set()
     statements = tuple(_parse_statement(s, i, kind, variables, sids) for i, s in enumerate(raw_statements))
     return Policy(name=name, kind=kind, version=version, id=pid, statements=statements, document=doc)
+
+
+class MatchedStatement(Struct, frozen=True):
+    """A statement that determined the decision."""
+
+    policy: str
+    kind: str
+    sid: str | None
+    effect: str
+    index: int  # 0-based position in its policy
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "kind": self.kind,
+            "sid": self.sid,
+            "effect": self.effect,
+            "index": self.index,
+        }
