@@ -38,7 +38,7 @@ def show(ctx: typer.Context, output: OutputOpt = None) -> None:
 
     Example: iamctl account show -o json
     """
-    from iamctl.core.identities import account
+    from iamctl.core.identities import account  # lazy: start-up
 
     with reading(ctx) as txn:
         summary = account.summary(txn)
@@ -64,7 +64,7 @@ def set_alias(ctx: typer.Context, alias: Annotated[str, typer.Argument(help="The
 
     Example: iamctl account set-alias example-corp
     """
-    from iamctl.core.identities import account
+    from iamctl.core.identities import account  # lazy: start-up
 
     with writing(ctx) as txn:
         account.set_alias(txn, alias)
@@ -76,7 +76,7 @@ def delete_alias(ctx: typer.Context) -> None:
 
     Example: iamctl account delete-alias
     """
-    from iamctl.core.identities import account
+    from iamctl.core.identities import account  # lazy: start-up
 
     with writing(ctx) as txn:
         account.delete_alias(txn)
@@ -93,7 +93,7 @@ def set_quota(
 
     Example: iamctl account set-quota users 20000
     """
-    from iamctl.core.identities import account
+    from iamctl.core.identities import account  # lazy: start-up
 
     with writing(ctx) as txn:
         account.set_quota(txn, name, value)
@@ -107,8 +107,8 @@ def check(ctx: typer.Context) -> None:
 
     Example: iamctl account check
     """
-    from iamctl.core.base.errors import StoreError
-    from iamctl.core.identities import account
+    from iamctl.core.base.errors import StoreError  # lazy: start-up
+    from iamctl.core.identities import account  # lazy: start-up
 
     with reading(ctx) as txn:
         problems = account.check_directory(txn)

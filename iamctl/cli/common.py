@@ -1,6 +1,7 @@
 """What every command module shares: the global settings, the --output option, store access."""
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ def fmt(ctx: typer.Context, output: str | None = None) -> str:
 
 
 def store(ctx: typer.Context) -> "Store":
-    from iamctl.core.store.directory import Store, default_directory
+    from iamctl.core.store.directory import Store, default_directory  # lazy: start-up
 
     s = settings(ctx)
     return Store(s.directory or default_directory(), account=s.account)
@@ -84,7 +85,6 @@ def writing(ctx: typer.Context) -> "Iterator[Txn]":
 
 def read_input(source: str, *, option: str) -> str:
     """The text of an input the user named for `option`: a file, `file://FILE`, or `-` (stdin)."""
-    import sys
 
     if source == "-":
         return sys.stdin.read()

@@ -31,7 +31,7 @@ SPELLING_READS = 24
 
 def _open(ctx: typer.Context) -> "Txn | None":
     """A lock-free read view of the account the command line selects, or None if there is none."""
-    from iamctl.core.store.directory import Store, Txn, default_directory
+    from iamctl.core.store.directory import Store, Txn, default_directory  # lazy: start-up
 
     params = ctx.find_root().params
     store = Store(params.get("directory") or default_directory(), account=params.get("account"))
@@ -43,7 +43,7 @@ def _open(ctx: typer.Context) -> "Txn | None":
 
 
 def _spelling(txn: "Txn", kind: str, key: str) -> str:
-    from iamctl.core.store.records import KINDS
+    from iamctl.core.store.records import KINDS  # lazy: start-up
 
     try:
         obj = txn.get(kind, key)
@@ -124,7 +124,7 @@ def complete_policy_arns(ctx: typer.Context, incomplete: str) -> list[str]:
                     if policy is not None:
                         found.append(f"arn:aws:iam::{txn.account_id}:policy{policy.path}{policy.name}")
         if incomplete.startswith(AWS_POLICIES):
-            from iamctl.core.engine import aws_managed
+            from iamctl.core.engine import aws_managed  # lazy: start-up
 
             found += [p.arn for p in aws_managed.list()]
         elif AWS_POLICIES.startswith(incomplete):
@@ -184,6 +184,6 @@ def complete_policy_versions(ctx: typer.Context, incomplete: str) -> list[str]:
 
 def complete_quotas(ctx: typer.Context, incomplete: str) -> list[str]:
     """The names `account set-quota` takes (no account needed)."""
-    from iamctl.core.identities.account import quota_names
+    from iamctl.core.identities.account import quota_names  # lazy: start-up
 
     return [q for q in quota_names() if q.startswith(incomplete)]

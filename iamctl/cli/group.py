@@ -24,7 +24,7 @@ UserArg = Annotated[str, typer.Argument(help="The user's name.", metavar="USER",
 
 def detail_item(d: "GroupDetails", account_id: str) -> dict:
     """`group show`: AWS GetGroup's group keys plus members and policies."""
-    from iamctl.core.base.names import arn
+    from iamctl.core.base.names import arn  # lazy: start-up
 
     g = d.group
     return {
@@ -49,7 +49,7 @@ def create(
 
     Example: iamctl group create developers --path /engineering/
     """
-    from iamctl.core.identities import groups
+    from iamctl.core.identities import groups  # lazy: start-up
 
     with writing(ctx) as txn:
         group = groups.create_group(txn, name, path=path)
@@ -63,7 +63,7 @@ def show(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> None:
 
     Example: iamctl group show developers
     """
-    from iamctl.core.identities import groups
+    from iamctl.core.identities import groups  # lazy: start-up
 
     with reading(ctx) as txn:
         item = detail_item(groups.group_details(txn, name), txn.account_id)
@@ -84,7 +84,7 @@ def list_groups(
 
     Example: iamctl group list --path-prefix /engineering/
     """
-    from iamctl.core.identities import groups
+    from iamctl.core.identities import groups  # lazy: start-up
 
     with reading(ctx) as txn:
         page = groups.list_groups(txn, path_prefix=path_prefix, max_items=max_items,
@@ -106,7 +106,7 @@ def update(
 
     Example: iamctl group update developers --new-name engineers
     """
-    from iamctl.core.identities import groups
+    from iamctl.core.identities import groups  # lazy: start-up
 
     if new_name is None and new_path is None:
         raise typer.BadParameter("give --new-name and/or --new-path")
@@ -126,7 +126,7 @@ def delete(
 
     Example: iamctl group delete developers --force
     """
-    from iamctl.core.identities import groups
+    from iamctl.core.identities import groups  # lazy: start-up
 
     with writing(ctx) as txn:
         groups.delete_group(txn, name, force=force)
@@ -138,7 +138,7 @@ def add_user(ctx: typer.Context, group: NameArg, user: UserArg) -> None:
 
     Example: iamctl group add-user developers alice
     """
-    from iamctl.core.identities import groups
+    from iamctl.core.identities import groups  # lazy: start-up
 
     with writing(ctx) as txn:
         groups.add_user_to_group(txn, group, user)
@@ -150,7 +150,7 @@ def remove_user(ctx: typer.Context, group: NameArg, user: UserArg) -> None:
 
     Example: iamctl group remove-user developers alice
     """
-    from iamctl.core.identities import groups
+    from iamctl.core.identities import groups  # lazy: start-up
 
     with writing(ctx) as txn:
         groups.remove_user_from_group(txn, group, user)
@@ -162,7 +162,7 @@ def list_for_user(ctx: typer.Context, user: UserArg, output: OutputOpt = None) -
 
     Example: iamctl group list-for-user alice -o json
     """
-    from iamctl.core.identities import groups
+    from iamctl.core.identities import groups  # lazy: start-up
 
     with reading(ctx) as txn:
         items = [group_item(g, groups.group_arn(txn, g)) for g in groups.list_groups_for_user(txn, user)]

@@ -34,7 +34,7 @@ def profile_create(ctx: typer.Context, name: ProfileArg,
 
     Example: iamctl role instance-profile create web-server
     """
-    from iamctl.core.identities import instance_profiles, users
+    from iamctl.core.identities import instance_profiles, users  # lazy: start-up
 
     with writing(ctx) as txn:
         p = instance_profiles.create_instance_profile(txn, name, path=path, tags=users.parse_tags(tag or []))
@@ -48,7 +48,7 @@ def profile_show(ctx: typer.Context, name: ProfileArg, output: OutputOpt = None)
 
     Example: iamctl role instance-profile show web-server
     """
-    from iamctl.core.identities import instance_profiles
+    from iamctl.core.identities import instance_profiles  # lazy: start-up
 
     with reading(ctx) as txn:
         p = instance_profiles.get_instance_profile(txn, name)
@@ -63,7 +63,7 @@ def profile_list(ctx: typer.Context, path_prefix: PathPrefixOpt = None, max_item
 
     Example: iamctl role instance-profile list
     """
-    from iamctl.core.identities import instance_profiles
+    from iamctl.core.identities import instance_profiles  # lazy: start-up
 
     with reading(ctx) as txn:
         page = instance_profiles.list_instance_profiles(txn, path_prefix=path_prefix, max_items=max_items,
@@ -78,7 +78,7 @@ def profile_add_role(ctx: typer.Context, name: ProfileArg, role: RoleArg) -> Non
 
     Example: iamctl role instance-profile add-role web-server web-role
     """
-    from iamctl.core.identities import instance_profiles
+    from iamctl.core.identities import instance_profiles  # lazy: start-up
 
     with writing(ctx) as txn:
         instance_profiles.add_role_to_instance_profile(txn, name, role)
@@ -90,7 +90,7 @@ def profile_remove_role(ctx: typer.Context, name: ProfileArg, role: RoleArg) -> 
 
     Example: iamctl role instance-profile remove-role web-server web-role
     """
-    from iamctl.core.identities import instance_profiles
+    from iamctl.core.identities import instance_profiles  # lazy: start-up
 
     with writing(ctx) as txn:
         instance_profiles.remove_role_from_instance_profile(txn, name, role)
@@ -103,7 +103,7 @@ def profile_delete(ctx: typer.Context, name: ProfileArg,
 
     Example: iamctl role instance-profile delete web-server --force
     """
-    from iamctl.core.identities import instance_profiles
+    from iamctl.core.identities import instance_profiles  # lazy: start-up
 
     with writing(ctx) as txn:
         instance_profiles.delete_instance_profile(txn, name, force=force)

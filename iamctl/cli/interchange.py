@@ -27,7 +27,7 @@ def import_(
 
     Example: aws iam get-account-authorization-details > auth.json && iamctl --dir ./acct account import auth.json
     """
-    from iamctl.core.bulk import account_import
+    from iamctl.core.bulk import account_import  # lazy: start-up
 
     sources = [(f, read_input(f, option="FILE")) for f in files]
     report = account_import.import_files(store(ctx), sources)
@@ -53,9 +53,9 @@ def export(
 
     Example: iamctl account export --format cloudformation --out iam.template.json
     """
-    import json
+    import json  # lazy: start-up
 
-    from iamctl.core.bulk import account_export, cloudformation
+    from iamctl.core.bulk import account_export, cloudformation  # lazy: start-up
 
     if format_ not in FORMATS:
         raise typer.BadParameter(f"{format_!r} is not one of {', '.join(FORMATS)}", param_hint="--format")

@@ -47,7 +47,7 @@ def login_command(
 
     Example: iamctl login alice --password-stdin --mfa-code 123456 -o json < password.txt
     """
-    from iamctl.core.credentials import signin
+    from iamctl.core.credentials import signin  # lazy: start-up
 
     password = _line(password_stdin, "password")
     with writing(ctx) as txn:  # a wrong password counts towards the sign-in lock, so it is saved

@@ -87,10 +87,10 @@ class IamctlGroup(TyperGroup):
         except KeyboardInterrupt:
             code = ExitCode.INTERRUPTED
         except Exception as e:  # noqa: BLE001  # the one error boundary: no traceback for users
-            from iamctl.core.base.errors import IamError
+            from iamctl.core.base.errors import IamError  # lazy: start-up
 
             if debug:
-                import traceback
+                import traceback  # lazy: start-up
 
                 traceback.print_exc()
             if isinstance(e, IamError):
@@ -210,7 +210,7 @@ def init(
 
     Example: iamctl --dir ./acme init --account-id 111122223333
     """
-    from iamctl.cli.common import fmt, store
+    from iamctl.cli.common import fmt, store  # lazy: start-up
 
     s = store(ctx)
     account_id, created = s.init(account_id)

@@ -54,7 +54,7 @@ def _codes(code1: str | None, code2: str | None) -> tuple[str, str]:
 
 
 def _show(enrolment: "Enrolment", *, qr: bool, invert: bool, png: Path | None) -> None:
-    from iamctl.cli import qr as qrcode
+    from iamctl.cli import qr as qrcode  # lazy: start-up
 
     render.lines(["Add this account to an authenticator app: scan the QR code, or type the secret.",
                   f"Account: {enrolment.label}", f"Issuer:  {enrolment.issuer}", f"Secret:  {enrolment.seed}"])
@@ -73,8 +73,8 @@ def _show(enrolment: "Enrolment", *, qr: bool, invert: bool, png: Path | None) -
 
 def _verified_codes(enrolment: "Enrolment", code1: str | None, code2: str | None) -> tuple[str, str]:
     """The codes, checked against the in-memory seed; a person typing them gets three tries."""
-    from iamctl.core.base.errors import InvalidAuthenticationCode
-    from iamctl.core.credentials import mfa
+    from iamctl.core.base.errors import InvalidAuthenticationCode  # lazy: start-up
+    from iamctl.core.credentials import mfa  # lazy: start-up
 
     asked = code1 is None
     for attempt in range(1, ENROL_ATTEMPTS + 1):
@@ -111,7 +111,7 @@ def enroll(
 
     Example: iamctl mfa enroll alice --qr-png alice-mfa.png
     """
-    from iamctl.core.credentials import mfa
+    from iamctl.core.credentials import mfa  # lazy: start-up
 
     with reading(ctx) as txn:
         enrolment = mfa.prepare_enrolment(txn, user, device_name=device_name, issuer=issuer)
@@ -150,8 +150,8 @@ def create(
 
     Example: iamctl mfa create bob-phone --seed-file bob.seed && iamctl mfa enable --user bob --serial bob-phone
     """
-    from iamctl.core.credentials import mfa, totp
-    from iamctl.core.identities import users
+    from iamctl.core.credentials import mfa, totp  # lazy: start-up
+    from iamctl.core.identities import users  # lazy: start-up
 
     if seed_file is None and qr_png is None:
         raise typer.BadParameter("give --seed-file FILE and/or --qr-png FILE: the seed is shown only now")
@@ -160,7 +160,7 @@ def create(
         if seed_file is not None:
             _write_seed_file(seed_file, new.seed)
         if qr_png is not None:
-            from iamctl.cli import qr
+            from iamctl.cli import qr  # lazy: start-up
 
             uri = totp.otpauth_uri(new.seed, account_label=name, issuer=issuer or mfa.default_issuer(txn))
             qr.write_png(uri, qr_png)
@@ -176,7 +176,7 @@ def enable(ctx: typer.Context, user: UserOpt, serial: SerialOpt, code1: Code1Opt
 
     Example: iamctl mfa enable --user bob --serial bob-phone --code1 123456 --code2 789012
     """
-    from iamctl.core.credentials import mfa
+    from iamctl.core.credentials import mfa  # lazy: start-up
 
     codes = _codes(code1, code2)
     with writing(ctx) as txn:
@@ -193,7 +193,7 @@ def resync(ctx: typer.Context, user: UserOpt, serial: SerialOpt, code1: Code1Opt
 
     Example: iamctl mfa resync --user bob --serial bob-phone --code1 123456 --code2 789012
     """
-    from iamctl.core.credentials import mfa
+    from iamctl.core.credentials import mfa  # lazy: start-up
 
     codes = _codes(code1, code2)
     with writing(ctx) as txn:
@@ -209,7 +209,7 @@ def deactivate(ctx: typer.Context, serial: SerialOpt,
 
     Example: iamctl mfa deactivate --user bob --serial bob-phone
     """
-    from iamctl.core.credentials import mfa
+    from iamctl.core.credentials import mfa  # lazy: start-up
 
     with writing(ctx) as txn:
         mfa.deactivate_mfa_device(txn, serial, user)
@@ -221,7 +221,7 @@ def delete(ctx: typer.Context, serial: SerialOpt) -> None:
 
     Example: iamctl mfa delete --serial arn:aws:iam::111122223333:mfa/bob-phone
     """
-    from iamctl.core.credentials import mfa
+    from iamctl.core.credentials import mfa  # lazy: start-up
 
     with writing(ctx) as txn:
         mfa.delete_virtual_mfa_device(txn, serial)
@@ -243,7 +243,7 @@ def list_devices(
 
     Example: iamctl mfa list --assignment-status Unassigned
     """
-    from iamctl.core.credentials import mfa
+    from iamctl.core.credentials import mfa  # lazy: start-up
 
     with reading(ctx) as txn:
         if user is not None:
@@ -270,7 +270,7 @@ def verify(
 
     Example: iamctl mfa verify alice 123456 && echo ok
     """
-    from iamctl.core.credentials import mfa
+    from iamctl.core.credentials import mfa  # lazy: start-up
 
     with writing(ctx) as txn:
         check = mfa.check_code(txn, user, code, serial=serial)

@@ -41,7 +41,7 @@ def show(ctx: typer.Context, output: OutputOpt = None) -> None:
 
     Example: iamctl account password-policy show -o json
     """
-    from iamctl.core.credentials import passwords
+    from iamctl.core.credentials import passwords  # lazy: start-up
 
     with reading(ctx) as txn:
         policy = passwords.get_password_policy(txn)
@@ -74,7 +74,7 @@ def set_policy(
 
     Example: iamctl account password-policy set --minimum-password-length 14 --require-symbols --require-numbers --max-password-age 90 --password-reuse-prevention 5
     """
-    from iamctl.core.credentials import passwords
+    from iamctl.core.credentials import passwords  # lazy: start-up
 
     with writing(ctx) as txn:
         policy = passwords.set_password_policy(
@@ -92,7 +92,7 @@ def delete(ctx: typer.Context) -> None:
 
     Example: iamctl account password-policy delete
     """
-    from iamctl.core.credentials import passwords
+    from iamctl.core.credentials import passwords  # lazy: start-up
 
     with writing(ctx) as txn:
         passwords.delete_password_policy(txn)

@@ -67,8 +67,8 @@ def create(
 
     Example: iamctl policy create ReadReports --document policy.json --tag team=finance
     """
-    from iamctl.core.base import names
-    from iamctl.core.identities import policies
+    from iamctl.core.base import names  # lazy: start-up
+    from iamctl.core.identities import policies  # lazy: start-up
 
     text = read_document(document)
     tags = dict(names.parse_tag(t) for t in tag or [])
@@ -84,7 +84,7 @@ def show(ctx: typer.Context, policy: PolicyArg, output: OutputOpt = None) -> Non
 
     Example: iamctl policy show ReadReports
     """
-    from iamctl.core.identities import policies
+    from iamctl.core.identities import policies  # lazy: start-up
 
     with reading(ctx) as txn:
         info = policies.get_policy(txn, policy)
@@ -103,7 +103,7 @@ def list_policies(
 
     Example: iamctl policy list --scope Local --only-attached
     """
-    from iamctl.core.identities import policies
+    from iamctl.core.identities import policies  # lazy: start-up
 
     with reading(ctx) as txn:
         found = policies.list_policies(txn, scope=scope, path_prefix=path_prefix, only_attached=only_attached)
@@ -120,7 +120,7 @@ def delete(ctx: typer.Context, policy: PolicyArg) -> None:
 
     Example: iamctl policy delete ReadReports
     """
-    from iamctl.core.identities import policies
+    from iamctl.core.identities import policies  # lazy: start-up
 
     with writing(ctx) as txn:
         policies.delete_policy(txn, policy)
@@ -138,7 +138,7 @@ def create_version(
 
     Example: iamctl policy create-version ReadReports --document v2.json --set-as-default
     """
-    from iamctl.core.identities import policies
+    from iamctl.core.identities import policies  # lazy: start-up
 
     text = read_document(document)
     with writing(ctx) as txn:
@@ -153,7 +153,7 @@ def set_default_version(ctx: typer.Context, policy: PolicyArg, version: VersionA
 
     Example: iamctl policy set-default-version ReadReports v1
     """
-    from iamctl.core.identities import policies
+    from iamctl.core.identities import policies  # lazy: start-up
 
     with writing(ctx) as txn:
         policies.set_default_version(txn, policy, version)
@@ -165,7 +165,7 @@ def delete_version(ctx: typer.Context, policy: PolicyArg, version: VersionArg) -
 
     Example: iamctl policy delete-version ReadReports v1
     """
-    from iamctl.core.identities import policies
+    from iamctl.core.identities import policies  # lazy: start-up
 
     with writing(ctx) as txn:
         policies.delete_version(txn, policy, version)
@@ -177,7 +177,7 @@ def list_versions(ctx: typer.Context, policy: PolicyArg, output: OutputOpt = Non
 
     Example: iamctl policy list-versions ReadReports
     """
-    from iamctl.core.identities import policies
+    from iamctl.core.identities import policies  # lazy: start-up
 
     with reading(ctx) as txn:
         found = policies.list_versions(txn, policy)
@@ -191,7 +191,7 @@ def get_version(ctx: typer.Context, policy: PolicyArg, version: VersionArg, outp
 
     Example: iamctl policy get-version ReadReports v2
     """
-    from iamctl.core.identities import policies
+    from iamctl.core.identities import policies  # lazy: start-up
 
     with reading(ctx) as txn:
         found = policies.get_version(txn, policy, version)

@@ -67,7 +67,7 @@ def add_policy_commands(app: typer.Typer, kind: str) -> None:
 
     @app.command("attach-policy")
     def attach_policy(ctx: typer.Context, name: EntityArg, arn: ArnArg) -> None:
-        from iamctl.core.identities import policies
+        from iamctl.core.identities import policies  # lazy: start-up
 
         with writing(ctx) as txn:
             policies.attach_policy(txn, kind, name, arn)
@@ -83,7 +83,7 @@ def add_policy_commands(app: typer.Typer, kind: str) -> None:
 
     @app.command("detach-policy")
     def detach_policy(ctx: typer.Context, name: EntityArg, arn: ArnArg) -> None:
-        from iamctl.core.identities import policies
+        from iamctl.core.identities import policies  # lazy: start-up
 
         with writing(ctx) as txn:
             policies.detach_policy(txn, kind, name, arn)
@@ -97,7 +97,7 @@ def add_policy_commands(app: typer.Typer, kind: str) -> None:
 
     @app.command("list-attached-policies")
     def list_attached(ctx: typer.Context, name: EntityArg, output: OutputOpt = None) -> None:
-        from iamctl.core.identities import policies
+        from iamctl.core.identities import policies  # lazy: start-up
 
         with reading(ctx) as txn:
             found = policies.list_attached_policies(txn, kind, name)
@@ -111,12 +111,12 @@ def add_policy_commands(app: typer.Typer, kind: str) -> None:
 
     @app.command("put-policy")
     def put_policy(ctx: typer.Context, name: EntityArg, policy_name: InlineArg, document: DocumentOpt) -> None:
-        from iamctl.core.identities import policies
+        from iamctl.core.identities import policies  # lazy: start-up
 
         text = read_document(document)
         with writing(ctx) as txn:
             policies.put_inline_policy(txn, kind, name, policy_name, text)
-        from iamctl.cli.validate import show_warnings
+        from iamctl.cli.validate import show_warnings  # lazy: start-up
 
         show_warnings(text)
 
@@ -131,7 +131,7 @@ def add_policy_commands(app: typer.Typer, kind: str) -> None:
 
     @app.command("get-policy")
     def get_policy(ctx: typer.Context, name: EntityArg, policy_name: InlineArg, output: OutputOpt = None) -> None:
-        from iamctl.core.identities import policies
+        from iamctl.core.identities import policies  # lazy: start-up
 
         with reading(ctx) as txn:
             found = policies.get_inline_policy(txn, kind, name, policy_name)
@@ -146,7 +146,7 @@ def add_policy_commands(app: typer.Typer, kind: str) -> None:
 
     @app.command("delete-policy")
     def delete_policy(ctx: typer.Context, name: EntityArg, policy_name: InlineArg) -> None:
-        from iamctl.core.identities import policies
+        from iamctl.core.identities import policies  # lazy: start-up
 
         with writing(ctx) as txn:
             policies.delete_inline_policy(txn, kind, name, policy_name)
@@ -158,7 +158,7 @@ def add_policy_commands(app: typer.Typer, kind: str) -> None:
 
     @app.command("list-policies")
     def list_policies(ctx: typer.Context, name: EntityArg, output: OutputOpt = None) -> None:
-        from iamctl.core.identities import policies
+        from iamctl.core.identities import policies  # lazy: start-up
 
         with reading(ctx) as txn:
             found = policies.list_inline_policies(txn, kind, name)

@@ -31,7 +31,7 @@ def create_oidc(
 
     Example: iamctl role provider create-oidc --url https://token.actions.githubusercontent.com --client-id sts.amazonaws.com
     """
-    from iamctl.core.identities import providers, users
+    from iamctl.core.identities import providers, users  # lazy: start-up
 
     keys = read_document(jwks) if jwks else None
     with writing(ctx) as txn:
@@ -54,7 +54,7 @@ def create_saml(
 
     Example: iamctl role provider create-saml corp-idp --metadata idp-metadata.xml
     """
-    from iamctl.core.identities import providers, users
+    from iamctl.core.identities import providers, users  # lazy: start-up
 
     text = read_document(metadata)
     with writing(ctx) as txn:
@@ -69,8 +69,8 @@ def provider_list(ctx: typer.Context, output: OutputOpt = None) -> None:
 
     Example: iamctl role provider list -o json
     """
-    from iamctl.core.identities import providers
-    from iamctl.core.store.records import OidcProvider
+    from iamctl.core.identities import providers  # lazy: start-up
+    from iamctl.core.store.records import OidcProvider  # lazy: start-up
 
     with reading(ctx) as txn:
         found = providers.list_providers(txn)
@@ -89,7 +89,7 @@ def provider_delete(ctx: typer.Context,
 
     Example: iamctl role provider delete https://token.actions.githubusercontent.com
     """
-    from iamctl.core.identities import providers
+    from iamctl.core.identities import providers  # lazy: start-up
 
     with writing(ctx) as txn:
         providers.delete_provider(txn, provider)

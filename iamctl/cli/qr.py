@@ -14,6 +14,7 @@ qrcode (and its PNG writer, pypng) are imported inside the functions: only the M
 pay for them (ruff TID253; tests/cli/test_startup.py).
 """
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -33,8 +34,8 @@ _HALF_BLOCKS = {
 
 
 def _make(data: str):
-    import qrcode
-    from qrcode.constants import ERROR_CORRECT_L, ERROR_CORRECT_M
+    import qrcode  # lazy: heavy library
+    from qrcode.constants import ERROR_CORRECT_L, ERROR_CORRECT_M  # lazy: heavy library
 
     def build(level):
         qr = qrcode.QRCode(version=None, error_correction=level, border=QUIET_ZONE, box_size=1)
@@ -84,9 +85,8 @@ def terminal_size(data: str) -> tuple[int, int]:
 
 def png_bytes(data: str, *, scale: int = 8) -> bytes:
     """The QR code for `data` as a 1-bit greyscale PNG, `scale` pixels per module."""
-    import io
 
-    from qrcode.image.pure import PyPNGImage
+    from qrcode.image.pure import PyPNGImage  # lazy: heavy library
 
     qr = _make(data)
     qr.box_size = scale

@@ -25,7 +25,7 @@ def default_format() -> str:
 
 def _console(stderr: bool = False):
     # A fresh console per call: CliRunner swaps the streams, and NO_COLOR / TTY may differ.
-    from rich.console import Console
+    from rich.console import Console  # lazy: heavy library
 
     return Console(
         file=sys.stderr if stderr else sys.stdout,
@@ -89,8 +89,8 @@ def rows(
         for item in items:
             sys.stdout.write("\t".join(_text_cell(item.get(c)) for c in columns) + "\n")
     else:
-        from rich.table import Table
-        from rich.text import Text
+        from rich.table import Table  # lazy: heavy library
+        from rich.text import Text  # lazy: heavy library
 
         table = Table(title=title, show_lines=False)
         for column in columns:
@@ -111,8 +111,8 @@ def record(fmt: str, *, key: str | None, item: dict[str, Any], title: str | None
         for field, value in item.items():
             sys.stdout.write(f"{field}\t{_text_cell(_flat(value))}\n")
     else:
-        from rich.table import Table
-        from rich.text import Text
+        from rich.table import Table  # lazy: heavy library
+        from rich.text import Text  # lazy: heavy library
 
         table = Table(title=title, show_header=False, show_lines=False)
         table.add_column("field", style="bold")
@@ -148,7 +148,7 @@ def progress(total: int, description: str, *, minimum: int = 0) -> Iterator[Call
     if not shown:
         yield lambda n=1: None
         return
-    from rich.progress import Progress
+    from rich.progress import Progress  # lazy: heavy library
 
     with Progress(console=_console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total)

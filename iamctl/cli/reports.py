@@ -22,7 +22,7 @@ def credential_report(
 
     Example: iamctl account credential-report --out report.csv
     """
-    from iamctl.core.bulk import reports
+    from iamctl.core.bulk import reports  # lazy: start-up
 
     with reading(ctx) as txn:
         text = reports.credential_report(txn)

@@ -69,7 +69,7 @@ def create(
 
     Example: iamctl role create deploy --trust-account 111122223333 --require-mfa
     """
-    from iamctl.core.identities import roles, users
+    from iamctl.core.identities import roles, users  # lazy: start-up
 
     text = _trust_file(trust_policy)
     with writing(ctx) as txn:
@@ -93,7 +93,7 @@ def show(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> None:
 
     Example: iamctl role show deploy -o json
     """
-    from iamctl.core.identities import roles
+    from iamctl.core.identities import roles  # lazy: start-up
 
     with reading(ctx) as txn:
         d = roles.role_details(txn, name)
@@ -119,7 +119,7 @@ def list_roles(ctx: typer.Context, path_prefix: PathPrefixOpt = None, max_items:
 
     Example: iamctl role list --path-prefix /service/
     """
-    from iamctl.core.identities import roles
+    from iamctl.core.identities import roles  # lazy: start-up
 
     with reading(ctx) as txn:
         page = roles.list_roles(txn, path_prefix=path_prefix, max_items=max_items, starting_token=starting_token)
@@ -143,7 +143,7 @@ def update(
 
     Example: iamctl role update deploy --max-session-duration 7200
     """
-    from iamctl.core.identities import roles
+    from iamctl.core.identities import roles  # lazy: start-up
 
     if permissions_boundary is not None and remove_boundary:
         raise typer.BadParameter("--permissions-boundary and --remove-permissions-boundary exclude each other")
@@ -169,7 +169,7 @@ def update_trust_policy(
 
     Example: iamctl role update-trust-policy deploy --trust-policy trust.json
     """
-    from iamctl.core.identities import roles
+    from iamctl.core.identities import roles  # lazy: start-up
 
     text = read_document(trust_policy)
     with writing(ctx) as txn:
@@ -190,7 +190,7 @@ def delete(
 
     Example: iamctl role delete deploy --force
     """
-    from iamctl.core.identities import roles
+    from iamctl.core.identities import roles  # lazy: start-up
 
     with writing(ctx) as txn:
         roles.delete_role(txn, name, force=force)
@@ -203,7 +203,7 @@ def tag(ctx: typer.Context, name: NameArg,
 
     Example: iamctl role tag deploy team=platform
     """
-    from iamctl.core.identities import roles, users
+    from iamctl.core.identities import roles, users  # lazy: start-up
 
     with writing(ctx) as txn:
         roles.tag_role(txn, name, users.parse_tags(tags))
@@ -216,7 +216,7 @@ def untag(ctx: typer.Context, name: NameArg,
 
     Example: iamctl role untag deploy team
     """
-    from iamctl.core.identities import roles
+    from iamctl.core.identities import roles  # lazy: start-up
 
     with writing(ctx) as txn:
         roles.untag_role(txn, name, keys)
@@ -228,7 +228,7 @@ def list_tags(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> No
 
     Example: iamctl role list-tags deploy -o json
     """
-    from iamctl.core.identities import roles
+    from iamctl.core.identities import roles  # lazy: start-up
 
     with reading(ctx) as txn:
         tags = roles.get_role(txn, name).tags
@@ -283,8 +283,8 @@ def assume(
 
     Example: iamctl role assume deploy --as user/bob --session-name bob --duration 1800
     """
-    from iamctl.core.credentials import sts
-    from iamctl.core.identities import users
+    from iamctl.core.credentials import sts  # lazy: start-up
+    from iamctl.core.identities import users  # lazy: start-up
 
     if (caller is None) == (service is None):
         raise typer.BadParameter("give --as CALLER or --as-service SERVICE")
@@ -329,7 +329,7 @@ def assume_web_identity(
 
     Example: iamctl role assume-web-identity gha --token token.jwt --session-name ci
     """
-    from iamctl.core.credentials import sts
+    from iamctl.core.credentials import sts  # lazy: start-up
 
     if (token is None) == (claims is None):
         raise typer.BadParameter("give --token FILE or --claims FILE")
@@ -360,7 +360,7 @@ def sessions(ctx: typer.Context, role: RoleRefArg, output: OutputOpt = None) -> 
 
     Example: iamctl role sessions deploy
     """
-    from iamctl.core.credentials import sts
+    from iamctl.core.credentials import sts  # lazy: start-up
 
     with writing(ctx) as txn:
         found = sts.list_sessions(txn, role)
@@ -377,7 +377,7 @@ def revoke_sessions(ctx: typer.Context, role: RoleRefArg, output: OutputOpt = No
 
     Example: iamctl role revoke-sessions deploy
     """
-    from iamctl.core.credentials import sts
+    from iamctl.core.credentials import sts  # lazy: start-up
 
     with writing(ctx) as txn:
         updated = sts.revoke_sessions(txn, role)

@@ -39,7 +39,11 @@ _DECISION_STYLE = {"Decision": {"allowed": "bold green", "explicitDeny": "bold r
 
 def _requests(actions: list[str], resources: list[str] | None, context: list[str] | None,
               context_file: str | None, owner: str | None) -> "RequestSet":
-    from iamctl.core.authz.simulate import RequestSet, parse_context_file, parse_context_pairs
+    from iamctl.core.authz.simulate import (  # lazy: start-up
+        RequestSet,
+        parse_context_file,
+        parse_context_pairs,
+    )
 
     values = {}
     if context_file:
@@ -49,7 +53,7 @@ def _requests(actions: list[str], resources: list[str] | None, context: list[str
 
 
 def _policies(files: list[str] | None, option: str, kind: str) -> list:
-    from iamctl.core.engine.parse import parse_policy
+    from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
     return [parse_policy(read_input(f, option=option), name=f, kind=kind) for f in files or []]
 
@@ -58,7 +62,7 @@ def _run(principal, requests: "RequestSet", resource_policy_files: list[str] | N
          explain: bool) -> "list[Outcome]":
     """Simulate with the resource policies and SCPs named on the command line (each SCP file is
     one level that must allow)."""
-    from iamctl.core.authz import simulate
+    from iamctl.core.authz import simulate  # lazy: start-up
 
     return simulate.run(principal, requests,
                         resource_policies=_policies(resource_policy_files, "--resource-policy-file", "resource"),
@@ -116,7 +120,7 @@ def simulate_policy(
 
     Example: iamctl simulate policy -p policy.json -a s3:GetObject -r arn:aws:s3:::bucket/key
     """
-    from iamctl.core.authz import simulate
+    from iamctl.core.authz import simulate  # lazy: start-up
 
     boundary = _policies([boundary_file] if boundary_file else None, "--boundary-file", "boundary")
     principal = simulate.custom_principal(
@@ -155,9 +159,9 @@ def simulate_principal(
 
     Example: iamctl simulate principal --user alice -a s3:GetObject -r arn:aws:s3:::bucket/key
     """
-    from iamctl.core.authz import principals
-    from iamctl.core.base import clock
-    from iamctl.core.credentials import sessions
+    from iamctl.core.authz import principals  # lazy: start-up
+    from iamctl.core.base import clock  # lazy: start-up
+    from iamctl.core.credentials import sessions  # lazy: start-up
 
     chosen = [n for n, v in (("--user", user), ("--group", group), ("--role", role), ("--session", session)) if v]
     if len(chosen) != 1:

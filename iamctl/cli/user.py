@@ -65,7 +65,7 @@ def create(
 
     Example: iamctl user create alice --path /engineering/ --tag team=web
     """
-    from iamctl.core.identities import users
+    from iamctl.core.identities import users  # lazy: start-up
 
     with writing(ctx) as txn:
         user = users.create_user(txn, name, path=path, tags=users.parse_tags(tag or []),
@@ -83,7 +83,7 @@ def show(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> None:
 
     Example: iamctl user show alice
     """
-    from iamctl.core.identities import users
+    from iamctl.core.identities import users  # lazy: start-up
 
     with reading(ctx) as txn:
         details = users.user_details(txn, name)
@@ -107,11 +107,11 @@ def list_users(
 
     Example: iamctl user list --path-prefix /engineering/ --max-items 100
     """
-    from iamctl.core.identities import users
+    from iamctl.core.identities import users  # lazy: start-up
 
     with reading(ctx) as txn:
         if mfa_pending:
-            from iamctl.core.bulk.onboarding import mfa_pending as pending
+            from iamctl.core.bulk.onboarding import mfa_pending as pending  # lazy: start-up
 
             page = pending(txn, path_prefix=path_prefix, max_items=max_items, starting_token=starting_token)
         else:
@@ -138,7 +138,7 @@ def update(
 
     Example: iamctl user update alice --new-name alice.smith --new-path /sales/
     """
-    from iamctl.core.identities import users
+    from iamctl.core.identities import users  # lazy: start-up
 
     if new_name is None and new_path is None and permissions_boundary is None and not remove_boundary:
         raise typer.BadParameter("give --new-name, --new-path, --permissions-boundary or --remove-permissions-boundary")
@@ -162,7 +162,7 @@ def delete(
 
     Example: iamctl user delete alice --force
     """
-    from iamctl.core.identities import users
+    from iamctl.core.identities import users  # lazy: start-up
 
     with writing(ctx) as txn:
         users.delete_user(txn, name, force=force)
@@ -178,7 +178,7 @@ def tag(
 
     Example: iamctl user tag alice team=web cost-center=1234
     """
-    from iamctl.core.identities import users
+    from iamctl.core.identities import users  # lazy: start-up
 
     with writing(ctx) as txn:
         users.tag_user(txn, name, users.parse_tags(tags))
@@ -194,7 +194,7 @@ def untag(
 
     Example: iamctl user untag alice cost-center
     """
-    from iamctl.core.identities import users
+    from iamctl.core.identities import users  # lazy: start-up
 
     with writing(ctx) as txn:
         users.untag_user(txn, name, keys)
@@ -206,7 +206,7 @@ def list_tags(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> No
 
     Example: iamctl user list-tags alice -o json
     """
-    from iamctl.core.identities import users
+    from iamctl.core.identities import users  # lazy: start-up
 
     with reading(ctx) as txn:
         tags = users.list_user_tags(txn, name)
@@ -219,7 +219,7 @@ def list_groups(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> 
 
     Example: iamctl user list-groups alice
     """
-    from iamctl.core.identities import groups
+    from iamctl.core.identities import groups  # lazy: start-up
 
     with reading(ctx) as txn:
         items = [group_item(g, groups.group_arn(txn, g)) for g in groups.list_groups_for_user(txn, name)]

@@ -51,7 +51,7 @@ def set_password(
 
     Example: iamctl user set-password alice --generate --require-reset
     """
-    from iamctl.core.credentials import passwords
+    from iamctl.core.credentials import passwords  # lazy: start-up
 
     if password_stdin and generate:
         raise typer.BadParameter("--password-stdin and --generate cannot be used together")
@@ -70,7 +70,7 @@ def delete_password(ctx: typer.Context, name: UserArg) -> None:
 
     Example: iamctl user delete-password alice
     """
-    from iamctl.core.credentials import passwords
+    from iamctl.core.credentials import passwords  # lazy: start-up
 
     with writing(ctx) as txn:
         passwords.delete_password(txn, name)
@@ -86,7 +86,7 @@ def change_password(ctx: typer.Context, name: UserArg, password_stdin: StdinOpt 
 
     Example: printf '%s\\n%s\\n' "$OLD" "$NEW" | iamctl user change-password alice --password-stdin
     """
-    from iamctl.core.credentials import passwords
+    from iamctl.core.credentials import passwords  # lazy: start-up
 
     if password_stdin:
         old = _stdin_line("old password")
@@ -105,7 +105,7 @@ def create_access_key(ctx: typer.Context, name: UserArg, output: OutputOpt = Non
 
     Example: iamctl user create-access-key alice -o json
     """
-    from iamctl.core.credentials import access_keys
+    from iamctl.core.credentials import access_keys  # lazy: start-up
 
     with writing(ctx) as txn:
         new = access_keys.create_access_key(txn, name)
@@ -122,7 +122,7 @@ def list_access_keys(ctx: typer.Context, name: UserArg, output: OutputOpt = None
 
     Example: iamctl user list-access-keys alice
     """
-    from iamctl.core.credentials import access_keys
+    from iamctl.core.credentials import access_keys  # lazy: start-up
 
     with reading(ctx) as txn:
         user = txn.require("user", name)
@@ -143,7 +143,7 @@ def update_access_key(
 
     Example: iamctl user update-access-key alice AKIAIOSFODNN7EXAMPLE --status Inactive
     """
-    from iamctl.core.credentials import access_keys
+    from iamctl.core.credentials import access_keys  # lazy: start-up
 
     with writing(ctx) as txn:
         access_keys.update_access_key(txn, name, key_id, status)
@@ -154,7 +154,7 @@ def delete_access_key(ctx: typer.Context, name: UserArg, key_id: KeyArg) -> None
 
     Example: iamctl user delete-access-key alice AKIAIOSFODNN7EXAMPLE
     """
-    from iamctl.core.credentials import access_keys
+    from iamctl.core.credentials import access_keys  # lazy: start-up
 
     with writing(ctx) as txn:
         access_keys.delete_access_key(txn, name, key_id)

@@ -66,7 +66,7 @@ class CredentialsFile:
         self._committed = False
 
     def reserve(self) -> None:
-        from iamctl.core.base.errors import InvalidInput
+        from iamctl.core.base.errors import InvalidInput  # lazy: start-up
 
         if self.path is None:
             raise InvalidInput("this import creates passwords or access keys, which are shown once: name a "
@@ -82,7 +82,7 @@ class CredentialsFile:
         self._reserved = True
 
     def stage(self, text: str) -> None:
-        from iamctl.core.base.errors import InvalidInput
+        from iamctl.core.base.errors import InvalidInput  # lazy: start-up
 
         assert self.path is not None and self._reserved
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
@@ -97,7 +97,7 @@ class CredentialsFile:
         self._committed = True
         if self._tmp is None:
             return
-        from iamctl.core.base.errors import StoreError
+        from iamctl.core.base.errors import StoreError  # lazy: start-up
 
         try:
             os.replace(self._tmp, self.path)
@@ -132,7 +132,7 @@ def _write_private(path: Path, text: str) -> None:
 @contextmanager
 def _report_rejections() -> Iterator[None]:
     """Every bad row on its own stderr line; the error boundary then prints the summary line."""
-    from iamctl.core.bulk.onboarding import ImportRejected
+    from iamctl.core.bulk.onboarding import ImportRejected  # lazy: start-up
 
     try:
         yield
@@ -143,7 +143,7 @@ def _report_rejections() -> Iterator[None]:
 
 
 def _apply(txn: "Txn", plan: "Plan", out: CredentialsFile) -> "list[IssuedCredentials]":
-    from iamctl.core.bulk import onboarding
+    from iamctl.core.bulk import onboarding  # lazy: start-up
 
     if plan.credentials_needed:
         out.reserve()
@@ -156,7 +156,7 @@ def _apply(txn: "Txn", plan: "Plan", out: CredentialsFile) -> "list[IssuedCreden
 
 def _render(ctx: typer.Context, output: str | None, plan: "Plan", issued: int, *, dry_run: bool,
             credentials_file: Path | None) -> None:
-    from iamctl.core.bulk import onboarding
+    from iamctl.core.bulk import onboarding  # lazy: start-up
 
     form = fmt(ctx, output)
     items = [{"Row": i.row, "UserName": i.name, "Action": i.action, "Changes": i.changes} for i in plan.items]
@@ -211,7 +211,7 @@ def import_users(
 
     Example: iamctl user import new-hires.csv --create-groups --credentials-out creds.csv
     """
-    from iamctl.core.bulk import onboarding
+    from iamctl.core.bulk import onboarding  # lazy: start-up
 
     source = "standard input" if file == "-" else file
     parsed = onboarding.parse_file(read_input(file, option="FILE"), fmt=format, source=source)
@@ -233,7 +233,7 @@ def export_users(ctx: typer.Context, file: Annotated[str, typer.Argument(
 
     Example: iamctl user export users.csv
     """
-    from iamctl.core.bulk import onboarding
+    from iamctl.core.bulk import onboarding  # lazy: start-up
 
     chosen = format or (onboarding.detect_format(file, "") if file != "-" else "csv")
     with reading(ctx) as txn:

@@ -27,7 +27,7 @@ def validate(
 
     Example: iamctl policy validate policy.json --policy-type identity
     """
-    from iamctl.core.engine.validate import has_errors, validate_policy
+    from iamctl.core.engine.validate import has_errors, validate_policy  # lazy: the engine
 
     if policy_type not in POLICY_TYPES:
         raise typer.BadParameter(f"{policy_type!r} is not one of {', '.join(POLICY_TYPES)}", param_hint="--policy-type")
@@ -45,7 +45,7 @@ def show_warnings(text: str, policy_type: str = "identity") -> None:
     The catalogue checks cost a few milliseconds for a typical document (measured 2-8 ms);
     a pattern with a wildcard in the service part (`*:Get*`) reads every service (~0.3 s).
     """
-    from iamctl.core.engine.validate import validate_policy
+    from iamctl.core.engine.validate import validate_policy  # lazy: the engine
 
     for f in validate_policy(text, policy_type=policy_type):
         if f.type != "ERROR":

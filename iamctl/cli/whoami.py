@@ -28,8 +28,8 @@ def whoami(
 
     Example: iamctl whoami --access-key-id AKIAIOSFODNN7EXAMPLE --secret-stdin < secret.txt
     """
-    from iamctl.core.base.names import arn
-    from iamctl.core.credentials import access_keys
+    from iamctl.core.base.names import arn  # lazy: start-up
+    from iamctl.core.credentials import access_keys  # lazy: start-up
 
     if secret_stdin:
         secret = sys.stdin.readline().strip()

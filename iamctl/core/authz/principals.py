@@ -36,13 +36,13 @@ class Principal(Struct, frozen=True):
 
 
 def _parse(label: str, text: str, kind: str) -> Policy:
-    from iamctl.core.engine.parse import parse_policy
+    from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
     return parse_policy(text, name=label, kind=kind)
 
 
 def _identity_policies(txn: Txn, kind: str, name: str) -> tuple[tuple[Policy, ...], Policy | None]:
-    from iamctl.core.identities.documents import boundary_document, effective_policies
+    from iamctl.core.identities.documents import boundary_document, effective_policies  # lazy: start-up
 
     identity = tuple(_parse(d.label, d.document, "identity") for d in effective_policies(txn, kind, name))
     boundary = None
@@ -64,7 +64,7 @@ def resolve_user(txn: Txn, name: str, *, mfa: bool | None = None, mfa_auth_time:
     `mfa` None means long-term credentials: AWS leaves aws:MultiFactorAuthPresent out of the
     request entirely (not false) when a request is signed with an access key.
     """
-    from iamctl.core.engine.request import PrincipalInfo
+    from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
     user = txn.require("user", name)
     identity, boundary = _identity_policies(txn, "user", user.name)
@@ -80,7 +80,7 @@ def resolve_user(txn: Txn, name: str, *, mfa: bool | None = None, mfa_auth_time:
 def resolve_group(txn: Txn, name: str) -> Principal:
     """A group's own policies, evaluated as if for an anonymous member (AWS's
     SimulatePrincipalPolicy with a group ARN)."""
-    from iamctl.core.engine.request import PrincipalInfo
+    from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
     group = txn.require("group", name)
     identity, _ = _identity_policies(txn, "group", group.name)
@@ -95,7 +95,7 @@ def role_session_arn(account_id: str, role_name: str, session_name: str) -> str:
 
 def resolve_role(txn: Txn, name: str, *, session_name: str = "iamctl-simulation") -> Principal:
     """A role's policies and boundary, as a session of that role would be evaluated."""
-    from iamctl.core.engine.request import PrincipalInfo
+    from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
     role = txn.require("role", name)
     identity, boundary = _identity_policies(txn, "role", role.name)
@@ -133,8 +133,8 @@ def authorize(
     scps: list[list[Policy]] | None = None,
 ) -> Result:
     """Decide one request by `principal`, the way AWS would (see iamctl.core.engine.decision.evaluate)."""
-    from iamctl.core.engine.decision import evaluate
-    from iamctl.core.engine.request import make_request
+    from iamctl.core.engine.decision import evaluate  # lazy: the engine
+    from iamctl.core.engine.request import make_request  # lazy: the engine
 
     now = datetime.fromtimestamp(clock.now(), UTC)
     request = make_request(action, resource, principal=principal.info,

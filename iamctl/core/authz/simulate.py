@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct, field
 
+from iamctl.core.authz.principals import Principal, authorize, role_session_arn
 from iamctl.core.base.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -103,8 +104,7 @@ def _scalar(value: Any) -> str:
 def principal_from_arn(arn: str | None) -> PrincipalInfo:
     """The caller named by `--caller-arn`: an IAM user or role ARN, an assumed-role or
     federated-user ARN, an account root ARN or a bare account id. None: an unnamed IAM user."""
-    from iamctl.core.authz.principals import role_session_arn
-    from iamctl.core.engine.request import PrincipalInfo
+    from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
     if arn is None:
         return PrincipalInfo(type="User")
@@ -133,7 +133,7 @@ def principal_from_arn(arn: str | None) -> PrincipalInfo:
 
 
 def _known_action(action: str) -> bool:
-    from iamctl.core.engine import catalog
+    from iamctl.core.engine import catalog  # lazy: AWS's catalogue
 
     return catalog.known_action(action)
 
@@ -148,7 +148,7 @@ def expand(actions: list[str], *, check_catalogue: bool = True) -> list[tuple[st
         if ":" not in action and action != "*":
             raise InvalidInput(f"action {action!r} must be written service:Action, e.g. s3:GetObject")
         if "*" in action or "?" in action:
-            from iamctl.core.engine import catalog
+            from iamctl.core.engine import catalog  # lazy: AWS's catalogue
 
             found = catalog.expand_actions(action)
             if found:
@@ -172,7 +172,6 @@ def run(
 ) -> list[Outcome]:
     """Decide every action × resource for `principal`; `check_catalogue` warns about actions
     missing from AWS's catalogue."""
-    from iamctl.core.authz.principals import authorize
 
     if not requests.actions:
         raise InvalidInput("give at least one --action")
@@ -194,7 +193,6 @@ def custom_principal(
     session: list[Policy] | None = None,
 ) -> Principal:
     """A principal for `simulate policy`: the given documents, for the caller `caller_arn`."""
-    from iamctl.core.authz.principals import Principal
 
     info = principal_from_arn(caller_arn)
     return Principal(info, tuple(identity), boundary, tuple(session or ()), label=caller_arn or "caller",

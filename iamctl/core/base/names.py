@@ -61,7 +61,7 @@ def check_policy_path(path: str) -> str:
 def _tag_text_ok(text: str) -> bool:
     # AWS's tag pattern [\p{L}\p{Z}\p{N}_.:/=+\-@]: letters, separators (spaces, not tabs or
     # line breaks), numbers and _ . : / = + - @.
-    import unicodedata
+    import unicodedata  # lazy: start-up
 
     return all(c in "_.:/=+-@" or unicodedata.category(c)[0] in "LZN" for c in text)
 

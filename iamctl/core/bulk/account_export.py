@@ -142,7 +142,7 @@ class _Exporter:
         return {**item, **_fields(p.extra)}
 
     def aws_policy(self, use: AwsPolicyUse) -> dict:
-        from iamctl.core.engine import aws_managed
+        from iamctl.core.engine import aws_managed  # lazy: start-up
 
         counts = {"AttachmentCount": len(use.attachments) + _offset(use.extra, UNLISTED_ATTACHMENTS),
                   "PermissionsBoundaryUsageCount": self.boundary_uses(use.arn)

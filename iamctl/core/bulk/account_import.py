@@ -45,7 +45,7 @@ from typing import Any
 from msgspec import Struct, field
 
 from iamctl.core.base import names
-from iamctl.core.base.errors import IamError, InvalidInput
+from iamctl.core.base.errors import IamError, InvalidInput, MalformedPolicyDocument
 from iamctl.core.bulk.authdetails import (
     AWS_POLICY_PREFIX,
     BOUNDARY_TYPE,
@@ -61,7 +61,9 @@ from iamctl.core.bulk.authdetails import (
     kind_of,
     normalise_date,
 )
+from iamctl.core.identities.policies import validate_document
 from iamctl.core.store.records import (
+    KINDS,
     AwsPolicyUse,
     Group,
     InstanceProfile,
@@ -158,9 +160,6 @@ def _tags(obj: dict, path: str, ignored: list[str]) -> dict[str, str]:
 
 
 def _document(value: Any, path: str, kind: str) -> str:
-    from iamctl.core.base.errors import MalformedPolicyDocument
-    from iamctl.core.identities.policies import validate_document
-
     text = decode_document(value, path)
     try:
         return validate_document(text, kind=kind)
@@ -396,7 +395,7 @@ def _aws_extra(p: dict) -> dict[str, str]:
 def _policy_ref(plan: _Plan, arn: str, where: str) -> str:
     """The local ARN for a managed policy reference, or a fault if it names nothing known."""
     if arn.startswith(AWS_POLICY_PREFIX):
-        from iamctl.core.engine import aws_managed
+        from iamctl.core.engine import aws_managed  # lazy: start-up
 
         if arn not in plan.aws and aws_managed.get(arn) is None:
             raise fault(where, f"{arn} is not an AWS managed policy iamctl knows, and the input's "
@@ -579,8 +578,6 @@ CONTENT_KINDS = ("user", "group", "role", "policy", "instance-profile", "aws-pol
 
 
 def _require_empty(txn) -> None:
-    from iamctl.core.store.records import KINDS
-
     held = [f"{txn.count(k)} {KINDS[k].folder}" for k in CONTENT_KINDS if k in KINDS and txn.count(k)]
     if held:
         raise InvalidInput(

@@ -16,7 +16,7 @@ def logical_id(prefix: str, name: str, taken: set[str]) -> str:
     `prefix` + the name's ASCII letters and digits; when characters had to be dropped (IAM names
     may hold `+=,.@_-`), a short hash of the full name follows, so `a-b` and `ab` stay distinct.
     """
-    import hashlib
+    import hashlib  # lazy: start-up
 
     kept = "".join(c for c in name if c.isascii() and c.isalnum())
     base = prefix + kept[0:1].upper() + kept[1:]

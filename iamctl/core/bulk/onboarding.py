@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,10 @@ from msgspec import Struct, field, structs
 
 from iamctl.core.base import names
 from iamctl.core.base.errors import IamError, InvalidInput
-from iamctl.core.identities import entities, users
+from iamctl.core.credentials import access_keys, password_policy, passwords
+from iamctl.core.engine import aws_managed
+from iamctl.core.identities import documents, entities, groups, policies, users
+from iamctl.core.identities.documents import policy_arn
 from iamctl.core.store.records import KINDS, User
 
 if TYPE_CHECKING:
@@ -339,14 +343,10 @@ class _PolicyResolver:
         return result
 
     def _resolve(self, ref: str) -> str:
-        from iamctl.core.identities import documents
-        from iamctl.core.identities.documents import policy_arn
-
         if ref.startswith("arn:"):
             return documents.resolve_policy_arn(self.txn, ref)
         customer = self.txn.get("policy", ref)
         if self._aws_names is None:
-            from iamctl.core.engine import aws_managed
 
             self._aws_names = {p.name.lower(): p.arn for p in aws_managed.list()}
         aws = self._aws_names.get(ref.lower())
@@ -665,8 +665,6 @@ def apply_import(txn: Txn, plan: Plan, *, progress: Callable[[int], None] | None
     (`progress` is called once per hash and once per row). Their plain text and the access-key
     secrets are returned in `ImportResult.credentials` and stored nowhere.
     """
-    from iamctl.core.credentials import password_policy
-    from iamctl.core.identities import groups, policies
 
     advance = progress or (lambda n: None)
     creates = [i for i in plan.items if i.action == "create"]
@@ -701,8 +699,6 @@ def apply_import(txn: Txn, plan: Plan, *, progress: Callable[[int], None] | None
 
 def _credentials(batch: _WriteBehind, item: PlanItem, generated: dict[str, str],
                  hashes: dict[str, str]) -> list[IssuedCredentials]:
-    from iamctl.core.credentials import access_keys, passwords
-
     row = item.source
     if not (row.password or row.access_key):
         return []
@@ -718,9 +714,8 @@ def _credentials(batch: _WriteBehind, item: PlanItem, generated: dict[str, str],
 def _hash_all(passwords: dict[str, str], advance: Callable[[int], None]) -> dict[str, str]:
     """Argon2id hashes of many passwords. argon2-cffi releases the GIL while hashing, so threads
     use every core without the start-up and pickling of a process pool."""
-    import os
 
-    from iamctl.core.credentials.hashing import hash_password
+    from iamctl.core.credentials.hashing import hash_password  # lazy: start-up
 
     if len(passwords) < PARALLEL_HASHING_FROM:
         result = {}
@@ -728,7 +723,7 @@ def _hash_all(passwords: dict[str, str], advance: Callable[[int], None]) -> dict
             result[name] = hash_password(password)
             advance(1)
         return result
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor  # lazy: start-up
 
     hashes: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -740,7 +735,6 @@ def _hash_all(passwords: dict[str, str], advance: Callable[[int], None]) -> dict
 
 def _sync_user(batch: _WriteBehind, item: PlanItem, joins: dict[str, list[str]]) -> None:
     """Bring an existing user to the row's state (only the columns the file has)."""
-    from iamctl.core.identities import groups, policies
 
     row, name = item.source, item.name
     user: User = batch.get("user", name)
@@ -788,7 +782,7 @@ def _join_groups(batch: _WriteBehind, joins: dict[str, list[str]]) -> None:
 
 
 def _force_mfa_document() -> str:
-    from importlib import resources
+    from importlib import resources  # lazy: start-up
 
     return (resources.files("iamctl") / "data" / "aws-doc-policies" /
             "force_mfa_self_manage_credentials.json").read_text(encoding="utf-8")

@@ -33,7 +33,7 @@ ARGON2_PARALLELISM = 1
 def _hasher():
     # argon2 is imported here, not at module level, so that commands which never touch a
     # password do not pay for loading the C extension (ruff TID253 enforces this).
-    from argon2 import PasswordHasher, Type
+    from argon2 import PasswordHasher, Type  # lazy: heavy library
 
     return PasswordHasher(
         time_cost=ARGON2_TIME_COST,
@@ -60,7 +60,7 @@ def verify_password(stored_hash: str, password: str) -> bool:
     Never raises for a wrong password, nor for a damaged or foreign hash string: a login must
     fail closed, not crash. argon2-cffi compares the derived keys in constant time.
     """
-    from argon2.exceptions import InvalidHashError, VerificationError
+    from argon2.exceptions import InvalidHashError, VerificationError  # lazy: heavy library
 
     try:
         return _hasher().verify(stored_hash, password)
@@ -72,7 +72,7 @@ def verify_password(stored_hash: str, password: str) -> bool:
 
 def password_needs_rehash(stored_hash: str) -> bool:
     """True if `stored_hash` was made with other parameters than today's (rehash on login)."""
-    from argon2.exceptions import InvalidHashError
+    from argon2.exceptions import InvalidHashError  # lazy: heavy library
 
     try:
         return _hasher().check_needs_rehash(stored_hash)

@@ -24,6 +24,7 @@ from msgspec import Struct, structs
 
 from iamctl.core.base import clock
 from iamctl.core.base.errors import AccessDenied, NoSuchEntity, PasswordPolicyViolation
+from iamctl.core.base.names import arn
 from iamctl.core.credentials import hashing, password_policy
 from iamctl.core.store.records import LoginProfile, PasswordPolicy, User
 
@@ -212,8 +213,6 @@ def _require_user(txn: Txn, name: str) -> User:
 
 
 def _arn(txn: Txn, user: User) -> str:
-    from iamctl.core.base.names import arn
-
     return arn(txn.account_id, "user", user.path, user.name)
 
 
@@ -251,8 +250,8 @@ def _may_change_own_password(txn: Txn, user: User, policy: PasswordPolicy | None
     its permissions boundary) must allow iam:ChangePassword on its ARN, as IAMUserChangePassword
     or a customer policy such as `Resource: arn:aws:iam::*:user/${aws:username}` does. An
     explicit Deny wins over either, as everywhere in AWS's evaluation."""
-    from iamctl.core.authz import principals
-    from iamctl.core.engine.decision import EXPLICIT_DENY
+    from iamctl.core.authz import principals  # lazy: start-up
+    from iamctl.core.engine.decision import EXPLICIT_DENY  # lazy: the engine
 
     result = principals.authorize(principals.resolve_user(txn, user.name), "iam:ChangePassword", _arn(txn, user))
     if result.decision == EXPLICIT_DENY:

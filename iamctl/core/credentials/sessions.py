@@ -15,6 +15,8 @@ from msgspec import structs
 from iamctl.core.authz.principals import Principal, _identity_policies, _parse, _when, resolve_user
 from iamctl.core.base import clock, names
 from iamctl.core.base.errors import InvalidClientTokenId, NoSuchEntity
+from iamctl.core.credentials.hashing import verify_secret
+from iamctl.core.store.records import SessionExpiry, SessionTokenIndex
 
 if TYPE_CHECKING:
     from iamctl.core.engine.parse import Policy
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
 def find_session(txn: Txn, token_or_id: str) -> Session:
     """A live session by its access key id (ASIA...) or its session token, in any account of
     the directory. Expired or unknown → InvalidClientTokenId."""
-    from iamctl.core.credentials.hashing import verify_secret
 
     by_id = token_or_id.startswith("ASIA")
     for account_id in txn.account_ids():
@@ -48,7 +49,7 @@ def find_session(txn: Txn, token_or_id: str) -> Session:
 
 def _token_key(token: str) -> str:
     """The file key of a token's index entry: a hash, so the token itself is never a file name."""
-    import hashlib
+    import hashlib  # lazy: start-up
 
     return hashlib.sha256(token.encode()).hexdigest()[:40]
 
@@ -60,8 +61,6 @@ def index_session_token(txn: Txn, token: str, access_key_id: str) -> None:
     also files the session under the minute by which it expires and drops the account's sessions
     that have expired (`purge_expired_sessions`), so that secrets/ holds live sessions only.
     """
-
-    from iamctl.core.store.records import SessionExpiry, SessionTokenIndex
 
     key = _token_key(token)
     txn.put("session-token", SessionTokenIndex(key, access_key_id))
@@ -123,7 +122,7 @@ def _drop_session(txn: Txn, access_key_id: str, token_key: str) -> list[str]:
 def resolve_session(txn: Txn, token_or_id: str) -> Principal:
     """A live session: a signed-in user (login) or a role session with its session policy,
     session tags and MFA facts, as AWS evaluates requests made with those credentials."""
-    from iamctl.core.engine.request import PrincipalInfo
+    from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
     session = find_session(txn, token_or_id)
     view = txn.in_account(session.arn.split(":")[4])

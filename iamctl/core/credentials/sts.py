@@ -42,7 +42,15 @@ from iamctl.core.base.errors import (
     LimitExceeded,
     ValidationError,
 )
-from iamctl.core.credentials.sessions import find_session, index_session_token, resolve_session
+from iamctl.core.credentials import mfa
+from iamctl.core.credentials.hashing import hash_secret, new_secret_access_key, new_session_token
+from iamctl.core.credentials.sessions import (
+    find_session,
+    index_session_token,
+    purge_expired_sessions,
+    resolve_session,
+)
+from iamctl.core.identities.policies import document_size, put_inline_policy, validate_document
 from iamctl.core.identities.providers import find_oidc_provider, oidc_arn, oidc_identifier
 from iamctl.core.identities.roles import check_external_id, role_arn
 from iamctl.core.store.records import Role, RoleLastUsed, Session
@@ -115,7 +123,6 @@ def resolve_caller(txn: Txn, spec: str, *, token: str | None = None, mfa_code: s
         if mfa_code is None:
             principal = resolve_user(txn, name)
             return Caller(principal, principal.info.arn or "")
-        from iamctl.core.credentials import mfa
 
         check = mfa.check_code(txn, name, mfa_code)
         principal = resolve_user(txn, name, mfa=check.ok or None, mfa_auth_time=clock.iso() if check.ok else None)
@@ -156,7 +163,7 @@ def locate_role(txn: Txn, ref: str) -> tuple[Txn, Role]:
 
 
 def _trust(role: Role):
-    from iamctl.core.engine.parse import parse_policy
+    from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
     return parse_policy(role.assume_role_policy, name=f"role/{role.name} trust policy", kind="trust")
 
@@ -221,7 +228,6 @@ def check_duration(seconds: int | None, role: Role, *, chained: bool) -> int:
 
 def check_session_policy(text: str) -> str:
     """A session policy: the identity-policy grammar, at most 2,048 characters (no whitespace)."""
-    from iamctl.core.identities.policies import document_size, validate_document
 
     size = document_size(text)
     if size > SESSION_POLICY_SIZE:
@@ -327,8 +333,7 @@ def _issue(view: Txn, role: Role, session_name: str, seconds: int, *, kind: str,
            mfa: bool = False, mfa_auth_time: str | None = None, tags: dict[str, str] | None = None,
            transitive: list[str] | None = None, session_policy: str | None = None, chained: bool = False,
            source_identity: str | None = None) -> Issued:
-    from iamctl.core.base.ids import new_access_key_id
-    from iamctl.core.credentials.hashing import hash_secret, new_secret_access_key, new_session_token
+    from iamctl.core.base.ids import new_access_key_id  # lazy: start-up
 
     now = clock.now()
     key_id = new_access_key_id("ASIA")
@@ -352,7 +357,7 @@ def _issue(view: Txn, role: Role, session_name: str, seconds: int, *, kind: str,
 def check_service(txn: Txn, role_ref: str, service: str) -> Result:
     """May this AWS service (e.g. ec2.amazonaws.com) assume the role? Only the trust policy
     decides: services have no identity-based policies. AccessDenied with the reason if not."""
-    from iamctl.core.engine.request import PrincipalInfo
+    from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
     view, role = locate_role(txn, role_ref)
     principal = Principal(PrincipalInfo(type="Service", service=service), (), label=service)
@@ -363,7 +368,7 @@ def check_service(txn: Txn, role_ref: str, service: str) -> Result:
 
 
 def _load_jwks_key(provider: OidcProvider, header: dict[str, Any]):
-    import jwt
+    import jwt  # lazy: heavy library
 
     try:
         keyset = jwt.PyJWKSet.from_json(provider.jwks or "")
@@ -378,7 +383,7 @@ def _load_jwks_key(provider: OidcProvider, header: dict[str, Any]):
 
 def _token_claims(view: Txn, token: str) -> tuple[dict[str, Any], OidcProvider, bool]:
     """The token's claims, its provider, and whether its signature was verified."""
-    import jwt
+    import jwt  # lazy: heavy library
 
     try:
         header = jwt.get_unverified_header(token)
@@ -462,7 +467,7 @@ def assume_role_with_web_identity(
     (a decoded payload) it is a dry run. AccessDenied (with the engine's explanation) when the
     trust policy does not allow it.
     """
-    from iamctl.core.engine.request import PrincipalInfo
+    from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
     if (token is None) == (claims is None):
         raise InvalidInput("give a web identity token or its claims (for a dry run), not both")
@@ -508,7 +513,6 @@ def list_sessions(txn: Txn, role_ref: str) -> list[Session]:
 
     In a writable transaction the account's expired sessions are dropped on the way
     (`principals.purge_expired_sessions`)."""
-    from iamctl.core.credentials.sessions import purge_expired_sessions
 
     view, role = locate_role(txn, role_ref)
     if view.writable:
@@ -524,7 +528,6 @@ def revoke_sessions(txn: Txn, role_ref: str) -> Role:
     """Revoke every session of the role issued before now, as AWS's console does: an inline
     policy AWSRevokeOlderSessions denying every action to sessions whose aws:TokenIssueTime is
     before now (replacing an earlier one), so the revocation shows in the role's policies."""
-    from iamctl.core.identities.policies import put_inline_policy
 
     view, role = locate_role(txn, role_ref)
     now = clock.iso()

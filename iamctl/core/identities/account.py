@@ -6,9 +6,9 @@ import re
 
 from msgspec import Struct, structs
 
-from iamctl.core.base.errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
+from iamctl.core.base.errors import InvalidInput, LimitExceeded, NoSuchEntity, StoreError, ValidationError
 from iamctl.core.store.directory import Txn
-from iamctl.core.store.records import Account, Quotas
+from iamctl.core.store.records import KINDS, Account, Quotas
 
 # AWS CreateAccountAlias: 3-63 characters, lower-case letters, digits and hyphens, starting and
 # ending with a letter or digit, no two hyphens in a row (botocore's accountAliasType pattern).
@@ -84,8 +84,6 @@ def check_quota(txn: Txn, name: str, used: int, *, what: str) -> None:
 
 def check_directory(txn: Txn) -> list[str]:
     """Read and validate every file of every account; return one line per problem found."""
-    from iamctl.core.base.errors import StoreError
-    from iamctl.core.store.records import KINDS
 
     problems: list[str] = []
     for account_id in txn.account_ids():

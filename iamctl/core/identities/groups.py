@@ -14,6 +14,7 @@ from msgspec import Struct, structs
 
 from iamctl.core.base import clock, names
 from iamctl.core.base.errors import DeleteConflict, EntityAlreadyExists, NoSuchEntity
+from iamctl.core.identities import policies
 from iamctl.core.identities.account import check_quota
 from iamctl.core.identities.entities import Page, paginate
 from iamctl.core.store.directory import Txn, file_key
@@ -41,7 +42,7 @@ def create_group(txn: Txn, name: str, *, path: str = "/") -> Group:
     if txn.exists("group", name):
         raise EntityAlreadyExists(f"Group with name {name} already exists.")
     check_quota(txn, "groups", txn.count("group"), what="GroupsPerAccount")
-    from iamctl.core.base.ids import new_unique_id
+    from iamctl.core.base.ids import new_unique_id  # lazy: start-up
 
     group = Group(name=name, group_id=new_unique_id("AGPA"), path=path, created=clock.iso())
     txn.put("group", group)
@@ -94,7 +95,6 @@ def update_group(txn: Txn, name: str, *, new_name: str | None = None, new_path: 
         if user is not None:
             groups = [new_name if g.lower() == old.lower() else g for g in user.groups]
             txn.put("user", structs.replace(user, groups=groups))
-    from iamctl.core.identities import policies
 
     policies.rename_attachments(txn, "group", old, new_name)
     if not same_file:
@@ -115,7 +115,6 @@ def delete_group(txn: Txn, name: str, *, force: bool = False) -> Group:
         if user is not None:
             groups = [g for g in user.groups if g.lower() != group.name.lower()]
             txn.put("user", structs.replace(user, groups=groups))
-    from iamctl.core.identities import policies
 
     policies.detach_all(txn, "group", group.name)
     txn.delete("group", group.name)

@@ -36,7 +36,7 @@ def create_instance_profile(txn: Txn, name: str, *, path: str = "/",
     if txn.exists("instance-profile", name):
         raise EntityAlreadyExists(f"Instance Profile {name} already exists.")
     check_quota(txn, "instance_profiles", txn.count("instance-profile"), what="InstanceProfilesPerAccount")
-    from iamctl.core.base.ids import new_unique_id
+    from iamctl.core.base.ids import new_unique_id  # lazy: start-up
 
     profile = InstanceProfile(name=name, instance_profile_id=new_unique_id("AIPA"), path=path,
                               created=clock.iso(), tags=tags)

@@ -40,6 +40,7 @@ from iamctl.core.identities.documents import (
     policy_arn,
     policy_version,
     require_entity,
+    resolve_policy_arn,
 )
 from iamctl.core.store.directory import Txn
 from iamctl.core.store.records import AwsPolicyUse, ManagedPolicy, PolicyVersion
@@ -116,7 +117,7 @@ def validate_document(text: str, *, kind: str = "identity") -> str:
     through the policy engine's parser, for `kind` ("identity" for managed and inline policies,
     which may not name a Principal; "trust" for a role's trust policy; ...).
     """
-    import json
+    import json  # lazy: start-up
 
     if not _DOCUMENT_CHARS.match(text):
         bad = next(c for c in text if not _DOCUMENT_CHARS.match(c))
@@ -132,12 +133,12 @@ def validate_document(text: str, *, kind: str = "identity") -> str:
         raise MalformedPolicyDocument(
             f"policy document is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
         ) from None
-    from iamctl.core.engine.parse import parse_policy
+    from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
     parse_policy(text, kind=kind)
     # The catalogue-free ERROR checks of `policy validate` too (ARN shapes, condition value
     # types, ...); its catalogue warnings cost more than creation should (see the README).
-    from iamctl.core.engine.validate import validate_policy
+    from iamctl.core.engine.validate import validate_policy  # lazy: the engine
 
     errors = [f for f in validate_policy(text, policy_type=kind, catalogue=False) if f.type == "ERROR"]
     if errors:
@@ -249,7 +250,7 @@ def create_policy(
     account.check_quota(txn, "policies", txn.count("policy"), what="PoliciesPerAccount")
     validate_document(document)
     _check_managed_size(document)
-    from iamctl.core.base.ids import new_unique_id
+    from iamctl.core.base.ids import new_unique_id  # lazy: start-up
 
     now = clock.iso()
     policy = ManagedPolicy(
@@ -427,7 +428,6 @@ def set_boundary(txn: Txn, kind: str, name: str, arn: str | None):
     and twins). The ARN must name an existing managed policy. Returns the updated entity."""
     if kind not in ("user", "role"):
         raise ValueError(f"permissions boundaries are for users and roles, not {kind!r}")
-    from iamctl.core.identities.documents import resolve_policy_arn
 
     entity = txn.require(kind, name)
     if arn is not None:

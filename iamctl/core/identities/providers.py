@@ -122,7 +122,7 @@ def saml_arn(txn: Txn, provider: SamlProvider) -> str:
 
 
 def _saml_valid_until(metadata: str) -> str | None:
-    import xml.etree.ElementTree as ET  # noqa: S405  # expat ≥ 2.4.1 refuses entity expansion bombs
+    import xml.etree.ElementTree as ET  # lazy: start-up  # noqa: S405  # expat ≥ 2.4.1 refuses entity expansion bombs
 
     try:
         root = ET.fromstring(metadata)  # noqa: S314  # see above; no external entities are fetched

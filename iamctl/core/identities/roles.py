@@ -41,6 +41,7 @@ from iamctl.core.identities.account import check_quota
 from iamctl.core.identities.documents import resolve_policy_arn
 from iamctl.core.identities.entities import Page, paginate, tag_list
 from iamctl.core.identities.instance_profiles import instance_profile_arn
+from iamctl.core.identities.policies import detach_all, document_size, set_boundary, validate_document
 from iamctl.core.identities.providers import oidc_arn, oidc_identifier, require_oidc_provider
 from iamctl.core.store.directory import Txn
 from iamctl.core.store.records import Role
@@ -79,7 +80,7 @@ def role_arn(txn: Txn, role: Role) -> str:
 def _action_allowed_in_trust(pattern: str) -> bool:
     # A pattern is acceptable when everything it can match is a role-using STS action:
     # "sts:AssumeRole*" is, "sts:*" (which matches sts:GetCallerIdentity too) is not.
-    from iamctl.core.engine.match import glob_regex
+    from iamctl.core.engine.match import glob_regex  # lazy: the engine
 
     if not pattern.lower().startswith("sts:"):
         return False
@@ -102,7 +103,6 @@ def validate_trust_policy(text: str) -> str:
     role, and at most 2,048 characters not counting whitespace. MalformedPolicyDocument names
     the statement at fault.
     """
-    from iamctl.core.identities.policies import document_size, validate_document
 
     validate_document(text, kind="trust")
     size = document_size(text)
@@ -279,14 +279,13 @@ def create_role(
     if permissions_boundary is not None:
         resolve_policy_arn(txn, permissions_boundary)
     check_quota(txn, "roles", txn.count("role"), what="RolesPerAccount")
-    from iamctl.core.base.ids import new_unique_id
+    from iamctl.core.base.ids import new_unique_id  # lazy: start-up
 
     role = Role(name=name, role_id=new_unique_id("AROA"), path=path, created=clock.iso(),
                 assume_role_policy=trust_policy, description=description,
                 max_session_duration=max_session_duration, tags=tags)
     txn.put("role", role)
     if permissions_boundary is not None:
-        from iamctl.core.identities.policies import set_boundary
 
         role = set_boundary(txn, "role", name, permissions_boundary)
     return role
@@ -326,7 +325,6 @@ def update_role(txn: Txn, name: str, *, description: str | None = _UNSET, max_se
     if max_session_duration is not None:
         changes["max_session_duration"] = _check_duration(max_session_duration)
     if permissions_boundary is not _UNSET:
-        from iamctl.core.identities.policies import set_boundary
 
         role = set_boundary(txn, "role", role.name, permissions_boundary)
     updated = structs.replace(role, **changes)
@@ -348,7 +346,6 @@ def delete_role(txn: Txn, name: str, *, force: bool = False) -> Role:
     instance profile or has inline or attached policies (AWS's order of checking); with
     `force`, remove it from its profiles and drop its policies first, in this transaction.
     Its sessions stop working: they are resolved through the role, which is gone."""
-    from iamctl.core.identities.policies import detach_all, set_boundary
 
     role = get_role(txn, name)
     if not force:

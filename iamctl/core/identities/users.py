@@ -26,9 +26,11 @@ from iamctl.core.base.errors import (
     InvalidInput,
     ValidationError,
 )
+from iamctl.core.identities import policies
 from iamctl.core.identities.account import check_quota
 from iamctl.core.identities.documents import resolve_policy_arn
 from iamctl.core.identities.entities import Page, paginate, tag_list
+from iamctl.core.identities.policies import set_boundary
 from iamctl.core.store.directory import Txn, file_key
 from iamctl.core.store.records import MfaDevice, User
 
@@ -80,12 +82,11 @@ def create_user(txn: Txn, name: str, *, path: str = "/", tags: dict[str, str] | 
     if permissions_boundary is not None:
         resolve_policy_arn(txn, permissions_boundary)
     check_quota(txn, "users", txn.count("user"), what="UsersPerAccount")
-    from iamctl.core.base.ids import new_unique_id
+    from iamctl.core.base.ids import new_unique_id  # lazy: start-up
 
     user = User(name=name, user_id=new_unique_id("AIDA"), path=path, created=clock.iso(), tags=tags)
     txn.put("user", user)
     if permissions_boundary is not None:
-        from iamctl.core.identities.policies import set_boundary
 
         user = set_boundary(txn, "user", name, permissions_boundary)
     return user
@@ -120,7 +121,6 @@ def update_user(txn: Txn, name: str, *, new_name: str | None = None, new_path: s
     sets (an ARN) or removes (None) the boundary first (PutUserPermissionsBoundary,
     DeleteUserPermissionsBoundary)."""
     if permissions_boundary is not _UNSET:
-        from iamctl.core.identities.policies import set_boundary
 
         set_boundary(txn, "user", name, permissions_boundary)
     user = _require(txn, name)
@@ -141,7 +141,6 @@ def update_user(txn: Txn, name: str, *, new_name: str | None = None, new_path: s
         if group is not None:
             members = [new_name if m.lower() == old.lower() else m for m in group.members]
             txn.put("group", structs.replace(group, members=members))
-    from iamctl.core.identities import policies
 
     policies.rename_attachments(txn, "user", old, new_name)
     for serial in user.mfa_devices:
@@ -204,7 +203,6 @@ def delete_user(txn: Txn, name: str, *, force: bool = False) -> User:
                     f"{'; '.join(attached_items(user))} (use --force to remove them with the user)."
                 )
     _detach_everything(txn, user)
-    from iamctl.core.identities.policies import set_boundary
 
     set_boundary(txn, "user", user.name, None)  # a boundary does not block DeleteUser
     txn.delete("user", user.name)
@@ -219,7 +217,6 @@ def _detach_everything(txn: Txn, user: User) -> None:
         if group is not None:
             members = [m for m in group.members if m.lower() != user.name.lower()]
             txn.put("group", structs.replace(group, members=members))
-    from iamctl.core.identities import policies
 
     policies.detach_all(txn, "user", user.name)  # both sides, AWS managed ones included
     for key in user.access_keys:

@@ -75,7 +75,7 @@ def file_key(name: str) -> str:
 
 def new_account_id() -> str:
     """A random 12-digit AWS account id (never starting with 0, as AWS's do not in practice)."""
-    import secrets  # only when creating an account: it costs start-up time
+    import secrets  # lazy: start-up
 
     return str(secrets.choice(range(1, 10))) + "".join(secrets.choice("0123456789") for _ in range(11))
 
@@ -624,7 +624,7 @@ class Txn:
 
 
 def _dumps(data: dict[str, Any]) -> str:
-    import tomli_w  # imported here: read-only commands never need it
+    import tomli_w  # lazy: only writers need it
 
     return tomli_w.dumps(data, multiline_strings=True)
 
