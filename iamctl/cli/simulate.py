@@ -161,7 +161,6 @@ def simulate_principal(
     """
     from iamctl.core.authz import principals  # lazy: start-up
     from iamctl.core.base import clock  # lazy: start-up
-    from iamctl.core.credentials import sessions  # lazy: start-up
 
     chosen = [n for n, v in (("--user", user), ("--group", group), ("--role", role), ("--session", session)) if v]
     if len(chosen) != 1:
@@ -179,5 +178,7 @@ def simulate_principal(
         elif role:
             principal = principals.resolve_role(txn, role)
         else:
+            from iamctl.core.credentials import sessions  # lazy: start-up (hashing, secrets)
+
             principal = sessions.resolve_session(txn, session)
     _report(ctx, output, _run(principal, requests, resource_policy_file, scp_file, explain), explain)

@@ -7,10 +7,7 @@ version's text. Apart from the operations, so that deciding a request loads only
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.parse
-from datetime import UTC, datetime
 
 from msgspec import Struct
 
@@ -151,6 +148,8 @@ def imported_aws_policy(txn, arn: str):
     Built from the file's copy kept in the policy's `AwsPolicyUse` record: its default
     version's document, so that simulation can evaluate it.
     """
+    import json  # lazy: start-up
+
     use = txn.get("aws-policy", arn.rsplit("/", 1)[-1])
     if use is None or use.arn != arn or not use.extra or "PolicyVersionList" not in use.extra:
         return None
@@ -159,6 +158,8 @@ def imported_aws_policy(txn, arn: str):
     version = next((v for v in kept["PolicyVersionList"] if v.get("VersionId") == default), None)
     if version is None:
         return None
+    from datetime import UTC, datetime  # lazy: start-up
+
     # The import checked these dates and this document when it kept them.
     when = datetime.fromtimestamp(clock.parse_instant(kept.get("CreateDate") or "1970-01-01T00:00:00Z"), UTC)
     updated = kept.get("UpdateDate")
@@ -171,6 +172,9 @@ def imported_aws_policy(txn, arn: str):
 def document_text(value: dict | str) -> str | None:
     """A policy document as JSON text, from a decoded object, JSON text or URL-encoded JSON text
     (as the IAM API returns documents); None when it is none of these."""
+    import json  # lazy: start-up
+    import urllib.parse  # lazy: start-up
+
     if isinstance(value, dict):
         return json.dumps(value, indent=4)
     if not isinstance(value, str):
