@@ -38,12 +38,30 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from iamctl.core.base import clock
 from iamctl.core.base.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity, StoreError, StoreLocked
 from iamctl.core.store import codec
-from iamctl.core.store.records import KINDS, SCHEMA_VERSION, Account, Kind
+from iamctl.core.store.records import KINDS, SCHEMA_VERSION, Account, Kind, KindName
+
+if TYPE_CHECKING:
+    from iamctl.core.store.records import (
+        AccessKeyRecord,
+        AwsPolicyUse,
+        Group,
+        InstanceProfile,
+        ManagedPolicy,
+        MfaDevice,
+        OidcProvider,
+        Record,
+        Role,
+        SamlProvider,
+        Session,
+        SessionExpiry,
+        SessionTokenIndex,
+        User,
+    )
 
 MANIFEST = "iamctl.toml"
 STATE_DIR = ".iamctl"
@@ -486,7 +504,36 @@ class Txn:
             return f"{SECRETS_DIR}/{self.account_id}/{kind.folder}/{key}.toml"
         return f"{self.account_id}/{kind.folder}/{key}.toml"
 
-    def get(self, kind: str, name: str) -> Any | None:
+    # One overload per kind (KindName), so that `get("user", n)` is a `User | None` to a type
+    # checker; for a kind held in a variable (of KindName or a part of it, e.g. EntityKind)
+    # mypy unions the overloads' answers (`User | Group | Role | None`).
+    @overload
+    def get(self, kind: Literal["user"], name: str) -> User | None: ...
+    @overload
+    def get(self, kind: Literal["group"], name: str) -> Group | None: ...
+    @overload
+    def get(self, kind: Literal["role"], name: str) -> Role | None: ...
+    @overload
+    def get(self, kind: Literal["policy"], name: str) -> ManagedPolicy | None: ...
+    @overload
+    def get(self, kind: Literal["mfa"], name: str) -> MfaDevice | None: ...
+    @overload
+    def get(self, kind: Literal["instance-profile"], name: str) -> InstanceProfile | None: ...
+    @overload
+    def get(self, kind: Literal["access-key"], name: str) -> AccessKeyRecord | None: ...
+    @overload
+    def get(self, kind: Literal["aws-policy"], name: str) -> AwsPolicyUse | None: ...
+    @overload
+    def get(self, kind: Literal["session"], name: str) -> Session | None: ...
+    @overload
+    def get(self, kind: Literal["session-token"], name: str) -> SessionTokenIndex | None: ...
+    @overload
+    def get(self, kind: Literal["session-expiry"], name: str) -> SessionExpiry | None: ...
+    @overload
+    def get(self, kind: Literal["oidc-provider"], name: str) -> OidcProvider | None: ...
+    @overload
+    def get(self, kind: Literal["saml-provider"], name: str) -> SamlProvider | None: ...
+    def get(self, kind: KindName, name: str) -> Record | None:
         """The entity of that kind and name (any case), or None."""
         k = KINDS[kind]
         try:
@@ -497,14 +544,40 @@ class Txn:
             self._cache[rel] = self._read(rel, k.cls)
         return self._cache[rel]
 
-    def require(self, kind: str, name: str) -> Any:
+    @overload
+    def require(self, kind: Literal["user"], name: str) -> User: ...
+    @overload
+    def require(self, kind: Literal["group"], name: str) -> Group: ...
+    @overload
+    def require(self, kind: Literal["role"], name: str) -> Role: ...
+    @overload
+    def require(self, kind: Literal["policy"], name: str) -> ManagedPolicy: ...
+    @overload
+    def require(self, kind: Literal["mfa"], name: str) -> MfaDevice: ...
+    @overload
+    def require(self, kind: Literal["instance-profile"], name: str) -> InstanceProfile: ...
+    @overload
+    def require(self, kind: Literal["access-key"], name: str) -> AccessKeyRecord: ...
+    @overload
+    def require(self, kind: Literal["aws-policy"], name: str) -> AwsPolicyUse: ...
+    @overload
+    def require(self, kind: Literal["session"], name: str) -> Session: ...
+    @overload
+    def require(self, kind: Literal["session-token"], name: str) -> SessionTokenIndex: ...
+    @overload
+    def require(self, kind: Literal["session-expiry"], name: str) -> SessionExpiry: ...
+    @overload
+    def require(self, kind: Literal["oidc-provider"], name: str) -> OidcProvider: ...
+    @overload
+    def require(self, kind: Literal["saml-provider"], name: str) -> SamlProvider: ...
+    def require(self, kind: KindName, name: str) -> Record:
         """The entity, or NoSuchEntity with AWS's wording."""
         found = self.get(kind, name)
         if found is None:
             raise NoSuchEntity(f"The {KINDS[kind].title} with name {name} cannot be found.")
         return found
 
-    def exists(self, kind: str, name: str) -> bool:
+    def exists(self, kind: KindName, name: str) -> bool:
         k = KINDS[kind]
         try:
             rel = self._rel(k, name)
@@ -516,7 +589,7 @@ class Txn:
             return self._staged[rel] is not None
         return (self.store.root / rel).is_file()
 
-    def put(self, kind: str, obj: Any) -> None:
+    def put(self, kind: KindName, obj: Record) -> None:
         """Stage a create or update of an entity (its file is named by its key field)."""
         k = KINDS[kind]
         if not isinstance(obj, k.cls):
@@ -525,17 +598,17 @@ class Txn:
         self._cache[rel] = obj
         self._stage(rel, _dumps(codec.to_dict(obj)), secret=k.secret)
 
-    def delete(self, kind: str, name: str) -> None:
+    def delete(self, kind: KindName, name: str) -> None:
         k = KINDS[kind]
         rel = self._rel(k, name)
         self._cache[rel] = None
         self._stage(rel, None, secret=k.secret)
 
-    def keys(self, kind: str) -> list[str]:
+    def keys(self, kind: KindName) -> list[str]:
         """The lower-case file keys of every entity of a kind: a directory listing, no reads."""
         return sorted(self._folder(kind))
 
-    def _folder(self, kind: str) -> set[str]:
+    def _folder(self, kind: KindName) -> set[str]:
         """The keys of a kind as this transaction sees them. The folder is listed once per
         transaction and then kept in step with staged writes, so that creating thousands of
         entities in one transaction (an import) does not list the folder thousands of times."""
@@ -555,19 +628,45 @@ class Txn:
             self._folders[folder] = found
         return found
 
-    def list(self, kind: str) -> list[Any]:
+    @overload
+    def list(self, kind: Literal["user"]) -> list[User]: ...
+    @overload
+    def list(self, kind: Literal["group"]) -> list[Group]: ...
+    @overload
+    def list(self, kind: Literal["role"]) -> list[Role]: ...
+    @overload
+    def list(self, kind: Literal["policy"]) -> list[ManagedPolicy]: ...
+    @overload
+    def list(self, kind: Literal["mfa"]) -> list[MfaDevice]: ...
+    @overload
+    def list(self, kind: Literal["instance-profile"]) -> list[InstanceProfile]: ...
+    @overload
+    def list(self, kind: Literal["access-key"]) -> list[AccessKeyRecord]: ...
+    @overload
+    def list(self, kind: Literal["aws-policy"]) -> list[AwsPolicyUse]: ...
+    @overload
+    def list(self, kind: Literal["session"]) -> list[Session]: ...
+    @overload
+    def list(self, kind: Literal["session-token"]) -> list[SessionTokenIndex]: ...
+    @overload
+    def list(self, kind: Literal["session-expiry"]) -> list[SessionExpiry]: ...
+    @overload
+    def list(self, kind: Literal["oidc-provider"]) -> list[OidcProvider]: ...
+    @overload
+    def list(self, kind: Literal["saml-provider"]) -> list[SamlProvider]: ...
+    def list(self, kind: KindName) -> list[Any]:  # list is invariant: Any lets each overload's list[X] stand
         """Every entity of a kind, sorted by name (reads each file)."""
         return [obj for key in self.keys(kind) if (obj := self.get(kind, key)) is not None]
 
-    def count(self, kind: str) -> int:
+    def count(self, kind: KindName) -> int:
         return len(self._folder(kind))
 
     # -- secrets ----------------------------------------------------------------------
 
-    def _secret_rel(self, kind: str, name: str) -> str:
+    def _secret_rel(self, kind: KindName, name: str) -> str:
         return f"{SECRETS_DIR}/{self.account_id}/{KINDS[kind].folder}/{file_key(name)}.toml"
 
-    def get_secret(self, kind: str, name: str) -> dict[str, Any] | None:
+    def get_secret(self, kind: KindName, name: str) -> dict[str, Any] | None:
         """The secret record kept for an entity (hashes, seeds), or None."""
         rel = self._secret_rel(kind, name)
         if rel not in self._cache:
@@ -575,12 +674,12 @@ class Txn:
         found = self._cache[rel]
         return dict(found) if found is not None else None
 
-    def put_secret(self, kind: str, name: str, record: dict[str, Any]) -> None:
+    def put_secret(self, kind: KindName, name: str, record: dict[str, Any]) -> None:
         rel = self._secret_rel(kind, name)
         self._cache[rel] = dict(record)
         self._stage(rel, _dumps(record), secret=True)
 
-    def delete_secret(self, kind: str, name: str) -> None:
+    def delete_secret(self, kind: KindName, name: str) -> None:
         rel = self._secret_rel(kind, name)
         self._cache[rel] = None
         self._stage(rel, None, secret=True)

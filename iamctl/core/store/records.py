@@ -17,6 +17,8 @@ back unchanged by `account export` (see iamctl/core/bulk/account_import.py). Key
 `iamctl.` are the importer's own bookkeeping and are never exported as fields.
 """
 
+from typing import Literal
+
 from msgspec import Struct, field
 
 SCHEMA_VERSION = 1
@@ -204,10 +206,22 @@ class AccessKeyRecord(Record):
     user: str
 
 
+KindName = Literal[
+    "user", "group", "role", "policy", "mfa", "instance-profile", "access-key", "aws-policy",
+    "session", "session-token", "session-expiry", "oidc-provider", "saml-provider",
+]
+"""Every registered kind's name. A new kind is added here, to `register` below and to the
+`Txn.get` / `require` / `list` overloads in directory.py (tests/core/store/test_types.py checks
+that the three agree), so that a type checker knows which record each kind holds."""
+EntityKind = Literal["user", "group", "role"]
+"""The kinds policies attach to (managed and inline policies; users and roles also take a
+permissions boundary)."""
+
+
 class Kind(Struct, frozen=True):
     """How one entity type is stored: its folder and how AWS names it in messages."""
 
-    name: str  # "user"
+    name: KindName  # "user"
     cls: type
     folder: str  # "users"
     title: str  # "user" as in AWS's "The user with name X cannot be found."
