@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -29,7 +29,7 @@ class Settings:
     debug: bool = False
 
 
-def _check_format(value: str | None) -> str | None:
+def _check_format(value: str | None) -> render.OutputFormat | None:
     if value is not None and value not in render.FORMATS:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(render.FORMATS)}")
     return value
@@ -57,9 +57,11 @@ def settings(ctx: typer.Context) -> Settings:
     return root.obj
 
 
-def fmt(ctx: typer.Context, output: str | None = None) -> str:
+def fmt(ctx: typer.Context, output: str | None = None) -> render.OutputFormat:
     """The output format: the command's -o, else the global --output, else by TTY."""
-    return output or settings(ctx).output or os.environ.get("IAMCTL_OUTPUT") or render.default_format()
+    chosen = output or settings(ctx).output or os.environ.get("IAMCTL_OUTPUT") or render.default_format()
+    # -o and --output passed _check_format (OutputOpt); IAMCTL_OUTPUT is taken as given.
+    return cast("render.OutputFormat", chosen)
 
 
 def store(ctx: typer.Context) -> "Store":

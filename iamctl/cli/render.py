@@ -10,12 +10,14 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
-FORMATS = ("table", "json", "text")
+OutputFormat = Literal["table", "json", "text"]
+"""What `--output` takes."""
+FORMATS: tuple[OutputFormat, ...] = ("table", "json", "text")
 
 
-def default_format() -> str:
+def default_format() -> OutputFormat:
     """`table` on a terminal, `json` when stdout is piped or redirected."""
     try:
         return "table" if sys.stdout.isatty() else "json"
@@ -69,7 +71,7 @@ def _text_cell(value: Any) -> str:
 
 
 def rows(
-    fmt: str,
+    fmt: OutputFormat,
     *,
     key: str,
     items: Sequence[dict[str, Any]],
@@ -102,7 +104,7 @@ def rows(
         _console().print(table)
 
 
-def record(fmt: str, *, key: str | None, item: dict[str, Any], title: str | None = None) -> None:
+def record(fmt: OutputFormat, *, key: str | None, item: dict[str, Any], title: str | None = None) -> None:
     """One record: JSON `{key: {...}}` (the bare object when `key` is None, as
     sts get-caller-identity prints), text `field<TAB>value` lines, or a two-column table."""
     if fmt == "json":
@@ -146,10 +148,16 @@ def progress(total: int, description: str, *, minimum: int = 0) -> Iterator[Call
     except (AttributeError, ValueError):
         shown = False
     if not shown:
-        yield lambda n=1: None
+        def nothing(n: int = 1) -> None:
+            return None
+
+        yield nothing
         return
     from rich.progress import Progress  # lazy: heavy library
 
     with Progress(console=_console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda n=1: bar.advance(task, n)
+        def advance(n: int = 1) -> None:
+            bar.advance(task, n)
+
+        yield advance

@@ -10,19 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from functools import cached_property
-from typing import Any
+from typing import Any, Final, Literal
 
 from msgspec import Struct
 
 from iamctl.core.engine.conditions import ConditionEvaluationError
 from iamctl.core.engine.evaluator import Evaluator
 from iamctl.core.engine.match import GRANT_DIRECT, GRANT_ROLE, NO_GRANT
-from iamctl.core.engine.parse import MatchedStatement, Policy
+from iamctl.core.engine.parse import MatchedStatement, Policy, PolicyKind
 from iamctl.core.engine.request import HAS_IDENTITY_POLICIES, Request
 
-ALLOWED = "allowed"
-EXPLICIT_DENY = "explicitDeny"
-IMPLICIT_DENY = "implicitDeny"
+Decision = Literal["allowed", "explicitDeny", "implicitDeny"]
+"""AWS's three answers (the simulator's EvalDecision)."""
+ALLOWED: Final = "allowed"
+EXPLICIT_DENY: Final = "explicitDeny"
+IMPLICIT_DENY: Final = "implicitDeny"
+SettledBy = Literal["deny", "scp", "rcp", "resource", "identity", "boundary", "session"]
+"""The layer of the evaluation logic that settled a decision."""
 
 # Actions for which a role's trust policy is the resource policy ("Roles terms and concepts":
 # role trust policy; "Cross-account policy evaluation logic").
@@ -43,7 +47,7 @@ class EvaluationError(Struct, frozen=True):
     """A statement skipped because a request value could not be compared."""
 
     policy: str
-    kind: str
+    kind: PolicyKind
     sid: str | None
     index: int
     message: str
@@ -73,7 +77,7 @@ class Facts(Struct, frozen=True):
     session_ok: bool | None  # None: no session policy
 
 
-def decide(f: Facts) -> tuple[str, str]:
+def decide(f: Facts) -> tuple[Decision, SettledBy]:
     """AWS's combining rule → (decision, the layer that settled it).
 
     Read top to bottom; each step is one paragraph of "Policy evaluation logic".
@@ -130,9 +134,9 @@ class Result(Struct, frozen=True, dict=True):
     layer was not given, else whether it allows (AWS's AllowedByPermissionsBoundary etc.).
     """
 
-    decision: str
+    decision: Decision
     request: Request
-    settled_by: str  # "deny" | "scp" | "rcp" | "resource" | "identity" | "boundary" | "session"
+    settled_by: SettledBy
     matched: tuple[MatchedStatement, ...]
     identity_allowed: bool
     resource_allowed: bool | None

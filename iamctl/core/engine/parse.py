@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from msgspec import Struct
 
@@ -33,6 +33,9 @@ from iamctl.core.engine.match import PatternSet, PrincipalSpec, has_wildcard
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 KINDS = ("identity", "resource", "trust", "boundary", "session", "scp", "rcp")
+PolicyKind = Literal["identity", "resource", "trust", "boundary", "session", "scp", "rcp"]
+"""The kinds of policy the engine evaluates (KINDS, as a type)."""
+Effect = Literal["Allow", "Deny"]
 # Kinds whose statements apply to the caller implicitly and so must not name a Principal.
 _NO_PRINCIPAL_KINDS = frozenset({"identity", "boundary", "session", "scp"})
 
@@ -63,7 +66,7 @@ class Statement(Struct, frozen=True):
 
     index: int  # 0-based position in the policy
     sid: str | None
-    effect: str  # "Allow" | "Deny"
+    effect: Effect
     actions: PatternSet
     not_action: bool
     resources: PatternSet | None  # None: no Resource element (resource/trust policies)
@@ -91,7 +94,7 @@ class Policy(Struct, frozen=True, dict=True):
     """A parsed policy document. `kind` is one of KINDS; `name` labels it in results."""
 
     name: str
-    kind: str
+    kind: PolicyKind
     version: str | None
     id: str | None
     statements: tuple[Statement, ...]
@@ -235,7 +238,7 @@ def _exactly_one(raw: Mapping[str, Any], a: str, b: str, where: str, *, required
     return a if has_a else b if has_b else None
 
 
-def _parse_statement(raw: Any, index: int, kind: str, variables: bool, sids: set[str]) -> Statement:
+def _parse_statement(raw: Any, index: int, kind: PolicyKind, variables: bool, sids: set[str]) -> Statement:
     where = f"statement #{index + 1}"
     if not isinstance(raw, dict):
         raise MalformedPolicyDocument(f"{where}: a statement must be a JSON object")
@@ -308,7 +311,7 @@ def _parse_statement(raw: Any, index: int, kind: str, variables: bool, sids: set
 
 
 def parse_policy(
-    document: str | bytes | Mapping[str, Any], *, name: str = "policy", kind: str = "identity"
+    document: str | bytes | Mapping[str, Any], *, name: str = "policy", kind: PolicyKind = "identity"
 ) -> Policy:
     """Parse and validate a policy document (JSON text or an already-decoded object).
 
@@ -348,9 +351,9 @@ class MatchedStatement(Struct, frozen=True):
     """A statement that determined the decision."""
 
     policy: str
-    kind: str
+    kind: PolicyKind
     sid: str | None
-    effect: str
+    effect: Effect
     index: int  # 0-based position in its policy
 
     def as_dict(self) -> dict[str, Any]:

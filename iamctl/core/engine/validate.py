@@ -28,14 +28,19 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Final, Literal
 
 from msgspec import Struct, structs
 
 from iamctl.core.base.errors import InvalidInput, MalformedPolicyDocument
 from iamctl.core.engine.conditions import _OPERATORS, compile_condition, split_operator
 
-ERROR, SECURITY_WARNING, WARNING, SUGGESTION = "ERROR", "SECURITY_WARNING", "WARNING", "SUGGESTION"
+FindingType = Literal["ERROR", "SECURITY_WARNING", "WARNING", "SUGGESTION"]
+"""IAM Access Analyzer's finding types, most serious first (FINDING_TYPES)."""
+ERROR: Final = "ERROR"
+SECURITY_WARNING: Final = "SECURITY_WARNING"
+WARNING: Final = "WARNING"
+SUGGESTION: Final = "SUGGESTION"
 FINDING_TYPES = (ERROR, SECURITY_WARNING, WARNING, SUGGESTION)
 POLICY_TYPES = ("identity", "resource", "trust", "scp")
 _VERSIONS = ("2012-10-17", "2008-10-17")
@@ -54,7 +59,7 @@ class Finding(Struct, frozen=True):
     and its location: `statement` (0-based index, None for the whole document), `path` (JSON
     path such as `$.Statement[1].Action[0]`), `line` and `column` (1-based) in the text."""
 
-    type: str
+    type: FindingType
     code: str
     message: str
     statement: int | None
@@ -97,10 +102,13 @@ class _Positions:
         return value
 
     def _skip(self, i: int) -> int:
-        return self._WS.match(self.text, i).end()
+        m = self._WS.match(self.text, i)
+        assert m is not None  # `[ \t\n\r]*` matches anywhere
+        return m.end()
 
     def _value(self, i: int, path: str) -> tuple[Any, int]:
-        from json.decoder import scanstring  # lazy: start-up
+        # scanstring exists at run time (json's own string scanner); typeshed leaves it out.
+        from json.decoder import scanstring  # type: ignore[attr-defined]  # lazy: start-up
 
         self.where.setdefault(path, self.position(i))
         c = self.text[i]
@@ -139,6 +147,9 @@ class _Positions:
             if self.text.startswith(word, i):
                 return value, i + len(word)
         m = self._NUMBER.match(self.text, i)
+        # json.loads accepted the text, so this is a number, or NaN / Infinity, which json.loads
+        # takes and JSON does not.
+        assert m is not None, "NaN or Infinity in a policy document"
         number = m.group()
         return (float(number) if any(ch in number for ch in ".eE") else int(number)), m.end()
 
@@ -163,7 +174,7 @@ class _Checker:
         self.findings: list[Finding] = []
         self.pos = _Positions(text)
 
-    def add(self, kind: str, code: str, message: str, path: str, statement: int | None = None) -> None:
+    def add(self, kind: FindingType, code: str, message: str, path: str, statement: int | None = None) -> None:
         line, column = self._locate(path)
         self.findings.append(Finding(kind, code, message, statement, path, line, column))
 
