@@ -24,6 +24,7 @@ import typer
 
 if TYPE_CHECKING:
     from iamctl.core.store.directory import Txn
+    from iamctl.core.store.records import EntityKind, KindName
 
 # Reading this many small TOML files costs a few milliseconds; beyond it, offer lower-case keys.
 SPELLING_READS = 24
@@ -42,7 +43,7 @@ def _open(ctx: typer.Context) -> "Txn | None":
     return Txn(store, writable=False)
 
 
-def _spelling(txn: "Txn", kind: str, key: str) -> str:
+def _spelling(txn: "Txn", kind: "KindName", key: str) -> str:
     from iamctl.core.store.records import KINDS  # lazy: start-up
 
     try:
@@ -52,7 +53,7 @@ def _spelling(txn: "Txn", kind: str, key: str) -> str:
     return getattr(obj, KINDS[kind].key_field, key) if obj is not None else key
 
 
-def names(ctx: typer.Context, kind: str, incomplete: str) -> list[str]:
+def names(ctx: typer.Context, kind: "KindName", incomplete: str) -> list[str]:
     """Names of entities of `kind` starting with `incomplete` (without regard to case)."""
     try:
         txn = _open(ctx)
@@ -135,7 +136,7 @@ def complete_policy_arns(ctx: typer.Context, incomplete: str) -> list[str]:
         return []
 
 
-def for_kind(kind: str):
+def for_kind(kind: "EntityKind"):
     """The completer of names of `kind` ("user", "group", "role"), for commands shared by kinds."""
     return {"user": complete_users, "group": complete_groups, "role": complete_roles}[kind]
 
@@ -143,11 +144,13 @@ def for_kind(kind: str):
 # -- names held inside one entity: read that entity's file (one read) -----------------------
 
 
-def _named_entity(ctx: typer.Context, kind: str, param: str):
+def _named_entity(ctx: typer.Context, kind: "KindName", param: str):
     """The entity an earlier argument of the command line names (e.g. the user of
     `user delete-access-key alice <TAB>`), or None."""
     value = ctx.params.get(param)
-    txn = _open(ctx) if value else None
+    if not value:
+        return None
+    txn = _open(ctx)
     if txn is None:
         return None
     if kind == "policy" and value.startswith("arn:"):
@@ -155,7 +158,7 @@ def _named_entity(ctx: typer.Context, kind: str, param: str):
     return txn.get(kind, value)
 
 
-def _inside(ctx: typer.Context, kind: str, param: str, incomplete: str, values) -> list[str]:
+def _inside(ctx: typer.Context, kind: "KindName", param: str, incomplete: str, values) -> list[str]:
     try:
         entity = _named_entity(ctx, kind, param)
         return [] if entity is None else sorted(v for v in values(entity) if v.startswith(incomplete))
@@ -163,7 +166,7 @@ def _inside(ctx: typer.Context, kind: str, param: str, incomplete: str, values) 
         return []
 
 
-def inline_policies_for(kind: str):
+def inline_policies_for(kind: "EntityKind"):
     """The completer of the inline policy names of the user, group or role named by `NAME`."""
 
     def complete_inline_policies(ctx: typer.Context, incomplete: str) -> list[str]:

@@ -8,8 +8,9 @@ import copy
 import importlib
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
@@ -62,14 +63,15 @@ class IamctlGroup(TyperGroup):
             return command
         return super().get_command(ctx, cmd_name)
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: Any = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,
+             **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         head = argv[: argv.index("--")] if "--" in argv else argv
         debug = "--debug" in head or os.environ.get("IAMCTL_DEBUG") == "1"
         try:
             result = super().main(args=argv, prog_name=prog_name or "iamctl", complete_var=complete_var,
-                                  standalone_mode=False, **extra)
+                                  standalone_mode=False, windows_expand_args=windows_expand_args, **extra)
             code = result if isinstance(result, int) else ExitCode.OK
         except NoArgsIsHelpError as e:
             sys.stdout.write(e.format_message() + "\n")
@@ -131,7 +133,7 @@ class LazyAppGroup(TyperGroup):
         return self.commands[cmd_name]
 
     def _command_infos(self) -> dict[str, CommandInfo]:
-        return {info.name or get_command_name(info.callback.__name__): info
+        return {info.name or get_command_name(info.callback.__name__ if info.callback else ""): info
                 for info in self.source.registered_commands}
 
     def _group_infos(self) -> dict[str, TyperInfo]:
@@ -141,6 +143,8 @@ class LazyAppGroup(TyperGroup):
 def lazy_group(info: TyperInfo) -> LazyAppGroup:
     """The Click group for a Typer app (as added with `name=`), its commands built on demand."""
     app = info.typer_instance
+    if app is None:
+        raise TypeError(f"the command group {info.name!r} has no Typer app")
     # Typer builds the group itself (callback, help, options) from an empty copy of the app.
     shell = copy.copy(app)
     shell.registered_commands, shell.registered_groups = [], []
@@ -148,9 +152,10 @@ def lazy_group(info: TyperInfo) -> LazyAppGroup:
     shell.info.cls = LazyAppGroup
     shell_info = copy.copy(info)
     shell_info.typer_instance, shell_info.cls = shell, LazyAppGroup
-    group = typer.main.get_group_from_info(shell_info, pretty_exceptions_short=app.pretty_exceptions_short,
-                                           suggest_commands=app.suggest_commands,
-                                           rich_markup_mode=app.rich_markup_mode)
+    # Built with cls=LazyAppGroup (shell_info.cls above), so it is one.
+    group = cast(LazyAppGroup, typer.main.get_group_from_info(
+        shell_info, pretty_exceptions_short=app.pretty_exceptions_short, suggest_commands=app.suggest_commands,
+        rich_markup_mode=app.rich_markup_mode))
     group.source = app
     return group
 

@@ -48,26 +48,27 @@ def show(ctx: typer.Context, output: OutputOpt = None) -> None:
     render.record(fmt(ctx, output), key="PasswordPolicy", item=_item(policy), title="Password policy")
 
 
-def _flag(name: str, help: str):
-    return Annotated[bool, typer.Option(f"--{name}/--no-{name}", help=help)]
-
-
 @app.command("set")
 def set_policy(
     ctx: typer.Context,
     minimum_password_length: Annotated[int | None, typer.Option(
         "--minimum-password-length", help="6-128 (default 6).", metavar="N")] = None,
-    require_symbols: _flag("require-symbols", "At least one of ! @ # $ % ^ & * ( ) _ + - = [ ] { } | '.") = False,
-    require_numbers: _flag("require-numbers", "At least one digit 0-9.") = False,
-    require_uppercase_characters: _flag("require-uppercase-characters", "At least one letter A-Z.") = False,
-    require_lowercase_characters: _flag("require-lowercase-characters", "At least one letter a-z.") = False,
-    allow_users_to_change_password: _flag("allow-users-to-change-password",
-                                          "Users may change their own password.") = False,
+    require_symbols: Annotated[bool, typer.Option(
+        "--require-symbols/--no-require-symbols", help="At least one of ! @ # $ % ^ & * ( ) _ + - = [ ] { } | '.")] = False,
+    require_numbers: Annotated[bool, typer.Option(
+        "--require-numbers/--no-require-numbers", help="At least one digit 0-9.")] = False,
+    require_uppercase_characters: Annotated[bool, typer.Option(
+        "--require-uppercase-characters/--no-require-uppercase-characters", help="At least one letter A-Z.")] = False,
+    require_lowercase_characters: Annotated[bool, typer.Option(
+        "--require-lowercase-characters/--no-require-lowercase-characters", help="At least one letter a-z.")] = False,
+    allow_users_to_change_password: Annotated[bool, typer.Option(
+        "--allow-users-to-change-password/--no-allow-users-to-change-password", help="Users may change their own password.")] = False,
     max_password_age: Annotated[int | None, typer.Option(
         "--max-password-age", help="Days before a password expires, 1-1095 (default: never).", metavar="DAYS")] = None,
     password_reuse_prevention: Annotated[int | None, typer.Option(
         "--password-reuse-prevention", help="Refuse the last N passwords, 1-24.", metavar="N")] = None,
-    hard_expiry: _flag("hard-expiry", "After expiry only an administrator can set a new password.") = False,
+    hard_expiry: Annotated[bool, typer.Option(
+        "--hard-expiry/--no-hard-expiry", help="After expiry only an administrator can set a new password.")] = False,
     output: OutputOpt = None,
 ) -> None:
     """Set the account password policy; as in AWS, every option not given takes its default.

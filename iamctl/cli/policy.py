@@ -1,6 +1,6 @@
 """`iamctl policy ...`: customer managed policies and their versions; AWS managed policies."""
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,7 +26,7 @@ LIST_COLUMNS = ["PolicyName", "Arn", "DefaultVersionId", "AttachmentCount", "Per
 
 
 def _policy_item(p: "PolicyInfo") -> dict:
-    item = {
+    item: dict[str, Any] = {
         "PolicyName": p.name,
         "PolicyId": p.policy_id,
         "Arn": p.arn,

@@ -9,13 +9,16 @@ from a file or stdin, and showing one (parsed under a key in JSON, as written ot
 # No `from __future__ import annotations` here: the commands are defined inside a function with
 # annotation aliases local to it, and Typer must see those annotations evaluated.
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from iamctl.cli import render
 from iamctl.cli.common import OutputOpt, fmt, read_input, reading, writing
 from iamctl.cli.complete import complete_policy_arns, for_kind, inline_policies_for
+
+if TYPE_CHECKING:
+    from iamctl.core.store.records import EntityKind
 
 DocumentOpt = Annotated[
     str,
@@ -32,7 +35,7 @@ def read_document(source: str) -> str:
     return read_input(source, option="--document")
 
 
-def show_with_document(output: str, *, key: str, item: dict[str, Any], document: str,
+def show_with_document(output: render.OutputFormat, *, key: str, item: dict[str, Any], document: str,
                        doc_key: str = "Document", nested: bool = True) -> None:
     """A record plus its policy document: in JSON the document parsed under `doc_key` (inside
     `key`, or beside it when not `nested`, as AWS's get-user-policy does); otherwise the
@@ -47,7 +50,7 @@ def show_with_document(output: str, *, key: str, item: dict[str, Any], document:
     render.lines(document.splitlines())
 
 
-def name_list(output: str, *, key: str, column: str, names: list[str]) -> None:
+def name_list(output: render.OutputFormat, *, key: str, column: str, names: list[str]) -> None:
     """A list of bare names: JSON `{key: [names]}` as AWS prints it, else one per row."""
     if output == "json":
         render.json_dump({key: names})
@@ -55,7 +58,7 @@ def name_list(output: str, *, key: str, column: str, names: list[str]) -> None:
         render.rows(output, key=key, items=[{column: n} for n in names], columns=[column])
 
 
-def add_policy_commands(app: typer.Typer, kind: str) -> None:
+def add_policy_commands(app: typer.Typer, kind: "EntityKind") -> None:
     """Register the managed and inline policy commands on `app` for `kind` ("user", "group", "role")."""
     title = kind.capitalize()  # "User": AWS's UserName / GroupName / RoleName keys
     meta = kind.upper()
@@ -170,5 +173,5 @@ def add_policy_commands(app: typer.Typer, kind: str) -> None:
     """
 
 
-def _limit(kind: str) -> str:
+def _limit(kind: "EntityKind") -> str:
     return {"user": "2,048", "group": "5,120", "role": "10,240"}[kind]

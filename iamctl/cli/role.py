@@ -2,7 +2,7 @@
 instance-profile and provider groups live in instance_profile.py and provider.py."""
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -244,7 +244,7 @@ add_policy_commands(app, "role")
 def credentials_item(issued: "Issued") -> dict:
     """AWS AssumeRole's response shape."""
     s = issued.session
-    item = {
+    item: dict[str, Any] = {
         "Credentials": {"AccessKeyId": s.access_key_id, "SecretAccessKey": issued.secret_access_key,
                         "SessionToken": issued.session_token, "Expiration": s.expires},
         "AssumedRoleUser": {"AssumedRoleId": f"{issued.role_id}:{s.session_name}", "Arn": s.arn},
@@ -304,6 +304,7 @@ def assume(
             tags=users.parse_tags(tag or []), transitive_tag_keys=transitive, session_policy=policy,
             source_identity=source_identity)
     if issued is None:
+        assert who.mfa_refused is not None  # the only reason for no credentials
         raise who.mfa_refused  # after the commit: the refused code is recorded (replay guard, throttle)
     render.record(fmt(ctx, output), key=None, item=credentials_item(issued), title="Temporary credentials")
     render.note("the secret access key and session token are shown only now; keep them safe")

@@ -14,6 +14,7 @@ from iamctl.cli.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from iamctl.core.authz.simulate import Outcome, RequestSet
+    from iamctl.core.engine.parse import PolicyKind
 
 app = typer.Typer(no_args_is_help=True, help="Simulate requests against policies: allowed or denied, and why.")
 
@@ -52,7 +53,7 @@ def _requests(actions: list[str], resources: list[str] | None, context: list[str
     return RequestSet(actions=actions, resources=resources or ["*"], context=values, resource_owner=owner)
 
 
-def _policies(files: list[str] | None, option: str, kind: str) -> list:
+def _policies(files: list[str] | None, option: str, kind: "PolicyKind") -> list:
     from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
     return [parse_policy(read_input(f, option=option), name=f, kind=kind) for f in files or []]
@@ -180,5 +181,6 @@ def simulate_principal(
         else:
             from iamctl.core.credentials import sessions  # lazy: start-up (hashing, secrets)
 
+            assert session is not None  # exactly one of the four was given
             principal = sessions.resolve_session(txn, session)
     _report(ctx, output, _run(principal, requests, resource_policy_file, scp_file, explain), explain)

@@ -6,7 +6,8 @@ twice, on a terminal, or read from standard input with `--password-stdin`.
 """
 
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -160,7 +161,7 @@ def delete_access_key(ctx: typer.Context, name: UserArg, key_id: KeyArg) -> None
         access_keys.delete_access_key(txn, name, key_id)
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[..., Any]] = {
     "set-password": set_password,
     "delete-password": delete_password,
     "change-password": change_password,

@@ -99,6 +99,7 @@ class CredentialsFile:
             return
         from iamctl.core.base.errors import StoreError  # lazy: start-up
 
+        assert self.path is not None  # _tmp is set only with a path
         try:
             os.replace(self._tmp, self.path)
         except OSError as e:

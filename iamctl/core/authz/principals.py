@@ -18,9 +18,10 @@ from iamctl.core.base import clock, names
 
 if TYPE_CHECKING:
     from iamctl.core.engine.decision import Result
-    from iamctl.core.engine.parse import Policy
+    from iamctl.core.engine.parse import Policy, PolicyKind
     from iamctl.core.engine.request import PrincipalInfo
     from iamctl.core.store.directory import Txn
+    from iamctl.core.store.records import EntityKind
 
 
 class Principal(Struct, frozen=True):
@@ -35,13 +36,13 @@ class Principal(Struct, frozen=True):
     extra_context: dict[str, Any] = field(default_factory=dict)
 
 
-def _parse(label: str, text: str, kind: str) -> Policy:
+def _parse(label: str, text: str, kind: PolicyKind) -> Policy:
     from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
     return parse_policy(text, name=label, kind=kind)
 
 
-def _identity_policies(txn: Txn, kind: str, name: str) -> tuple[tuple[Policy, ...], Policy | None]:
+def _identity_policies(txn: Txn, kind: EntityKind, name: str) -> tuple[tuple[Policy, ...], Policy | None]:
     from iamctl.core.identities.documents import boundary_document, effective_policies  # lazy: start-up
 
     identity = tuple(_parse(d.label, d.document, "identity") for d in effective_policies(txn, kind, name))

@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from msgspec import Struct, field
 
@@ -73,6 +73,9 @@ from iamctl.core.store.records import (
     RoleLastUsed,
     User,
 )
+
+if TYPE_CHECKING:
+    from iamctl.core.engine.parse import PolicyKind
 
 # The fields of each record that iamctl models; any other field is kept in `extra`.
 USER_FIELDS = {"Path", "UserName", "UserId", "Arn", "CreateDate", "UserPolicyList", "GroupList",
@@ -115,6 +118,10 @@ def _get(obj: dict, key: str, path: str, kind: type | tuple, *, required: bool =
     return value
 
 
+@overload
+def _date(obj: dict, key: str, path: str, *, required: Literal[True] = True) -> str: ...
+@overload
+def _date(obj: dict, key: str, path: str, *, required: bool) -> str | None: ...
 def _date(obj: dict, key: str, path: str, *, required: bool = True) -> str | None:
     """A date in any of the formats real files carry, as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (UTC)."""
     text = _get(obj, key, path, str, required=required)
@@ -159,7 +166,7 @@ def _tags(obj: dict, path: str, ignored: list[str]) -> dict[str, str]:
 
 
 
-def _document(value: Any, path: str, kind: str) -> str:
+def _document(value: Any, path: str, kind: PolicyKind) -> str:
     text = decode_document(value, path)
     try:
         return validate_document(text, kind=kind)
@@ -299,7 +306,7 @@ class _Plan(Struct):
     aws: dict[str, AwsPolicyUse] = field(default_factory=dict)  # arn -> record
     # given customer policy ARN -> local ARN
     arns: dict[str, str] = field(default_factory=dict)
-    given_counts: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+    given_counts: dict[str, tuple[int | None, ...]] = field(default_factory=dict)  # (attachments, boundary uses)
     kept: list[str] = field(default_factory=list)
     seen: dict[tuple[str, str], Entry] = field(default_factory=dict)
 
@@ -517,11 +524,11 @@ def _plan_roles(plan: _Plan, details: Details, account_id: str, ignored: list[st
                 role.instance_profiles.append(profile.name)
         plan.roles[name.lower()] = role
     for profile, role_name, where in nested:
-        role = plan.roles.get(role_name.lower())
-        if role is None:
+        listed = plan.roles.get(role_name.lower())
+        if listed is None:
             raise fault(where, f"role {role_name!r} is not in RoleDetailList (import every page together)")
-        if role.name not in profile.roles:
-            profile.roles.append(role.name)
+        if listed.name not in profile.roles:
+            profile.roles.append(listed.name)
 
 
 def _plan_profile(plan: _Plan, ip: Any, where: str, account_id: str, ignored: list[str],
@@ -559,7 +566,8 @@ def plan_import(details: Details, account_id: str) -> tuple[_Plan, list[str]]:
     _plan_users(plan, details, account_id, ignored)
     _plan_roles(plan, details, account_id, ignored)
     # What AWS counted beyond what the input shows is kept as an offset (see the module doc).
-    boundary_uses = Counter(e.permissions_boundary for e in [*plan.users.values(), *plan.roles.values()])
+    holders: list[User | Role] = [*plan.users.values(), *plan.roles.values()]
+    boundary_uses = Counter(e.permissions_boundary for e in holders)
     for arn, (attachments, uses) in plan.given_counts.items():
         holder = plan.aws.get(arn) or plan.policies[arn.rsplit("/", 1)[-1].lower()]
         extra = dict(holder.extra or {})
@@ -594,7 +602,7 @@ def import_details(txn, details: Details, *, plan: tuple[_Plan, list[str]] | Non
     is added. Everything is checked before anything is staged.
     """
     account_id = details.account_id or txn.account_id
-    plan, ignored = plan or plan_import(details, account_id)
+    planned, ignored = plan or plan_import(details, account_id)
     if account_id == txn.account_id:
         target = txn
     elif txn.account_exists(account_id):
@@ -603,16 +611,16 @@ def import_details(txn, details: Details, *, plan: tuple[_Plan, list[str]] | Non
         txn.create_account(account_id)
         target = txn.in_account(account_id)
     _require_empty(target)
-    for kind, objects in (("policy", plan.policies), ("group", plan.groups), ("user", plan.users),
-                          ("role", plan.roles), ("instance-profile", plan.profiles)):
+    for kind, objects in (("policy", planned.policies), ("group", planned.groups), ("user", planned.users),
+                          ("role", planned.roles), ("instance-profile", planned.profiles)):
         for obj in objects.values():
             target.put(kind, obj)
-    for use in plan.aws.values():
+    for use in planned.aws.values():
         target.put("aws-policy", use)
-    counts = {"users": len(plan.users), "groups": len(plan.groups), "roles": len(plan.roles),
-              "policies": len(plan.policies), "instance_profiles": len(plan.profiles),
-              "aws_managed_policies": len(plan.aws)}
-    return ImportReport(account_id, counts, plan.kept, ignored)
+    counts = {"users": len(planned.users), "groups": len(planned.groups), "roles": len(planned.roles),
+              "policies": len(planned.policies), "instance_profiles": len(planned.profiles),
+              "aws_managed_policies": len(planned.aws)}
+    return ImportReport(account_id, counts, planned.kept, ignored)
 
 
 def import_files(store, sources: list[tuple[str, str]]) -> ImportReport:

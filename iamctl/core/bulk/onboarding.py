@@ -33,7 +33,7 @@ import io
 import json
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from msgspec import Struct, field, structs
 
@@ -43,7 +43,7 @@ from iamctl.core.credentials import access_keys, password_policy, passwords
 from iamctl.core.engine import aws_managed
 from iamctl.core.identities import documents, entities, groups, policies, users
 from iamctl.core.identities.documents import policy_arn
-from iamctl.core.store.records import KINDS, User
+from iamctl.core.store.records import KINDS, KindName, User
 
 if TYPE_CHECKING:
     from iamctl.core.store.directory import Txn
@@ -591,8 +591,8 @@ class _WriteBehind:
 
     def __init__(self, txn: Txn):
         self._txn = txn
-        self._pending: dict[tuple[str, str], Any] = {}
-        self._counts: dict[str, int] = {}
+        self._pending: dict[tuple[KindName, str], Any] = {}
+        self._counts: dict[KindName, int] = {}
 
     @property
     def account(self):
@@ -606,44 +606,44 @@ class _WriteBehind:
     def writable(self) -> bool:
         return True
 
-    def get(self, kind: str, name: str) -> Any | None:
+    def get(self, kind: KindName, name: str) -> Any | None:
         key = (kind, name.lower())
         if key in self._pending:
             return self._pending[key]
         return self._txn.get(kind, name)
 
-    def require(self, kind: str, name: str) -> Any:
+    def require(self, kind: KindName, name: str) -> Any:
         found = self.get(kind, name)
         if found is None:
             return self._txn.require(kind, name)  # raises with AWS's wording
         return found
 
-    def exists(self, kind: str, name: str) -> bool:
+    def exists(self, kind: KindName, name: str) -> bool:
         key = (kind, name.lower())
         if key in self._pending:
             return self._pending[key] is not None
         return self._txn.exists(kind, name)
 
-    def count(self, kind: str) -> int:
+    def count(self, kind: KindName) -> int:
         if kind not in self._counts:
             self._counts[kind] = self._txn.count(kind)
         return self._counts[kind]
 
-    def put(self, kind: str, obj: Any) -> None:
+    def put(self, kind: KindName, obj: Any) -> None:
         name = getattr(obj, KINDS[kind].key_field)
         if not self.exists(kind, name):
             self._counts[kind] = self.count(kind) + 1
         self._pending[(kind, name.lower())] = obj
 
-    def delete(self, kind: str, name: str) -> None:
+    def delete(self, kind: KindName, name: str) -> None:
         if self.exists(kind, name):
             self._counts[kind] = self.count(kind) - 1
         self._pending[(kind, name.lower())] = None
 
-    def get_secret(self, kind: str, name: str) -> dict[str, Any] | None:
+    def get_secret(self, kind: KindName, name: str) -> dict[str, Any] | None:
         return self._txn.get_secret(kind, name)
 
-    def put_secret(self, kind: str, name: str, record: dict[str, Any]) -> None:
+    def put_secret(self, kind: KindName, name: str, record: dict[str, Any]) -> None:
         self._txn.put_secret(kind, name, record)
 
     def flush(self) -> None:
@@ -671,7 +671,10 @@ def apply_import(txn: Txn, plan: Plan, *, progress: Callable[[int], None] | None
     generated = {i.name: password_policy.generate_password(txn.account.password_policy)
                  for i in creates if i.source.password}
     hashes = _hash_all(generated, advance)
-    batch = _WriteBehind(txn)
+    staged = _WriteBehind(txn)
+    # The operations take a Txn; _WriteBehind offers the part of one they use (duck typing a
+    # type checker cannot see), and through Txn's overloads `get("user", n)` is a User here too.
+    batch = cast("Txn", staged)
     for group in plan.new_groups:
         groups.create_group(batch, group)
     if plan.create_force_mfa:
@@ -683,7 +686,7 @@ def apply_import(txn: Txn, plan: Plan, *, progress: Callable[[int], None] | None
             row = item.source
             users.create_user(batch, item.name, path=row.path, tags=row.tags, permissions_boundary=item.boundary)
             if row.mfa:
-                batch.put("user", structs.replace(batch.get("user", item.name), mfa_required=True))
+                batch.put("user", structs.replace(batch.require("user", item.name), mfa_required=True))
             for arn in item.policies:
                 policies.attach_policy(batch, "user", item.name, arn)
             for group in item.groups:
@@ -693,11 +696,11 @@ def apply_import(txn: Txn, plan: Plan, *, progress: Callable[[int], None] | None
             _sync_user(batch, item, joins)
         advance(1)
     _join_groups(batch, joins)
-    batch.flush()
+    staged.flush()
     return ImportResult(plan, issued)
 
 
-def _credentials(batch: _WriteBehind, item: PlanItem, generated: dict[str, str],
+def _credentials(batch: Txn, item: PlanItem, generated: dict[str, str],
                  hashes: dict[str, str]) -> list[IssuedCredentials]:
     row = item.source
     if not (row.password or row.access_key):
@@ -733,11 +736,11 @@ def _hash_all(passwords: dict[str, str], advance: Callable[[int], None]) -> dict
     return hashes
 
 
-def _sync_user(batch: _WriteBehind, item: PlanItem, joins: dict[str, list[str]]) -> None:
+def _sync_user(batch: Txn, item: PlanItem, joins: dict[str, list[str]]) -> None:
     """Bring an existing user to the row's state (only the columns the file has)."""
 
     row, name = item.source, item.name
-    user: User = batch.get("user", name)
+    user = batch.require("user", name)
     if "path" in row.columns and user.path != row.path:
         users.update_user(batch, name, new_path=row.path)
     if "groups" in row.columns:
@@ -748,22 +751,22 @@ def _sync_user(batch: _WriteBehind, item: PlanItem, joins: dict[str, list[str]])
         for group in item.groups:
             if group.lower() not in have:
                 joins.setdefault(group.lower(), []).append(name)
-    if "tags" in row.columns and batch.get("user", name).tags != row.tags:
-        batch.put("user", structs.replace(batch.get("user", name), tags=dict(row.tags)))
-    attached = list(batch.get("user", name).attached_policies)
+    if "tags" in row.columns and batch.require("user", name).tags != row.tags:
+        batch.put("user", structs.replace(batch.require("user", name), tags=dict(row.tags)))
+    attached = list(batch.require("user", name).attached_policies)
     for arn in [a for a in attached if a not in item.policies]:
         policies.detach_policy(batch, "user", name, arn)
     for arn in [a for a in item.policies if a not in attached]:
         policies.attach_policy(batch, "user", name, arn)
     if "boundary" in row.columns:
         policies.set_boundary(batch, "user", name, item.boundary)  # both sides (boundary use count)
-    current = batch.get("user", name)
+    current = batch.require("user", name)
     if current.mfa_required != item.mfa:
         current = structs.replace(current, mfa_required=item.mfa)
     batch.put("user", current)
 
 
-def _join_groups(batch: _WriteBehind, joins: dict[str, list[str]]) -> None:
+def _join_groups(batch: Txn, joins: dict[str, list[str]]) -> None:
     """Add users to groups, both sides, one pass per group (AddUserToGroup in bulk: the import
     checked GroupsPerUser while planning)."""
     for key, members in joins.items():
@@ -775,7 +778,7 @@ def _join_groups(batch: _WriteBehind, joins: dict[str, list[str]]) -> None:
                 continue
             present.add(name.lower())
             added.append(name)
-            user = batch.get("user", name)
+            user = batch.require("user", name)
             batch.put("user", structs.replace(user, groups=[*user.groups, group.name]))
         if added:
             batch.put("group", structs.replace(group, members=[*group.members, *added]))

@@ -84,7 +84,7 @@ def _key_columns(n: int, key: AccessKeyMeta | None) -> dict[str, str]:
         prefix + "last_rotated": _time(key.created),
         prefix + "last_used_date": _time(key.last_used),
         prefix + "last_used_region": NA,
-        prefix + "last_used_service": key.last_used_service if key.last_used else NA,
+        prefix + "last_used_service": (key.last_used_service or NA) if key.last_used else NA,
     }
 
 

@@ -116,7 +116,7 @@ def authenticate_access_key(txn: Txn, key_id: str, secret_access_key: str, *, se
     user: User | None = txn.get("user", record.user) if record is not None else None
     found = [k for k in user.access_keys if k.access_key_id == key_id] if user is not None else []
     # An id differing only in case maps to the same index file: it is still an unknown id.
-    if not found or found[0].status != "Active":
+    if user is None or not found or found[0].status != "Active":
         raise InvalidClientTokenId(INVALID_TOKEN)
     stored = ((_secret(txn, user).get("access_keys") or {}).get(key_id) or {}).get("hash", "")
     if not hashing.verify_secret(stored, secret_access_key):

@@ -101,12 +101,13 @@ def set_password(
     secret = _secret(txn, user)
     _check(policy, password, user, secret)
     now = clock.iso()
-    created = user.login_profile is None
+    old = user.login_profile
+    created = old is None
     profile = LoginProfile(
-        created=now if created else user.login_profile.created,
+        created=now if old is None else old.created,
         password_reset_required=require_reset,
         password_last_changed=now,
-        password_last_used=None if created else user.login_profile.password_last_used,
+        password_last_used=None if old is None else old.password_last_used,
     )
     _store_password(txn, user, secret, password, password_hash)
     user = structs.replace(user, login_profile=profile)

@@ -94,8 +94,9 @@ def purge_expired_sessions(txn: Txn, *, read_all: bool = False) -> list[str]:
         if minute > now_minute:
             break  # keys are sorted, and so are minutes written as YYYYMMDD-HHMM
         bucket = txn.get("session-expiry", minute)
-        for key_id, token_key in zip(bucket.access_key_ids, bucket.token_keys, strict=True):
-            gone += _drop_session(txn, key_id, token_key)
+        if bucket is not None:  # listed just now, so always found under the lock
+            for key_id, token_key in zip(bucket.access_key_ids, bucket.token_keys, strict=True):
+                gone += _drop_session(txn, key_id, token_key)
         txn.delete("session-expiry", minute)
     if read_all:
         now = clock.now()

@@ -66,7 +66,7 @@ def _bundle() -> _Bundle:
     return _Bundle(source=data["source"], rows=rows)
 
 
-def _policy(arn: str, row: list[str]) -> AwsManagedPolicy:
+def _policy(arn: str, row: builtins.list[str]) -> AwsManagedPolicy:
     import datetime as dt  # lazy: start-up
 
     name, path, version_id, created, updated, document = row

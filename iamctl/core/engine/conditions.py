@@ -203,7 +203,7 @@ class Condition(Struct, frozen=True):
             return any(pos(v, wanted) != self.negated for v in values)
         return any(pos(v, wanted) for v in values) != self.negated
 
-    def _resolved(self, ctx: dict[str, Any], missing: list[str] | None) -> tuple[Any, ...] | None:
+    def _resolved(self, ctx: dict[str, Any], missing: set[str] | None) -> tuple[Any, ...] | None:
         if not self.templated:
             return self.prepared
         out: list[Any] = []

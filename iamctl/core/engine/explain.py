@@ -164,8 +164,8 @@ def explain(result: Result) -> list[str]:
         else:
             where = _LAYER_WORDS.get(layer, "policies")
             lines.append(f"no statement applied to the action {req.action} in the {where} (implicit deny)")
-        for m in result_allows(result):
-            lines.append(f"without that cap it would be allowed by {m}")
+        for allow in result_allows(result):
+            lines.append(f"without that cap it would be allowed by {allow}")
     for e in result.errors:
         label = f'Sid "{e.sid}"' if e.sid else f"statement #{e.index + 1}"
         lines.append(f'{label} in "{e.policy}" was skipped because of an evaluation error: {e.message}')

@@ -15,7 +15,7 @@ from iamctl.core.base import clock, names
 from iamctl.core.base.errors import InvalidInput, NoSuchEntity
 from iamctl.core.engine import aws_managed
 from iamctl.core.store.directory import Txn
-from iamctl.core.store.records import ManagedPolicy, PolicyVersion
+from iamctl.core.store.records import EntityKind, Group, ManagedPolicy, PolicyVersion, Role, User
 
 ENTITY_KINDS = ("user", "group", "role")
 
@@ -56,7 +56,7 @@ def find_customer(txn: Txn, name_or_arn: str) -> ManagedPolicy | None:
     return txn.get("policy", name_or_arn)
 
 
-def require_entity(txn: Txn, kind: str, name: str):
+def require_entity(txn: Txn, kind: EntityKind, name: str) -> User | Group | Role:
     """The user, group or role policies attach to, or NoSuchEntity."""
     if kind not in ENTITY_KINDS:
         raise ValueError(f"policies attach to users, groups and roles, not {kind!r}")
@@ -69,6 +69,7 @@ def _not_attachable(arn: str) -> NoSuchEntity:
 
 def managed_target(txn: Txn, arn: str) -> ManagedPolicy | aws_managed.AwsManagedPolicy:
     """The managed policy an ARN names: customer managed (this account) or AWS managed."""
+    found: ManagedPolicy | aws_managed.AwsManagedPolicy | None
     if arn.startswith(aws_managed.ARN_PREFIX + "/"):
         found = aws_managed.get(arn)
         if found is None:  # retired from AWS's catalogue, but kept by `account import`
@@ -98,7 +99,7 @@ def managed_document(txn: Txn, arn: str) -> str:
     return target.document
 
 
-def _own_policies(txn: Txn, kind: str, entity) -> list[NamedDocument]:
+def _own_policies(txn: Txn, kind: EntityKind, entity: User | Group | Role) -> list[NamedDocument]:
     docs = [
         NamedDocument(f"{kind}/{entity.name} inline {pname}", text)
         for pname, text in entity.inline_policies.items()
@@ -107,7 +108,7 @@ def _own_policies(txn: Txn, kind: str, entity) -> list[NamedDocument]:
     return docs
 
 
-def effective_policies(txn: Txn, kind: str, name: str) -> list[NamedDocument]:
+def effective_policies(txn: Txn, kind: EntityKind, name: str) -> list[NamedDocument]:
     """Every identity-based policy that applies to an entity, labelled.
 
     For a user: its inline policies, its attached managed policies, then for each of its
@@ -116,7 +117,7 @@ def effective_policies(txn: Txn, kind: str, name: str) -> list[NamedDocument]:
     """
     entity = require_entity(txn, kind, name)
     docs = _own_policies(txn, kind, entity)
-    if kind == "user":
+    if isinstance(entity, User):  # kind == "user"
         for group_name in entity.groups:
             group = txn.get("group", group_name)
             if group is not None:
@@ -130,7 +131,7 @@ def effective_policies(txn: Txn, kind: str, name: str) -> list[NamedDocument]:
     return unique
 
 
-def boundary_document(txn: Txn, kind: str, name: str) -> NamedDocument | None:
+def boundary_document(txn: Txn, kind: EntityKind, name: str) -> NamedDocument | None:
     """The permissions boundary of a user or role (labelled with its ARN), or None.
 
     Groups cannot have a permissions boundary.
@@ -156,7 +157,7 @@ def imported_aws_policy(txn, arn: str):
     kept = {k: json.loads(v) for k, v in use.extra.items() if not k.startswith("iamctl.")}
     default = kept.get("DefaultVersionId")
     version = next((v for v in kept["PolicyVersionList"] if v.get("VersionId") == default), None)
-    if version is None:
+    if version is None or default is None:  # the import keeps neither without the other
         return None
     from datetime import UTC, datetime  # lazy: start-up
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import Literal
 
 from msgspec import Struct
 
@@ -44,7 +45,7 @@ def decode_token(token: str) -> str:
         raise InvalidInput(f"the starting token {token!r} is not valid (use a NextToken from a listing)") from None
 
 
-def paginate(txn: Txn, kind: str, *, path_prefix: str | None, max_items: int | None,
+def paginate(txn: Txn, kind: Literal["user", "group", "role", "instance-profile"], *, path_prefix: str | None, max_items: int | None,
              starting_token: str | None) -> Page:
     """List entities of `kind` sorted by name, filtered by path prefix, one page at a time.
 

@@ -19,6 +19,7 @@ and column, then the policy grammar through the policy engine's parser).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Literal
 
 from msgspec import Struct, field
 
@@ -43,7 +44,10 @@ from iamctl.core.identities.documents import (
     resolve_policy_arn,
 )
 from iamctl.core.store.directory import Txn
-from iamctl.core.store.records import AwsPolicyUse, ManagedPolicy, PolicyVersion
+from iamctl.core.store.records import AwsPolicyUse, EntityKind, ManagedPolicy, PolicyVersion
+
+if TYPE_CHECKING:
+    from iamctl.core.engine.parse import PolicyKind
 
 # "IAM and AWS STS quotas", character limits, whitespace not counted. Managed policies are
 # limited per policy (each version); inline policies by the aggregate of all of an entity's
@@ -96,7 +100,7 @@ class AttachedPolicy(Struct, frozen=True):
 class InlinePolicy(Struct, frozen=True):
     """One inline policy of an entity (GetUserPolicy / GetGroupPolicy / GetRolePolicy)."""
 
-    kind: str
+    kind: EntityKind
     entity: str
     name: str
     document: str
@@ -110,7 +114,7 @@ def document_size(text: str) -> int:
     return sum(1 for c in text if not c.isspace())
 
 
-def validate_document(text: str, *, kind: str = "identity") -> str:
+def validate_document(text: str, *, kind: PolicyKind = "identity") -> str:
     """Check a policy document on its way in; return the text unchanged.
 
     JSON syntax first (MalformedPolicyDocument with line and column), then the policy grammar
@@ -399,6 +403,7 @@ def _record_attachment(txn: Txn, arn: str, target: str, *, attach: bool, uses: s
     `uses` is the policy's list to keep: "attachments" (attached policies) or "boundary_uses"
     (the policy is the entity's permissions boundary).
     """
+    holder: AwsPolicyUse | ManagedPolicy | None
     if arn.startswith(aws_managed.ARN_PREFIX + "/"):
         name = arn.rsplit("/", 1)[-1]
         use = txn.get("aws-policy", name) or AwsPolicyUse(name=name, arn=arn)
@@ -422,7 +427,7 @@ def _record_attachment(txn: Txn, arn: str, target: str, *, attach: bool, uses: s
         txn.put("policy", holder)
 
 
-def set_boundary(txn: Txn, kind: str, name: str, arn: str | None):
+def set_boundary(txn: Txn, kind: Literal["user", "role"], name: str, arn: str | None):
     """Set (`arn`) or remove (None) the permissions boundary of a user or role, keeping the
     policy's boundary-use list in step (PutUserPermissionsBoundary, DeleteRolePermissionsBoundary
     and twins). The ARN must name an existing managed policy. Returns the updated entity."""
@@ -445,7 +450,7 @@ def set_boundary(txn: Txn, kind: str, name: str, arn: str | None):
     return entity
 
 
-def attach_policy(txn: Txn, kind: str, name: str, arn: str) -> None:
+def attach_policy(txn: Txn, kind: EntityKind, name: str, arn: str) -> None:
     """Attach a managed policy to a user, group or role (AttachUserPolicy and twins).
 
     The ARN must name an existing customer managed policy of this account or an AWS managed
@@ -463,7 +468,7 @@ def attach_policy(txn: Txn, kind: str, name: str, arn: str) -> None:
     _record_attachment(txn, arn, f"{kind}/{entity.name}", attach=True)
 
 
-def detach_policy(txn: Txn, kind: str, name: str, arn: str) -> None:
+def detach_policy(txn: Txn, kind: EntityKind, name: str, arn: str) -> None:
     """Detach a managed policy (DetachUserPolicy and twins): NoSuchEntity if it is not attached."""
     entity = require_entity(txn, kind, name)
     if arn not in entity.attached_policies:
@@ -473,13 +478,13 @@ def detach_policy(txn: Txn, kind: str, name: str, arn: str) -> None:
     _record_attachment(txn, arn, f"{kind}/{entity.name}", attach=False)
 
 
-def list_attached_policies(txn: Txn, kind: str, name: str) -> list[AttachedPolicy]:
+def list_attached_policies(txn: Txn, kind: EntityKind, name: str) -> list[AttachedPolicy]:
     """The managed policies attached to an entity, in attachment order (ListAttachedUserPolicies)."""
     entity = require_entity(txn, kind, name)
     return [AttachedPolicy(arn.rsplit("/", 1)[-1], arn) for arn in entity.attached_policies]
 
 
-def detach_all(txn: Txn, kind: str, name: str) -> list[str]:
+def detach_all(txn: Txn, kind: EntityKind, name: str) -> list[str]:
     """Detach every managed policy from an entity and delete its inline policies; return the
     detached ARNs. For `delete --force` of users, groups and roles (the entity itself stays)."""
     entity = require_entity(txn, kind, name)
@@ -492,7 +497,7 @@ def detach_all(txn: Txn, kind: str, name: str) -> list[str]:
     return detached
 
 
-def rename_attachments(txn: Txn, kind: str, old: str, new: str) -> None:
+def rename_attachments(txn: Txn, kind: EntityKind, old: str, new: str) -> None:
     """After an entity is renamed `old` -> `new`, rewrite "KIND/old" to "KIND/new" in the
     attachment lists of every managed policy attached to it (and its boundary's use list). Works whether called before or
     after the entity itself is renamed (it reads whichever of the two names exists)."""
@@ -500,15 +505,16 @@ def rename_attachments(txn: Txn, kind: str, old: str, new: str) -> None:
     for arn in entity.attached_policies:
         _record_attachment(txn, arn, f"{kind}/{old}", attach=False)
         _record_attachment(txn, arn, f"{kind}/{new}", attach=True)
-    if getattr(entity, "permissions_boundary", None):
-        _record_attachment(txn, entity.permissions_boundary, f"{kind}/{old}", attach=False, uses="boundary_uses")
-        _record_attachment(txn, entity.permissions_boundary, f"{kind}/{new}", attach=True, uses="boundary_uses")
+    boundary = getattr(entity, "permissions_boundary", None)  # groups have none
+    if boundary:
+        _record_attachment(txn, boundary, f"{kind}/{old}", attach=False, uses="boundary_uses")
+        _record_attachment(txn, boundary, f"{kind}/{new}", attach=True, uses="boundary_uses")
 
 
 # -- inline policies -------------------------------------------------------------------
 
 
-def put_inline_policy(txn: Txn, kind: str, name: str, policy_name: str, document: str) -> None:
+def put_inline_policy(txn: Txn, kind: EntityKind, name: str, policy_name: str, document: str) -> None:
     """Add or replace an inline policy (PutUserPolicy and twins).
 
     The aggregate size of all of the entity's inline policies, whitespace not counted, may not
@@ -529,11 +535,11 @@ def put_inline_policy(txn: Txn, kind: str, name: str, policy_name: str, document
     txn.put(kind, entity)
 
 
-def _inline_missing(kind: str, entity: str, policy_name: str) -> NoSuchEntity:
+def _inline_missing(kind: EntityKind, entity: str, policy_name: str) -> NoSuchEntity:
     return NoSuchEntity(f"The {kind} policy with name {policy_name} cannot be found. ({kind} {entity})")
 
 
-def get_inline_policy(txn: Txn, kind: str, name: str, policy_name: str) -> InlinePolicy:
+def get_inline_policy(txn: Txn, kind: EntityKind, name: str, policy_name: str) -> InlinePolicy:
     """One inline policy with its document exactly as written (GetUserPolicy and twins)."""
     entity = require_entity(txn, kind, name)
     if policy_name not in entity.inline_policies:
@@ -541,7 +547,7 @@ def get_inline_policy(txn: Txn, kind: str, name: str, policy_name: str) -> Inlin
     return InlinePolicy(kind, entity.name, policy_name, entity.inline_policies[policy_name])
 
 
-def delete_inline_policy(txn: Txn, kind: str, name: str, policy_name: str) -> None:
+def delete_inline_policy(txn: Txn, kind: EntityKind, name: str, policy_name: str) -> None:
     """Delete an inline policy (DeleteUserPolicy and twins): NoSuchEntity if there is none."""
     entity = require_entity(txn, kind, name)
     if policy_name not in entity.inline_policies:
@@ -550,6 +556,6 @@ def delete_inline_policy(txn: Txn, kind: str, name: str, policy_name: str) -> No
     txn.put(kind, entity)
 
 
-def list_inline_policies(txn: Txn, kind: str, name: str) -> list[str]:
+def list_inline_policies(txn: Txn, kind: EntityKind, name: str) -> list[str]:
     """The names of an entity's inline policies, sorted (ListUserPolicies and twins)."""
     return sorted(require_entity(txn, kind, name).inline_policies)

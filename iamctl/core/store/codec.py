@@ -33,12 +33,12 @@ class DecodeError(ValueError):
 
 
 @cache
-def _fields(cls: type) -> tuple[FieldInfo, ...]:
+def _fields(cls: type[Struct]) -> tuple[FieldInfo, ...]:
     """The fields of a Struct class, their annotations resolved to types."""
     return struct_fields(cls)
 
 
-def to_dict(obj: Any) -> dict[str, Any]:
+def to_dict(obj: Struct) -> dict[str, Any]:
     """A Struct as a TOML-ready dict: None values are left out (TOML has no null)."""
     out: dict[str, Any] = {}
     for f in _fields(type(obj)):
