@@ -68,7 +68,7 @@ print(read - start, time.perf_counter() - read)
 
 def probe(arn: str, runs: int) -> tuple[float, float]:
     """Median seconds of (bundle read, engine parse) of one policy, cold, over `runs` processes."""
-    shares = [tuple(map(float, subprocess.run([sys.executable, "-c", PROBE, arn], check=True, text=True,
+    shares = [tuple(map(float, subprocess.run([sys.executable, "-P", "-c", PROBE, arn], check=True, text=True,
                                               capture_output=True).stdout.split())) for _ in range(runs)]
     return statistics.median(s[0] for s in shares), statistics.median(s[1] for s in shares)
 
@@ -110,7 +110,7 @@ def main() -> int:
         small = build(root, largest)
         env = {**os.environ, "IAMCTL_DIR": str(root)}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        iamctl = [sys.executable, "-m", "iamctl"]
+        iamctl = [sys.executable, "-P", "-m", "iamctl"]
         request = ["-a", "s3:GetObject", "-r", "arn:aws:s3:::data/report.csv", "-o", "json"]
         times = interleaved_runs({
             "simulate custom": [*iamctl, "simulate", "principal", "--user", "custom", *request],

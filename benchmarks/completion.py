@@ -44,7 +44,7 @@ def complete(root: Path, line: str) -> tuple[float, int]:
     env = {**os.environ, "IAMCTL_DIR": str(root), "_IAMCTL_COMPLETE": "complete_bash",
            "COMP_WORDS": " ".join(words), "COMP_CWORD": str(len(words) - 1)}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "iamctl"], env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-P", "-m", "iamctl"], env=env, capture_output=True, text=True, check=True)
     return time.perf_counter() - start, len([ln for ln in done.stdout.splitlines() if ln])
 
 

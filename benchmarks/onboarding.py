@@ -46,15 +46,15 @@ def iamctl(directory: Path, *args: str) -> tuple[float, dict]:
     """Run `iamctl --dir DIRECTORY ARGS... -o json` in a new process: (seconds, JSON output)."""
     env = {**os.environ, "NO_COLOR": "1"}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "iamctl", "--dir", str(directory), *args, "-o", "json"],
+    done = subprocess.run([sys.executable, "-P", "-m", "iamctl", "--dir", str(directory), *args, "-o", "json"],
                           check=True, capture_output=True, text=True, env=env)
     return time.perf_counter() - start, json.loads(done.stdout)
 
 
 def prepare(directory: Path, users_quota: int) -> None:
-    subprocess.run([sys.executable, "-m", "iamctl", "--dir", str(directory), "init", "--account-id",
+    subprocess.run([sys.executable, "-P", "-m", "iamctl", "--dir", str(directory), "init", "--account-id",
                     "111122223333"], check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "iamctl", "--dir", str(directory), "account", "set-quota", "users",
+    subprocess.run([sys.executable, "-P", "-m", "iamctl", "--dir", str(directory), "account", "set-quota", "users",
                     str(users_quota)], check=True, capture_output=True)
 
 

@@ -10,6 +10,10 @@ A figure line that says TARGET has a floor that another piece of work is to meet
 which): it is shown with the verdict TARGET and does not fail the run. The figure is still
 measured and printed as it is, not hidden.
 
+Run it with the python of an installed iamctl (`pip install .` into a fresh venv), not the
+editable one. Every benchmark starts its processes with `python -P`, so that a source tree in
+the current directory (the repository's root) never shadows the installed package.
+
 Usage: python benchmarks/run_all.py [--only NAME ...] [--timeout SECONDS]
 """
 

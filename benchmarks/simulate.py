@@ -62,7 +62,7 @@ def main() -> int:
         build(root)
         env = {**os.environ, "IAMCTL_DIR": str(root)}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        iamctl = [sys.executable, "-m", "iamctl"]
+        iamctl = [sys.executable, "-P", "-m", "iamctl"]
         request = ["-a", "s3:GetObject", "-r", "arn:aws:s3:::data/report.csv", "-o", "json"]
         times = interleaved_runs({
             "version": [*iamctl, "--version"],

@@ -49,11 +49,11 @@ def main() -> int:
         hello.write_text(HELLO)
         env = {**os.environ, "IAMCTL_DIR": str(Path(tmp) / "acct")}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        subprocess.run([sys.executable, "-m", "iamctl", "init"], env=env, check=True, capture_output=True)
-        iamctl = [sys.executable, "-m", "iamctl"]
+        subprocess.run([sys.executable, "-P", "-m", "iamctl", "init"], env=env, check=True, capture_output=True)
+        iamctl = [sys.executable, "-P", "-m", "iamctl"]
         times = interleaved_runs({
-            "python -c pass": [sys.executable, "-c", "pass"],
-            "typer hello-world": [sys.executable, str(hello)],
+            "python -c pass": [sys.executable, "-P", "-c", "pass"],
+            "typer hello-world": [sys.executable, "-P", str(hello)],
             "iamctl --version": [*iamctl, "--version"],
             "iamctl account show -o json": [*iamctl, "account", "show", "-o", "json"],
         }, args.runs, env)

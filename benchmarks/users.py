@@ -52,7 +52,7 @@ def main() -> int:
         make_account(small, 10)
         env = {**os.environ, "NO_COLOR": "1"}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        iamctl = [sys.executable, "-m", "iamctl", "--dir"]
+        iamctl = [sys.executable, "-P", "-m", "iamctl", "--dir"]
         listing = statistics.median(interleaved_runs(
             {"list": [*iamctl, str(big), "user", "list", "-o", "json"]}, args.runs, env)["list"])
         shows = interleaved_runs({
