@@ -40,18 +40,11 @@ import tempfile
 from pathlib import Path
 
 from _timing import difference_line, interleaved_runs
+from simulate import POLICY as SMALL  # the 3-statement customer managed policy
 
 FLOOR_MS = 5.0
 ACCOUNT = "123456789012"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
-SMALL = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Sid": "Read", "Effect": "Allow", "Action": ["s3:Get*", "s3:List*"], "Resource": "arn:aws:s3:::data/*"},
-        {"Sid": "Home", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::home/${aws:username}/*"},
-        {"Sid": "NoDelete", "Effect": "Deny", "Action": "s3:Delete*", "Resource": "*"},
-    ],
-}
 
 
 # One cold lookup in a fresh process that has parsed the customer managed policy, as the command
