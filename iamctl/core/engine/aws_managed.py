@@ -27,9 +27,8 @@ if TYPE_CHECKING:
     import datetime as dt
 
 ARN_PREFIX = "arn:aws:iam::aws:policy"
-# A plain path next to the package, not importlib.resources: that import alone costs ~12 ms,
-# and iamctl is never installed zipped (setuptools installs package data as files).
-_DIR = Path(__file__).resolve().parents[2] / "data" / "aws-managed-policies"
+# The bundle's directory when not the one shipped with iamctl (tests read copies of it).
+_DIR: Path | None = None
 _COLUMNS = ["name", "path", "default_version_id", "create_date", "update_date", "offset", "length"]
 _Row = tuple[str, str, str, str, str, int, int]
 
@@ -117,8 +116,20 @@ class _Loaded(Struct, frozen=True):
     head: _Index  # its first line: everything but the rows (`policies` is empty)
 
 
+def _bundle_dir() -> Path:
+    return _DIR if _DIR is not None else _shipped_dir()
+
+
+@functools.cache
+def _shipped_dir() -> Path:
+    # Computed on first use, not at import (resolve() costs system calls on every start-up). A
+    # plain path next to the package, not importlib.resources: that import alone costs ~12 ms,
+    # and iamctl is never installed zipped (setuptools installs package data as files).
+    return Path(__file__).resolve().parents[2] / "data" / "aws-managed-policies"
+
+
 def _damaged(what: str, detail: object) -> RuntimeError:
-    return RuntimeError(f"the AWS managed policy bundle in {_DIR} is damaged ({what}: {detail}); "
+    return RuntimeError(f"the AWS managed policy bundle in {_bundle_dir()} is damaged ({what}: {detail}); "
                         "reinstall iamctl or run scripts/refresh_managed_policies.py")
 
 
@@ -126,7 +137,7 @@ def _damaged(what: str, detail: object) -> RuntimeError:
 def _index() -> _Loaded:
     """index.json's bytes and its first line, checked. The rows are decoded only as asked for."""
     try:
-        raw = (_DIR / "index.json").read_bytes()
+        raw = (_bundle_dir() / "index.json").read_bytes()
         # The refresh script writes the head on the first line and one row per line after it, so
         # the first line closed with `]}` is the index without its rows.
         head = msgspec.json.decode(raw[: raw.find(b"\n")] + b"]}", type=_Index)
@@ -164,7 +175,7 @@ def _row(name: str) -> _Row | None:
 def _read_document(offset: int, length: int) -> str:
     """The document in documents.gz's member at `offset`: that member only is read and inflated."""
     try:
-        with (_DIR / "documents.gz").open("rb") as f:
+        with (_bundle_dir() / "documents.gz").open("rb") as f:
             if (size := f.seek(0, 2)) != (expected := _index().head.documents_size):
                 raise _damaged("documents.gz", f"{size} bytes, not the {expected} its index says")
             f.seek(offset)

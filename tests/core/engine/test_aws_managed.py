@@ -156,7 +156,7 @@ def test_every_bundled_document_is_a_policy_whose_member_is_read_exactly():
 def bundle_dir(tmp_path, monkeypatch):
     """A copy of the shipped bundle that aws_managed reads instead, to damage or replace."""
     copy = tmp_path / "aws-managed-policies"
-    shutil.copytree(aws_managed._DIR, copy)
+    shutil.copytree(aws_managed._bundle_dir(), copy)
     monkeypatch.setattr(aws_managed, "_DIR", copy)
     _forget()
     yield copy
