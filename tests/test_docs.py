@@ -3,27 +3,16 @@ details or at least an `Example:` with a real invocation, and is shown in the RE
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
+import gen_docs_module
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
-def _load_gen_docs():
-    """scripts/gen_docs.py as a module (it is a script, not part of the package)."""
-    if "gen_docs" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("gen_docs", REPO / "scripts" / "gen_docs.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["gen_docs"] = module  # dataclasses look their module up there
-        spec.loader.exec_module(module)
-    return sys.modules["gen_docs"]
-
-
-gen_docs = _load_gen_docs()
+gen_docs = gen_docs_module.load()
 
 COMMANDS = {" ".join(n.words): n for n in gen_docs.all_commands()}
 

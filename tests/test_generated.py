@@ -7,30 +7,20 @@ When a command, option or help text changes, these tests fail and name the file:
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import gen_docs_module
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIX = "run `python scripts/gen_docs.py` and commit completions/ and man/"
 
 
-def _load_gen_docs():
-    """scripts/gen_docs.py as a module (it is a script, not part of the package)."""
-    if "gen_docs" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("gen_docs", REPO / "scripts" / "gen_docs.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["gen_docs"] = module  # dataclasses look their module up there
-        spec.loader.exec_module(module)
-    return sys.modules["gen_docs"]
-
-
-gen_docs = _load_gen_docs()
+gen_docs = gen_docs_module.load()
 
 
 @pytest.fixture(scope="module")

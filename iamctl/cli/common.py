@@ -47,9 +47,6 @@ OutputOpt = Annotated[
 ]
 
 
-TagOpt = Annotated[list[str] | None, typer.Option("--tag", help="A tag KEY=VALUE (repeatable).")]
-
-
 def settings(ctx: typer.Context) -> Settings:
     root = ctx.find_root()
     if not isinstance(root.obj, Settings):
@@ -83,6 +80,23 @@ def writing(ctx: typer.Context) -> "Iterator[Txn]":
     """A transaction on the selected account, committed when the block ends without error."""
     with store(ctx).write() as txn:
         yield txn
+
+
+@contextmanager
+def hinting(code: str, hint: str | None) -> "Iterator[None]":
+    """Add a command-line hint to a core error with this AWS `code` raised in the block.
+
+    The core says what is wrong in the API's terms and never names an option; the command knows
+    which of its options would do what the message asks (`--force` for a DeleteConflict). A
+    `hint` of None adds nothing (the option was given already)."""
+    from iamctl.core.base.errors import IamError  # lazy: start-up
+
+    try:
+        yield
+    except IamError as e:
+        if e.code != code or hint is None:
+            raise
+        raise type(e)(f"{e.message.rstrip('.')} ({hint}).") from e
 
 
 def read_input(source: str, *, option: str) -> str:

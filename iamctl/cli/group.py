@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from iamctl.cli import render
-from iamctl.cli.common import OutputOpt, fmt, reading, writing
+from iamctl.cli.common import OutputOpt, fmt, hinting, reading, writing
 from iamctl.cli.complete import complete_groups, complete_users
 from iamctl.cli.listing import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page
 from iamctl.cli.policy_commands import add_policy_commands
@@ -128,7 +128,8 @@ def delete(
     """
     from iamctl.core.identities import groups  # lazy: start-up
 
-    with writing(ctx) as txn:
+    hint = None if force else "use --force to remove them with the group"
+    with writing(ctx) as txn, hinting("DeleteConflict", hint):
         groups.delete_group(txn, name, force=force)
 
 

@@ -5,9 +5,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from iamctl.cli import render
-from iamctl.cli.common import OutputOpt, TagOpt, fmt, reading, writing
+from iamctl.cli.common import OutputOpt, fmt, reading, writing
 from iamctl.cli.complete import complete_instance_profiles, complete_roles
 from iamctl.cli.listing import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page
+from iamctl.cli.syntax import TagOpt, tag_dict
 
 if TYPE_CHECKING:
     from iamctl.core.store.records import InstanceProfile
@@ -34,10 +35,10 @@ def profile_create(ctx: typer.Context, name: ProfileArg,
 
     Example: iamctl role instance-profile create web-server
     """
-    from iamctl.core.identities import instance_profiles, users  # lazy: start-up
+    from iamctl.core.identities import instance_profiles  # lazy: start-up
 
     with writing(ctx) as txn:
-        p = instance_profiles.create_instance_profile(txn, name, path=path, tags=users.parse_tags(tag or []))
+        p = instance_profiles.create_instance_profile(txn, name, path=path, tags=tag_dict(tag))
         item = profile_item(p, instance_profiles.instance_profile_arn(txn, p))
     render.record(fmt(ctx, output), key="InstanceProfile", item=item)
 

@@ -17,7 +17,8 @@ PathPrefixOpt = Annotated[
 
 
 MaxItemsOpt = Annotated[
-    int | None, typer.Option("--max-items", help="At most this many; the output then carries a NextToken.")
+    int | None, typer.Option("--max-items", help="At most this many (1 or more); the output then carries a "
+                             "NextToken.", min=1, metavar="N")
 ]
 
 

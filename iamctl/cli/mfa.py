@@ -17,6 +17,7 @@ import typer
 from iamctl.cli import render
 from iamctl.cli.common import OutputOpt, fmt, reading, writing
 from iamctl.cli.complete import complete_mfa_devices, complete_users
+from iamctl.cli.syntax import TagOpt, tag_dict
 
 if TYPE_CHECKING:
     from iamctl.core.credentials.mfa import Enrolment
@@ -136,7 +137,7 @@ def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The device name.", metavar="NAME")],
     path: Annotated[str, typer.Option("--path", help="The device's path, e.g. /team/.")] = "/",
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="KEY=VALUE; repeatable.")] = None,
+    tag: TagOpt = None,
     seed_file: Annotated[Path | None, typer.Option("--seed-file", help="Write the base32 seed to this new "
                                                    "file (mode 0600).", metavar="FILE")] = None,
     qr_png: PngOpt = None,
@@ -151,12 +152,11 @@ def create(
     Example: iamctl mfa create bob-phone --seed-file bob.seed && iamctl mfa enable --user bob --serial bob-phone
     """
     from iamctl.core.credentials import mfa, totp  # lazy: start-up
-    from iamctl.core.identities import users  # lazy: start-up
 
     if seed_file is None and qr_png is None:
         raise typer.BadParameter("give --seed-file FILE and/or --qr-png FILE: the seed is shown only now")
     with writing(ctx) as txn:
-        new = mfa.create_virtual_mfa_device(txn, name, path=path, tags=users.parse_tags(tag or []))
+        new = mfa.create_virtual_mfa_device(txn, name, path=path, tags=tag_dict(tag))
         if seed_file is not None:
             _write_seed_file(seed_file, new.seed)
         if qr_png is not None:

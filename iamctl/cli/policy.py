@@ -8,6 +8,7 @@ from iamctl.cli import render, validate
 from iamctl.cli.common import OutputOpt, fmt, reading, writing
 from iamctl.cli.complete import complete_policies, complete_policy_versions
 from iamctl.cli.policy_commands import DocumentOpt, read_document, show_with_document
+from iamctl.cli.syntax import TagOpt, tag_dict
 
 if TYPE_CHECKING:
     from iamctl.core.identities.policies import PolicyInfo, VersionInfo
@@ -56,7 +57,7 @@ def create(
     document: DocumentOpt,
     path: Annotated[str, typer.Option("--path", help="Path, e.g. /teams/.")] = "/",
     description: Annotated[str | None, typer.Option("--description", help="Up to 1,000 characters.")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="KEY=VALUE; repeatable.")] = None,
+    tag: TagOpt = None,
     output: OutputOpt = None,
 ) -> None:
     """Create a customer managed policy from a JSON document (its version v1).
@@ -67,13 +68,11 @@ def create(
 
     Example: iamctl policy create ReadReports --document policy.json --tag team=finance
     """
-    from iamctl.core.base import names  # lazy: start-up
     from iamctl.core.identities import policies  # lazy: start-up
 
     text = read_document(document)
-    tags = dict(names.parse_tag(t) for t in tag or [])
     with writing(ctx) as txn:
-        info = policies.create_policy(txn, name, text, path=path, description=description, tags=tags)
+        info = policies.create_policy(txn, name, text, path=path, description=description, tags=tag_dict(tag))
     validate.show_warnings(text)
     render.record(fmt(ctx, output), key="Policy", item=_policy_item(info))
 

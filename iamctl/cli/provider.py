@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from iamctl.cli import render
-from iamctl.cli.common import OutputOpt, TagOpt, fmt, reading, writing
+from iamctl.cli.common import OutputOpt, fmt, reading, writing
 from iamctl.cli.policy_commands import read_document
+from iamctl.cli.syntax import TagOpt, tag_dict
 
 if TYPE_CHECKING:
     pass
@@ -31,12 +32,12 @@ def create_oidc(
 
     Example: iamctl role provider create-oidc --url https://token.actions.githubusercontent.com --client-id sts.amazonaws.com
     """
-    from iamctl.core.identities import providers, users  # lazy: start-up
+    from iamctl.core.identities import providers  # lazy: start-up
 
     keys = read_document(jwks) if jwks else None
     with writing(ctx) as txn:
         p = providers.create_oidc_provider(txn, url, client_id, thumbprints=thumbprint, jwks=keys,
-                                       tags=users.parse_tags(tag or []))
+                                       tags=tag_dict(tag))
         arn = providers.oidc_arn(txn, p)
     render.record(fmt(ctx, output), key=None, item={"OpenIDConnectProviderArn": arn})
 
@@ -54,11 +55,11 @@ def create_saml(
 
     Example: iamctl role provider create-saml corp-idp --metadata idp-metadata.xml
     """
-    from iamctl.core.identities import providers, users  # lazy: start-up
+    from iamctl.core.identities import providers  # lazy: start-up
 
     text = read_document(metadata)
     with writing(ctx) as txn:
-        p = providers.create_saml_provider(txn, name, text, tags=users.parse_tags(tag or []))
+        p = providers.create_saml_provider(txn, name, text, tags=tag_dict(tag))
         arn = providers.saml_arn(txn, p)
     render.record(fmt(ctx, output), key=None, item={"SAMLProviderArn": arn})
 

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from iamctl.cli import instance_profile, provider, render
-from iamctl.cli.common import OutputOpt, TagOpt, fmt, reading, writing
+from iamctl.cli.common import OutputOpt, fmt, hinting, reading, writing
 from iamctl.cli.complete import complete_roles
 from iamctl.cli.listing import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page
 from iamctl.cli.policy_commands import add_policy_commands, read_document, show_with_document
 from iamctl.cli.shapes import role_item, tags_item
+from iamctl.cli.syntax import CallerOpt, ConditionOpt, Tag, TagOpt, TagsArg, parse_tag, tag_dict
 
 if TYPE_CHECKING:
     from iamctl.core.credentials.sts import Issued
@@ -47,8 +48,7 @@ def create(
                           help="Trust one principal ARN (user or role) (repeatable).", metavar="ARN")] = None,
     trust_oidc: Annotated[str | None, typer.Option("--trust-oidc", help="Trust tokens of this OIDC provider "
                           "(URL or ARN); needs --condition.", metavar="PROVIDER")] = None,
-    condition: Annotated[list[str] | None, typer.Option("--condition", help="'[OPERATOR ]KEY=VALUE' "
-                         "(default StringEquals), e.g. 'StringLike HOST:sub=repo:org/repo:*'.")] = None,
+    condition: ConditionOpt = None,
     require_mfa: Annotated[bool, typer.Option("--require-mfa", help="Only callers signed in with MFA.")] = False,
     external_id: Annotated[str | None, typer.Option("--external-id", help="Require this sts:ExternalId.")] = None,
     description: Annotated[str | None, typer.Option("--description", help="Up to 1,000 characters.")] = None,
@@ -69,7 +69,7 @@ def create(
 
     Example: iamctl role create deploy --trust-account 111122223333 --require-mfa
     """
-    from iamctl.core.identities import roles, users  # lazy: start-up
+    from iamctl.core.identities import roles  # lazy: start-up
 
     text = _trust_file(trust_policy)
     with writing(ctx) as txn:
@@ -80,7 +80,7 @@ def create(
         elif any([trust_service, trust_account, trust_user, trust_oidc, condition, require_mfa, external_id]):
             raise typer.BadParameter("give --trust-policy or the --trust-* shorthands, not both")
         role = roles.create_role(txn, name, text, path=path, description=description,
-                                 max_session_duration=max_session_duration, tags=users.parse_tags(tag or []),
+                                 max_session_duration=max_session_duration, tags=tag_dict(tag),
                                  permissions_boundary=permissions_boundary)
         item = {**role_item(role, roles.role_arn(txn, role)), "Tags": tags_item(role.tags)}
     show_with_document(fmt(ctx, output), key="Role", item=item, document=role.assume_role_policy,
@@ -192,21 +192,22 @@ def delete(
     """
     from iamctl.core.identities import roles  # lazy: start-up
 
-    with writing(ctx) as txn:
+    hint = None if force else "use --force to remove them with the role"
+    with writing(ctx) as txn, hinting("DeleteConflict", hint):
         roles.delete_role(txn, name, force=force)
 
 
 @app.command("tag")
 def tag(ctx: typer.Context, name: NameArg,
-        tags: Annotated[list[str], typer.Argument(help="Tags as KEY=VALUE.", metavar="KEY=VALUE...")]) -> None:
+        tags: TagsArg) -> None:
     """Add tags to a role, overwriting the value of a key it already has.
 
     Example: iamctl role tag deploy team=platform
     """
-    from iamctl.core.identities import roles, users  # lazy: start-up
+    from iamctl.core.identities import roles  # lazy: start-up
 
     with writing(ctx) as txn:
-        roles.tag_role(txn, name, users.parse_tags(tags))
+        roles.tag_role(txn, name, tag_dict(tags))
 
 
 @app.command("untag")
@@ -258,8 +259,7 @@ def credentials_item(issued: "Issued") -> dict:
 def assume(
     ctx: typer.Context,
     role: RoleRefArg,
-    caller: Annotated[str | None, typer.Option("--as", help="user/NAME, role/NAME (role chaining) or session "
-                      "(token or ASIA id on stdin).", metavar="CALLER")] = None,
+    caller: CallerOpt = None,
     service: Annotated[str | None, typer.Option("--as-service", help="Only check whether this service may "
                        "assume the role (no credentials).", metavar="SERVICE")] = None,
     session_name: Annotated[str | None, typer.Option("--session-name", help="2-64 characters.")] = None,
@@ -267,7 +267,8 @@ def assume(
                         "(3,600 when chaining). Default 3,600.")] = None,
     external_id: Annotated[str | None, typer.Option("--external-id", help="The sts:ExternalId to present.")] = None,
     mfa_code: Annotated[str | None, typer.Option("--mfa-code", help="A code of the user's MFA device.")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="A session tag KEY=VALUE (repeatable).")] = None,
+    tag: Annotated[list[Tag] | None, typer.Option("--tag", help="A session tag KEY=VALUE (repeatable).",
+                                                  parser=parse_tag, metavar="KEY=VALUE")] = None,
     transitive: Annotated[list[str] | None, typer.Option("--transitive-tag-key",
                           help="A session tag key that passes on to chained sessions.", metavar="KEY")] = None,
     policy_file: Annotated[str | None, typer.Option("--policy-file", help="A session policy (≤ 2,048 "
@@ -284,24 +285,31 @@ def assume(
     Example: iamctl role assume deploy --as user/bob --session-name bob --duration 1800
     """
     from iamctl.core.credentials import sts  # lazy: start-up
-    from iamctl.core.identities import users  # lazy: start-up
 
     if (caller is None) == (service is None):
         raise typer.BadParameter("give --as CALLER or --as-service SERVICE")
-    if service is not None:
+    if caller is None:
         with reading(ctx) as txn:
-            sts.check_service(txn, role, service)
+            sts.check_service(txn, role, service or "")
         render.record(fmt(ctx, output), key=None, item={"Decision": "allowed", "Service": service, "Role": role})
         return
     if session_name is None:
         raise typer.BadParameter("--session-name is required to assume a role")
-    token = sys.stdin.readline().strip() if caller == "session" else None
+    if mfa_code is not None and caller.kind != "user":
+        raise typer.BadParameter("only a user caller (--as user/NAME) has an MFA device; a session carries "
+                                 "the MFA facts of its sign-in", param_hint="'--mfa-code'")
+    token = None
+    if caller.kind == "session":
+        token = sys.stdin.readline().strip()
+        if not token:
+            raise typer.BadParameter("session needs the session token (or its ASIA access key id) on stdin",
+                                     param_hint="'--as'")
     policy = read_document(policy_file) if policy_file else None
     with writing(ctx) as txn:
-        who = sts.resolve_caller(txn, caller or "", token=token, mfa_code=mfa_code)
+        who = sts.resolve_caller(txn, caller.kind, caller.name, token=token, mfa_code=mfa_code)
         issued = None if who.mfa_refused else sts.assume_role(
             txn, role, who, session_name=session_name, duration=duration, external_id=external_id,
-            tags=users.parse_tags(tag or []), transitive_tag_keys=transitive, session_policy=policy,
+            tags=tag_dict(tag), transitive_tag_keys=transitive, session_policy=policy,
             source_identity=source_identity)
     if issued is None:
         assert who.mfa_refused is not None  # the only reason for no credentials
@@ -325,7 +333,7 @@ def assume_web_identity(
     """Assume a role with an OIDC token (AssumeRoleWithWebIdentity), or dry-run its claims.
 
     The trust policy's Federated principal must be the token's provider, and its conditions
-    are evaluated on <provider>:sub, :aud and :amr. With a JWKS registered for the provider the
+    are evaluated on PROVIDER:sub, :aud and :amr. With a JWKS registered for the provider the
     signature is verified and credentials are issued; otherwise only the decision is shown.
 
     Example: iamctl role assume-web-identity gha --token token.jwt --session-name ci
@@ -341,7 +349,7 @@ def assume_web_identity(
             token=text if token else None, claims=sts.load_claims(text) if claims else None)
     item = {"Decision": "allowed", "Provider": out.provider_arn, "SignatureVerified": out.verified,
             "SubjectFromWebIdentityToken": out.claims.get("sub"), "Context": out.context}
-    item.update(credentials_item(out.issued) if out.issued else {"NoCredentials": out.reason})
+    item.update(credentials_item(out.issued) if out.issued else {"NoCredentials": "dry run (--claims)" if claims else out.reason})
     render.record(fmt(ctx, output), key=None, item=item, title="Web identity")
     if out.issued:
         render.note("the secret access key and session token are shown only now; keep them safe")

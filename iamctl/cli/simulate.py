@@ -11,6 +11,7 @@ from iamctl.cli import render
 from iamctl.cli.common import OutputOpt, fmt, read_input, reading
 from iamctl.cli.complete import complete_groups, complete_roles, complete_users
 from iamctl.cli.exit_codes import ExitCode
+from iamctl.cli.syntax import ContextEntry, ContextOpt
 
 if TYPE_CHECKING:
     from iamctl.core.authz.simulate import Outcome, RequestSet
@@ -22,8 +23,6 @@ ActionOpt = Annotated[list[str], typer.Option("--action", "-a", help="Action, e.
                                               "expand to AWS's catalogue. Repeatable.", metavar="ACTION")]
 ResourceOpt = Annotated[list[str] | None, typer.Option("--resource", "-r", help="Resource ARN (default *). "
                                                        "Repeatable.", metavar="ARN")]
-ContextOpt = Annotated[list[str] | None, typer.Option("--context", "-c", help="Context key KEY=VALUE; commas "
-                                                      "make a list. Repeatable.", metavar="KEY=VALUE")]
 ContextFileOpt = Annotated[str | None, typer.Option("--context-file", help="JSON object of context keys.",
                                                     metavar="FILE")]
 OwnerOpt = Annotated[str | None, typer.Option("--resource-owner", help="Account that owns the resource "
@@ -38,18 +37,14 @@ ExplainOpt = Annotated[bool, typer.Option("--explain", "-e", help="Say in plain 
 _DECISION_STYLE = {"Decision": {"allowed": "bold green", "explicitDeny": "bold red", "implicitDeny": "yellow"}}
 
 
-def _requests(actions: list[str], resources: list[str] | None, context: list[str] | None,
+def _requests(actions: list[str], resources: list[str] | None, context: list[ContextEntry] | None,
               context_file: str | None, owner: str | None) -> "RequestSet":
-    from iamctl.core.authz.simulate import (  # lazy: start-up
-        RequestSet,
-        parse_context_file,
-        parse_context_pairs,
-    )
+    from iamctl.core.authz.simulate import RequestSet, parse_context_file  # lazy: start-up
 
     values = {}
     if context_file:
         values.update(parse_context_file(read_input(context_file, option="--context-file"), source=context_file))
-    values.update(parse_context_pairs(context or []))
+    values.update(context or [])
     return RequestSet(actions=actions, resources=resources or ["*"], context=values, resource_owner=owner)
 
 

@@ -5,11 +5,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from iamctl.cli import render, user_credentials, user_import
-from iamctl.cli.common import OutputOpt, fmt, reading, writing
+from iamctl.cli.common import OutputOpt, fmt, hinting, reading, writing
 from iamctl.cli.complete import complete_users
 from iamctl.cli.listing import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page
 from iamctl.cli.policy_commands import add_policy_commands
 from iamctl.cli.shapes import GROUP_COLUMNS, group_item, tags_item, user_item
+from iamctl.cli.syntax import TagOpt, TagsArg, tag_dict
 
 if TYPE_CHECKING:
     from iamctl.core.identities.users import UserDetails
@@ -52,7 +53,7 @@ def create(
     ctx: typer.Context,
     name: NameArg,
     path: Annotated[str, typer.Option("--path", help="The user's path, e.g. /engineering/.")] = "/",
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag KEY=VALUE (repeatable).")] = None,
+    tag: TagOpt = None,
     permissions_boundary: Annotated[
         str | None, typer.Option("--permissions-boundary", help="ARN of a managed policy to use as boundary.")
     ] = None,
@@ -68,7 +69,7 @@ def create(
     from iamctl.core.identities import users  # lazy: start-up
 
     with writing(ctx) as txn:
-        user = users.create_user(txn, name, path=path, tags=users.parse_tags(tag or []),
+        user = users.create_user(txn, name, path=path, tags=tag_dict(tag),
                                  permissions_boundary=permissions_boundary)
         item = {**user_item(user, users.user_arn(txn, user)), "Tags": tags_item(user.tags)}
     render.record(fmt(ctx, output), key="User", item=item, title="User")
@@ -164,7 +165,8 @@ def delete(
     """
     from iamctl.core.identities import users  # lazy: start-up
 
-    with writing(ctx) as txn:
+    hint = None if force else "use --force to remove them with the user"
+    with writing(ctx) as txn, hinting("DeleteConflict", hint):
         users.delete_user(txn, name, force=force)
 
 
@@ -172,7 +174,7 @@ def delete(
 def tag(
     ctx: typer.Context,
     name: NameArg,
-    tags: Annotated[list[str], typer.Argument(help="Tags as KEY=VALUE.", metavar="KEY=VALUE...")],
+    tags: TagsArg,
 ) -> None:
     """Add tags to a user, overwriting the value of a key it already has.
 
@@ -181,7 +183,7 @@ def tag(
     from iamctl.core.identities import users  # lazy: start-up
 
     with writing(ctx) as txn:
-        users.tag_user(txn, name, users.parse_tags(tags))
+        users.tag_user(txn, name, tag_dict(tags))
 
 
 @app.command("untag")

@@ -130,6 +130,10 @@ def _write_private(path: Path, text: str) -> None:
         os.close(fd)
 
 
+# What to suggest for a rejected row's `remedy` (a plan_import keyword): the option that sets it.
+_REMEDIES = {"create_groups": "create it first, or pass --create-groups"}
+
+
 @contextmanager
 def _report_rejections() -> Iterator[None]:
     """Every bad row on its own stderr line; the error boundary then prints the summary line."""
@@ -139,7 +143,8 @@ def _report_rejections() -> Iterator[None]:
         yield
     except ImportRejected as e:
         for problem in e.errors:
-            render.error(f"{e.source}: {problem}")
+            hint = f" ({_REMEDIES[problem.remedy]})" if problem.remedy in _REMEDIES else ""
+            render.error(f"{e.source}: {problem}{hint}")
         raise
 
 

@@ -158,7 +158,7 @@ def test_at_most_50_tags_per_user(iam):
 
 @pytest.mark.parametrize("tag, ok", [
     ("k" * 128 + "=v", True), ("k" * 129 + "=v", False), ("=v", False),
-    ("k=" + "v" * 256, True), ("k=" + "v" * 257, False), ("k=", True), ("novalue", False),
+    ("k=" + "v" * 256, True), ("k=" + "v" * 257, False), ("k=", True),
 ])
 def test_tag_key_1_to_128_and_value_0_to_256(iam, tag, ok):
     iam("user", "create", "alice", "--tag", tag, expect=0 if ok else 1)

@@ -63,17 +63,6 @@ class RequestSet(Struct, frozen=True):
     resource_owner: str | None = None
 
 
-def parse_context_pairs(pairs: list[str]) -> dict[str, Any]:
-    """`KEY=VALUE` strings; a comma in VALUE makes it a list (a multivalued key)."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(f"context entry {pair!r} must be written KEY=VALUE")
-        out[key.strip()] = value.split(",") if "," in value else value
-    return out
-
-
 def parse_context_file(text: str, *, source: str) -> dict[str, Any]:
     """A JSON object of key → string or list of strings (numbers and booleans are stringified)."""
     try:
@@ -102,7 +91,7 @@ def _scalar(value: Any) -> str:
 
 
 def principal_from_arn(arn: str | None) -> PrincipalInfo:
-    """The caller named by `--caller-arn`: an IAM user or role ARN, an assumed-role or
+    """The caller named by an ARN: an IAM user or role ARN, an assumed-role or
     federated-user ARN, an account root ARN or a bare account id. None: an unnamed IAM user."""
     from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
@@ -174,7 +163,7 @@ def run(
     missing from AWS's catalogue."""
 
     if not requests.actions:
-        raise InvalidInput("give at least one --action")
+        raise InvalidInput("give at least one action")
     outcomes = []
     for action, warnings in expand(requests.actions, check_catalogue=check_catalogue):
         for resource in requests.resources or ["*"]:

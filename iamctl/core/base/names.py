@@ -7,6 +7,7 @@ the IAM User Guide's "IAM object quotas" and "Tagging IAM resources" pages.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from iamctl.core.base.errors import InvalidInput, LimitExceeded, ValidationError
 
@@ -90,12 +91,16 @@ def check_tags(tags: dict[str, str], *, limit: int = 50) -> dict[str, str]:
     return tags
 
 
-def parse_tag(text: str) -> tuple[str, str]:
-    """`key=value` as typed on a command line (the value may be empty, and may contain `=`)."""
-    key, sep, value = text.partition("=")
-    if not sep:
-        raise InvalidInput(f"tag {text!r} must be written KEY=VALUE")
-    return key, value
+def tags_from_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The (key, value) pairs of one request's Tags list as a dict; a key given twice, in any
+    case, is InvalidInput, as AWS refuses duplicate keys in one request (TagUser: "keys are
+    unique without regard to case"). The keys and values themselves are `check_tags`' to judge."""
+    tags: dict[str, str] = {}
+    for key, value in pairs:
+        if any(k.lower() == key.lower() for k in tags):
+            raise InvalidInput(f"duplicate tag key {key!r} (tag keys are unique without regard to case)")
+        tags[key] = value
+    return tags
 
 
 def arn(account_id: str, kind: str, path: str, name: str) -> str:

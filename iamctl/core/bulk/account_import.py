@@ -590,7 +590,7 @@ def _require_empty(txn) -> None:
     if held:
         raise InvalidInput(
             f"account {txn.account_id} is not empty ({', '.join(held)}); import goes into a new or empty "
-            "account: choose another directory with --dir"
+            "account: choose another account directory"
         )
 
 

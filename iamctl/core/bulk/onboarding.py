@@ -69,11 +69,14 @@ _FALSE = {"false", "no", "0", "n"}
 
 class RowError(Struct, frozen=True):
     """One problem in an import file: the row (its line number; the CSV header is line 1), the
-    column, and what is wrong."""
+    column, and what is wrong. `remedy` names the `plan_import` keyword that would accept the
+    row as it is (`create_groups` for an unknown group, besides creating it first), for the
+    caller to offer in its own terms."""
 
     row: int
     column: str
     message: str
+    remedy: str | None = None
 
     def __str__(self) -> str:
         return f"row {self.row}, column {self.column}: {self.message}"
@@ -235,6 +238,14 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
 
+def _tag(text: str) -> tuple[str, str]:
+    # The file's `key=value` (the value may be empty and may contain `=`).
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise InvalidInput(f"tag {text!r} must be written KEY=VALUE")
+    return key, value
+
+
 def _row(number: int, cells: dict[str, str], columns: frozenset[str], errors: list[RowError]) -> Row | None:
     def problem(column: str, message: str) -> None:
         errors.append(RowError(number, column, message))
@@ -247,7 +258,7 @@ def _row(number: int, cells: dict[str, str], columns: frozenset[str], errors: li
         unique.setdefault(group.lower(), group)  # the same group twice is the same membership
     row.groups = list(unique.values())
     try:
-        row.tags = users.parse_tags(_split(get["tags"]))
+        row.tags = names.tags_from_pairs(_tag(text) for text in _split(get["tags"]))
     except IamError as e:
         problem("tags", e.message)
     row.policies = list(dict.fromkeys(_split(get["policies"])))
@@ -399,8 +410,8 @@ class _Planner:
         self.groups_before: int | None = None
         self.reported: set[str] = set()  # account-wide quotas are reported once, at the first row past them
 
-    def problem(self, row: Row, column: str, message: str) -> None:
-        self.errors.append(RowError(row.row, column, message))
+    def problem(self, row: Row, column: str, message: str, remedy: str | None = None) -> None:
+        self.errors.append(RowError(row.row, column, message, remedy))
 
     def _once(self, quota: str) -> bool:
         first = quota not in self.reported
@@ -477,7 +488,8 @@ class _Planner:
             self.group_names[group.lower()] = existing.name
             return True
         if not self.create_groups:
-            self.problem(row, "groups", f"unknown group {group!r} (create it first, or pass --create-groups)")
+            self.problem(row, "groups", f"unknown group {group!r}",
+                         remedy="create_groups")
             return False
         self.group_names[group.lower()] = None
         if self.groups_before is None:
@@ -863,7 +875,7 @@ def mfa_pending(txn: Txn, *, path_prefix: str | None = None, max_items: int | No
     yet, sorted by name and paginated like ListUsers. Reads every user file: the answer needs it."""
     prefix = entities.check_path_prefix(path_prefix)
     if max_items is not None and max_items < 1:
-        raise InvalidInput("--max-items must be at least 1")
+        raise InvalidInput(f"MaxItems must be at least 1, not {max_items}")
     keys = txn.keys("user")
     if starting_token is not None:
         after = entities.decode_token(starting_token)

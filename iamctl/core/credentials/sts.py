@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from msgspec import Struct, field, structs
 
@@ -108,17 +108,17 @@ class WebIdentityOutcome(Struct, frozen=True):
 # -- callers ---------------------------------------------------------------------------------------
 
 
-def resolve_caller(txn: Txn, spec: str, *, token: str | None = None, mfa_code: str | None = None) -> Caller:
-    """The caller of `role assume --as`: "user/NAME" (long-term credentials; with `mfa_code`
-    accepted by the user's MFA device, MFA is present), "role/NAME" (a session of that role:
-    role chaining) or "session" (the live session whose token or ASIA id is `token`, with its
+def resolve_caller(txn: Txn, kind: Literal["user", "role", "session"], name: str | None = None, *,
+                   token: str | None = None, mfa_code: str | None = None) -> Caller:
+    """The caller of an AssumeRole: the user `name` (long-term credentials; with `mfa_code`
+    accepted by the user's MFA device, MFA is present), the role `name` (a session of that role:
+    role chaining) or a session (the live session whose token or ASIA id is `token`, with its
     MFA facts and tags).
 
     A wrong or replayed MFA code is recorded by the MFA module (replay guard, throttle) in this
     transaction and returned as `Caller.mfa_refused`: commit, then raise it; `assume_role`
     refuses such a caller.
     """
-    kind, _, name = spec.partition("/")
     if kind == "user" and name:
         if mfa_code is None:
             principal = resolve_user(txn, name)
@@ -134,18 +134,20 @@ def resolve_caller(txn: Txn, spec: str, *, token: str | None = None, mfa_code: s
                 refused = AccessDenied(f"MultiFactorAuthentication failed with invalid MFA one time pass code. ({e})")
         return Caller(principal, principal.info.arn or "", mfa_refused=refused)
     if mfa_code is not None:
-        raise InvalidInput("--mfa-code goes with --as user/NAME (the user's own MFA device); a session carries "
+        raise InvalidInput("an MFA code goes with a user caller (the user's own MFA device); a session carries "
                            "the MFA facts of its sign-in")
     if kind == "role" and name:
         principal = resolve_role(txn, name)
         return Caller(principal, principal.info.arn or "", chained=True)
-    if spec == "session":
+    if kind == "session":
         if not token:
-            raise InvalidInput("--as session needs the session token (or its ASIA access key id) on stdin")
+            raise InvalidInput("a session caller needs the session token (or its ASIA access key id)")
         session = find_session(txn, token)
         principal = resolve_session(txn, token)
         return Caller(principal, session.arn, chained=session.type != "user", session=session)
-    raise InvalidInput(f"--as {spec!r}: expected user/NAME, role/NAME or session")
+    if kind in ("user", "role"):
+        raise InvalidInput(f"a {kind} caller needs the {kind}'s name")
+    raise InvalidInput(f"unknown kind of caller {kind!r}: expected user, role or session")
 
 
 # -- the role --------------------------------------------------------------------------------------
@@ -486,7 +488,7 @@ def assume_role_with_web_identity(
     caller = f"{provider_arn} (sub {found.get('sub')})"
     result = _decide(view, role, principal, "sts:AssumeRoleWithWebIdentity", context, caller)
     if token is None:
-        return WebIdentityOutcome(provider_arn, found, context, False, result, reason="dry run (--claims)")
+        return WebIdentityOutcome(provider_arn, found, context, False, result, reason="dry run (claims given, no token)")
     if not verified:
         return WebIdentityOutcome(provider_arn, found, context, False, result,
                                   reason=f"signature not verified: no JWKS is registered for {provider.url}")

@@ -54,7 +54,7 @@ def paginate(txn: Txn, kind: Literal["user", "group", "role", "instance-profile"
     """
     prefix = check_path_prefix(path_prefix)
     if max_items is not None and max_items < 1:
-        raise InvalidInput("--max-items must be at least 1")
+        raise InvalidInput(f"MaxItems must be at least 1, not {max_items}")
     keys = txn.keys(kind)
     start = 0
     if starting_token is not None:

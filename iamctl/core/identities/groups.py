@@ -138,8 +138,7 @@ def _check_empty(group: Group) -> None:
     else:
         wording = "must detach all policies first"
     raise DeleteConflict(
-        f"Cannot delete entity, {wording}. Still in group {group.name}: {'; '.join(still)} "
-        "(use --force to remove them with the group)."
+        f"Cannot delete entity, {wording}. Still in group {group.name}: {'; '.join(still)}."
     )
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from msgspec import Struct, structs
@@ -58,7 +59,6 @@ TRUST_ACTIONS = (
     "sts:SetSourceIdentity",
 )
 _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
-_CONDITION = re.compile(r"^(?:(?P<op>[A-Za-z]+)\s+)?(?P<key>[^=\s]+)=(?P<value>.*)$", re.S)
 
 
 class RoleDetails(Struct, frozen=True):
@@ -127,16 +127,6 @@ def validate_trust_policy(text: str) -> str:
     return text
 
 
-def parse_condition(text: str) -> tuple[str, str, str]:
-    """`[OPERATOR ]KEY=VALUE` from a command line → (operator, key, value); the operator
-    defaults to StringEquals, e.g. "StringLike token.actions.githubusercontent.com:sub=repo:o/r:*"."""
-    m = _CONDITION.match(text.strip())
-    if m is None or not m.group("key"):
-        raise InvalidInput(f"condition {text!r} must be written [OPERATOR ]KEY=VALUE, e.g. "
-                           "'StringLike token.actions.githubusercontent.com:sub=repo:org/repo:*'")
-    return m.group("op") or "StringEquals", m.group("key"), m.group("value")
-
-
 def _condition_block(conditions: list[tuple[str, str, str]]) -> dict[str, dict[str, Any]]:
     block: dict[str, dict[str, Any]] = {}
     for op, key, value in conditions:
@@ -156,7 +146,7 @@ def trust_policy_document(
     accounts: list[str] | None = None,
     principal_arns: list[str] | None = None,
     oidc_provider: str | None = None,
-    conditions: list[str] | None = None,
+    conditions: Sequence[tuple[str, str, str]] | None = None,
     require_mfa: bool = False,
     external_id: str | None = None,
 ) -> str:
@@ -165,12 +155,12 @@ def trust_policy_document(
     One statement per kind of principal: services (sts:AssumeRole), AWS accounts and ARNs
     (sts:AssumeRole, with `require_mfa` → Bool aws:MultiFactorAuthPresent true and
     `external_id` → StringEquals sts:ExternalId), and an OIDC provider of this account
-    (sts:AssumeRoleWithWebIdentity). `conditions` ("[OPERATOR ]KEY=VALUE") go on the OIDC
+    (sts:AssumeRoleWithWebIdentity). `conditions`, (operator, key, value) triples, go on the OIDC
     statement when there is one, else on the AWS statement; a web-identity trust without
     conditions is refused, since it would let every token of that provider in.
     """
     services, accounts, principal_arns = services or [], accounts or [], principal_arns or []
-    parsed = [parse_condition(c) for c in conditions or []]
+    parsed = [(op, key, value) for op, key, value in conditions or []]
     statements: list[dict[str, Any]] = []
     for service in services:
         if not _SERVICE.match(service):
@@ -196,23 +186,24 @@ def trust_policy_document(
             st["Condition"] = _condition_block(aws_conditions)
         statements.append(st)
     elif require_mfa or external_id is not None:
-        raise InvalidInput("--require-mfa and --external-id apply to AWS principals: give --trust-account or "
-                           "--trust-user as well")
+        raise InvalidInput("MFA and external-id conditions apply to AWS principals: trust an account or a "
+                           "principal ARN as well")
     if oidc_provider:
         provider = require_oidc_provider(txn, oidc_provider)
         if not parsed:
             raise InvalidInput(
-                f"a trust for {provider.url} needs --condition on its claims (e.g. "
+                f"a trust for {provider.url} needs a condition on its claims (e.g. "
                 f"'StringEquals {oidc_identifier(provider.url)}:aud=...'); without one every token the "
                 "provider issues could assume the role"
             )
         statements.append({"Effect": "Allow", "Principal": {"Federated": oidc_arn(txn, provider)},
                            "Action": "sts:AssumeRoleWithWebIdentity", "Condition": _condition_block(parsed)})
     elif parsed and not aws:
-        raise InvalidInput("--condition needs --trust-oidc, --trust-account or --trust-user")
+        raise InvalidInput("conditions need a principal to apply to: an OIDC provider, an account or a "
+                           "principal ARN")
     if not statements:
-        raise InvalidInput("give a trust policy (--trust-policy FILE) or at least one of --trust-service, "
-                           "--trust-account, --trust-user, --trust-oidc")
+        raise InvalidInput("a trust policy needs at least one principal: a service, an account, a principal "
+                           "ARN or an OIDC provider")
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2) + "\n"
 
 
@@ -365,7 +356,7 @@ def delete_role(txn: Txn, name: str, *, force: bool = False) -> Role:
             if role.attached_policies:
                 what.append(f"attached policies {', '.join(role.attached_policies)}")
             raise DeleteConflict(f"Cannot delete entity, {conflict}. Role {role.name} still has "
-                                 f"{'; '.join(what)} (use --force to remove them with the role).")
+                                 f"{'; '.join(what)}.")
     for profile_name in role.instance_profiles:
         profile = txn.get("instance-profile", profile_name)
         if profile is not None:
@@ -381,7 +372,7 @@ def tag_role(txn: Txn, name: str, tags: dict[str, str]) -> Role:
     """Add or overwrite tags (AWS TagRole); at most `tags_per_entity` (50) in all."""
     role = get_role(txn, name)
     if not tags:
-        raise InvalidInput("give at least one tag, as KEY=VALUE")
+        raise InvalidInput("give at least one tag")
     limit = txn.account.quotas.tags_per_entity
     names.check_tags(tags, limit=limit)
     updated = structs.replace(role, tags=names.check_tags(tag_list(role.tags, tags), limit=limit))

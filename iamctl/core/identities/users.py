@@ -200,7 +200,7 @@ def delete_user(txn: Txn, name: str, *, force: bool = False) -> User:
             if test(user):
                 raise DeleteConflict(
                     f"Cannot delete entity, {wording}. Still attached to user {user.name}: "
-                    f"{'; '.join(attached_items(user))} (use --force to remove them with the user)."
+                    f"{'; '.join(attached_items(user))}."
                 )
     _detach_everything(txn, user)
 
@@ -236,7 +236,7 @@ def tag_user(txn: Txn, name: str, tags: dict[str, str]) -> User:
     """Add or overwrite tags (AWS TagUser); at most `tags_per_entity` (50) in all."""
     user = _require(txn, name)
     if not tags:
-        raise InvalidInput("give at least one tag, as KEY=VALUE")
+        raise InvalidInput("give at least one tag")
     limit = txn.account.quotas.tags_per_entity
     names.check_tags(tags, limit=limit)
     merged = names.check_tags(tag_list(user.tags, tags), limit=limit)
@@ -271,15 +271,3 @@ def _device_name(serial: str) -> str:
 
 def _count(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else plural or singular + 's'}"
-
-
-def parse_tags(texts: list[str]) -> dict[str, str]:
-    """`KEY=VALUE` words from a command line as a dict; a key given twice (in any case) is
-    InvalidInput, as AWS refuses duplicate keys in one request."""
-    tags: dict[str, str] = {}
-    for text in texts:
-        key, value = names.parse_tag(text)
-        if any(k.lower() == key.lower() for k in tags):
-            raise InvalidInput(f"duplicate tag key {key!r} (tag keys are unique without regard to case)")
-        tags[key] = value
-    return tags

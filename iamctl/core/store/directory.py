@@ -143,7 +143,7 @@ class Store:
             if any(p for p in root.iterdir() if p.name not in (STATE_DIR, ".git", ".gitignore")):
                 raise StoreError(
                     f"{root} is not an iamctl account directory (no {MANIFEST}) and is not empty; "
-                    "choose another with --dir"
+                    "choose another directory"
                 )
         try:
             root.mkdir(mode=0o700, parents=True, exist_ok=True)

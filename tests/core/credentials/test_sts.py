@@ -67,7 +67,8 @@ def setup(store: Store, role_trust: str, *, user_policy: str | None = None, max_
 def assume(store: Store, caller: str = "user/bob", role: str = "deploy", token: str | None = None, **kw):
     kw.setdefault("session_name", "bob-session")
     with store.write() as txn:
-        return sts.assume_role(txn, role, sts.resolve_caller(txn, caller, token=token), **kw)
+        kind, _, name = caller.partition("/")
+        return sts.assume_role(txn, role, sts.resolve_caller(txn, kind, name or None, token=token), **kw)
 
 
 def decide_as_session(store: Store, token: str, action: str = "s3:GetObject", resource: str = "*"):
@@ -210,7 +211,7 @@ def test_mfa_trust_accepts_a_valid_code_of_the_users_device(store):
     setup(store, doc, user_policy=ALLOW_ASSUME_ANY)
     seed = enable_mfa(store)
     with store.write() as txn:
-        caller = sts.resolve_caller(txn, "user/bob", mfa_code=totp.code_at(seed, clock.now()))
+        caller = sts.resolve_caller(txn, "user", "bob", mfa_code=totp.code_at(seed, clock.now()))
         issued = sts.assume_role(txn, "deploy", caller, session_name="mfa")
     assert issued.session.mfa_authenticated
 
@@ -219,7 +220,7 @@ def test_a_wrong_mfa_code_is_recorded_and_refused(store):
     setup(store, trust(aws(f"arn:aws:iam::{A}:user/bob")))
     enable_mfa(store)
     with store.write() as txn:
-        caller = sts.resolve_caller(txn, "user/bob", mfa_code="000000")
+        caller = sts.resolve_caller(txn, "user", "bob", mfa_code="000000")
     assert isinstance(caller.mfa_refused, AccessDenied)
     assert "MultiFactorAuthentication failed" in str(caller.mfa_refused)
     with store.read() as txn:
@@ -399,8 +400,8 @@ def github_setup(store: Store, jwks: str | None) -> None:
     with store.write() as txn:
         providers.create_oidc_provider(txn, f"https://{GH}", ["sts.amazonaws.com"], jwks=jwks)
         doc = roles.trust_policy_document(txn, oidc_provider=f"https://{GH}", conditions=[
-            f"StringEquals {GH}:aud=sts.amazonaws.com",
-            f"StringLike {GH}:sub=repo:org/repo:ref:refs/heads/main",
+            ("StringEquals", f"{GH}:aud", "sts.amazonaws.com"),
+            ("StringLike", f"{GH}:sub", "repo:org/repo:ref:refs/heads/main"),
         ])
         roles.create_role(txn, "gha", doc)
 

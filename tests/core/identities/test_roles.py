@@ -93,13 +93,14 @@ def test_shorthands_write_one_statement_per_kind_of_principal(txn):
 
 def test_oidc_shorthand_needs_a_registered_provider_and_a_condition(txn):
     with pytest.raises(NoSuchEntity, match="OpenIDConnect Provider not found"):
-        roles.trust_policy_document(txn, oidc_provider="https://example.com", conditions=["example.com:aud=x"])
+        roles.trust_policy_document(txn, oidc_provider="https://example.com", conditions=[("StringEquals", "example.com:aud", "x")])
     providers.create_oidc_provider(txn, "https://example.com", ["x"])
-    with pytest.raises(InvalidInput, match="needs --condition"):
+    with pytest.raises(InvalidInput, match="needs a condition on its claims"):
         roles.trust_policy_document(txn, oidc_provider="https://example.com")
     st = json.loads(roles.trust_policy_document(
-        txn, oidc_provider="example.com", conditions=["example.com:aud=x", "StringLike example.com:sub=a*",
-                                                      "StringLike example.com:sub=b*"]))["Statement"][0]
+        txn, oidc_provider="example.com", conditions=[("StringEquals", "example.com:aud", "x"),
+                                                      ("StringLike", "example.com:sub", "a*"),
+                                                      ("StringLike", "example.com:sub", "b*")]))["Statement"][0]
     assert st["Principal"] == {"Federated": f"arn:aws:iam::{A}:oidc-provider/example.com"}
     assert st["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert st["Condition"] == {"StringEquals": {"example.com:aud": "x"},
