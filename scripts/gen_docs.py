@@ -216,24 +216,17 @@ def _th(name: str, version: str) -> list[str]:
     return [f'.TH {code(name.upper())} 1 "" "{PROG} {version}" "{PROG} manual"', ".nh", ".ad l"]
 
 
-# Typer 0.28 prints option types as <str>, <int>, ...; man pages use the classic upper-case words.
-_TYPE_METAVARS = {"<str>": "TEXT", "<int>": "INTEGER", "<float>": "NUMBER", "<path>": "PATH", "<bool>": "BOOLEAN"}
+# Placeholders are the words `--help` shows (iamctl/cli/placeholders.py): TEXT, NAME, [NAME], NAME...
 
 
 def _metavar(param: Any, ctx: Any) -> str:
     if getattr(param, "is_flag", False) or getattr(param, "count", False):
         return ""
-    if param.metavar:
-        return param.metavar
-    found = param.make_metavar(ctx)
-    return _TYPE_METAVARS.get(found, found.strip("<>").upper() if found.startswith("<") else found)
+    return param.make_metavar(ctx)
 
 
 def _arg_metavar(param: Any, *, usage: bool = False) -> str:
-    var = param.metavar or (param.name or "").upper()
-    if param.nargs != 1 and not var.endswith("..."):
-        var += "..."
-    return f"[{var}]" if usage and not param.required else var
+    return param.make_metavar(None, usage=usage)
 
 
 def _default(param: Any) -> str | None:

@@ -9,7 +9,8 @@ from iamctl.cli import render
 from iamctl.cli.common import OutputOpt, fmt, writing
 from iamctl.cli.complete import complete_mfa_devices, complete_users
 
-app = typer.Typer(help="Sign in and get temporary credentials.")
+# add_completion=False: completion is installed for `iamctl`, not for this one command.
+app = typer.Typer(help="Sign in and get temporary credentials.", add_completion=False)
 
 
 def _line(from_stdin: bool, what: str, *, hide: bool = True) -> str:

@@ -25,6 +25,7 @@ from iamctl.cli import render
 from iamctl.cli.common import OutputOpt, Settings
 from iamctl.cli.complete import complete_accounts
 from iamctl.cli.exit_codes import ExitCode
+from iamctl.cli.placeholders import plain
 
 # name -> (module, one-line help). The module defines `app = typer.Typer(...)`.
 GROUPS: dict[str, tuple[str, str]] = {
@@ -52,6 +53,10 @@ class IamctlGroup(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         return sorted([*super().list_commands(ctx), *GROUPS, *COMMANDS])
 
+    def get_params(self, ctx: Any) -> list[Any]:
+        plain(self)  # the root's own options: built by Typer before this class sees them
+        return super().get_params(ctx)
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in GROUPS:
             module = importlib.import_module(GROUPS[cmd_name][0])
@@ -60,8 +65,9 @@ class IamctlGroup(TyperGroup):
             module_name, attribute = COMMANDS[cmd_name]
             command = typer.main.get_command(getattr(importlib.import_module(module_name), attribute))
             command.name = cmd_name
-            return command
-        return super().get_command(ctx, cmd_name)
+            return plain(command)
+        command = super().get_command(ctx, cmd_name)
+        return plain(command) if command is not None else None
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,
@@ -123,9 +129,9 @@ class LazyAppGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands:
             if cmd_name in (commands := self._command_infos()):
-                self.commands[cmd_name] = typer.main.get_command_from_info(
+                self.commands[cmd_name] = plain(typer.main.get_command_from_info(
                     commands[cmd_name], pretty_exceptions_short=self.source.pretty_exceptions_short,
-                    rich_markup_mode=self.rich_markup_mode)
+                    rich_markup_mode=self.rich_markup_mode))
             elif cmd_name in (groups := self._group_infos()):
                 self.commands[cmd_name] = lazy_group(groups[cmd_name])
             else:
@@ -157,7 +163,7 @@ def lazy_group(info: TyperInfo) -> LazyAppGroup:
         shell_info, pretty_exceptions_short=app.pretty_exceptions_short, suggest_commands=app.suggest_commands,
         rich_markup_mode=app.rich_markup_mode))
     group.source = app
-    return group
+    return plain(group)
 
 
 def _version(value: bool) -> None:

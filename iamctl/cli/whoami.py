@@ -8,7 +8,8 @@ import typer
 from iamctl.cli import render
 from iamctl.cli.common import OutputOpt, fmt, writing
 
-app = typer.Typer(help="Verify an access key pair and show whose it is.")
+# add_completion=False: completion is installed for `iamctl`, not for this one command.
+app = typer.Typer(help="Verify an access key pair and show whose it is.", add_completion=False)
 
 
 @app.command("whoami")
