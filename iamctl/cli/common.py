@@ -35,6 +35,17 @@ def _check_format(value: str | None) -> render.OutputFormat | None:
     return value
 
 
+def check_output_env() -> None:
+    """A bad IAMCTL_OUTPUT is a usage error, as a bad -o is (empty counts as unset)."""
+    value = os.environ.get("IAMCTL_OUTPUT")
+    if value:
+        try:
+            _check_format(value)
+        except typer.BadParameter as e:
+            e.param_hint = "IAMCTL_OUTPUT"
+            raise
+
+
 OutputOpt = Annotated[
     str | None,
     typer.Option(

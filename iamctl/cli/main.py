@@ -22,7 +22,7 @@ from typer.models import CommandInfo, TyperInfo
 
 from iamctl import __version__
 from iamctl.cli import render
-from iamctl.cli.common import OutputOpt, Settings
+from iamctl.cli.common import OutputOpt, Settings, check_output_env
 from iamctl.cli.complete import complete_accounts
 from iamctl.cli.exit_codes import ExitCode
 from iamctl.cli.placeholders import plain
@@ -89,9 +89,13 @@ class IamctlGroup(TyperGroup):
         except ClickException as e:
             render.error(e.format_message())
             code = e.exit_code
-        except typer.Abort:
-            render.error("aborted")
-            code = ExitCode.IAM_ERROR
+        except typer.Abort as e:
+            # A prompt turns Ctrl-C (and end of input) into Abort; Ctrl-C is an interruption.
+            if isinstance(e.__context__, KeyboardInterrupt):
+                code = ExitCode.INTERRUPTED
+            else:
+                render.error("aborted")
+                code = ExitCode.IAM_ERROR
         except KeyboardInterrupt:
             code = ExitCode.INTERRUPTED
         except Exception as e:  # noqa: BLE001  # the one error boundary: no traceback for users
@@ -203,6 +207,7 @@ def root(
     ] = False,
 ) -> None:
     """AWS IAM on a local account directory: users, groups, roles, policies, MFA, simulation."""
+    check_output_env()
     ctx.obj = Settings(directory=directory, account=account, output=output, debug=debug)
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import select
+import sys
+import time
 
 import pytest
 
@@ -144,6 +148,55 @@ def test_bad_output_format_is_a_usage_error(iam):
     r = iam("account", "show", "-o", "yaml", expect=2)
     assert r.stderr.count("\n") == 1
     assert r.stderr.startswith("iamctl: error: usage:")
+
+
+@pytest.mark.parametrize("args", [["account", "show"], ["-o", "json", "account", "show"], ["user", "delete", "x"]])
+def test_a_bad_iamctl_output_is_a_usage_error_like_a_bad_o(iam, account_dir, args):
+    """README "Environment": IAMCTL_OUTPUT is the default format; a value that is not one is a
+    usage error naming it, for every command, before the account directory is touched."""
+    r = iam(*args, env={"IAMCTL_OUTPUT": "xml"}, expect=2)
+    assert r.stdout == ""
+    assert r.stderr == ("iamctl: error: usage: Invalid value for IAMCTL_OUTPUT: 'xml' is not one of table, json, "
+                        "text (see 'iamctl --help')\n")
+    assert not account_dir.exists()
+    assert iam("account", "show", env={"IAMCTL_OUTPUT": "text"}).stdout.startswith("AccountId\t")
+    assert iam("account", "show", env={"IAMCTL_OUTPUT": ""}).json()["Account"]  # empty: unset
+
+
+def _run_on_a_terminal(args: list[str], env: dict[str, str], *, until: bytes, then: bytes) -> tuple[int, bytes]:
+    """Run `iamctl ARGS` on a new pseudo-terminal, type `then` once `until` is on screen; return the
+    exit status and everything it showed."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: only exec, nothing of pytest's
+        os.execve(sys.executable, [sys.executable, "-m", "iamctl", *args], env)
+    shown, typed, deadline = b"", False, time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if not typed and until in shown:
+            os.write(fd, then)
+            typed = True
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown
+
+
+def test_ctrl_c_at_a_prompt_exits_130(account_dir):
+    """README "Exit status": 130 is interrupted (Ctrl-C), also at a prompt (where Click turns
+    Ctrl-C into an abort), with no error line."""
+    env = {**os.environ, "IAMCTL_DIR": str(account_dir)}
+    status, shown = _run_on_a_terminal(["whoami", "--access-key-id", "AKIAIOSFODNN7EXAMPLE"], env,
+                                       until=b"Secret access key", then=b"\x03")
+    assert status == 130, shown
+    assert b"error" not in shown and b"Traceback" not in shown
 
 
 @pytest.mark.parametrize(
