@@ -1,4 +1,5 @@
-"""Shared fixtures: a temporary account directory and `iam(...)`, the one way tests run iamctl."""
+"""Shared fixtures: a temporary account directory, `iam(...)`, the one way tests run iamctl, and
+`golden`, the comparison with tests/golden/ (refreshed by `pytest --update-golden`)."""
 
 from __future__ import annotations
 
@@ -75,3 +76,28 @@ def iam(account_dir):
         return IamResult(result)
 
     return run
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite tests/golden/* from the current output instead of comparing (then review "
+                          "`git diff tests/golden` and commit)")
+
+
+@pytest.fixture
+def golden(request):
+    """golden(name, text): `text` must equal tests/golden/NAME exactly (a unified diff otherwise);
+    under `pytest --update-golden` the file is rewritten instead."""
+    import golden_files
+
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, text: str) -> None:
+        try:
+            golden_files.compare(golden_files.GOLDEN / name, text, update=update)
+            return
+        except golden_files.GoldenMismatch as e:
+            failure = str(e)
+        pytest.fail(failure, pytrace=False)  # the diff is the whole story: no traceback
+
+    return check

@@ -1,17 +1,39 @@
 """Identifiers AWS mints: access key ids (AKIA, ASIA) and unique ids (AIDA, AGPA, AROA, ...).
 
-IAM User Guide, "IAM identifiers" (unique ID prefixes). Random characters come from `secrets`.
+IAM User Guide, "IAM identifiers" (unique ID prefixes). Random characters come from `secrets`,
+except inside `reproducible(seed)`, which tests use for golden output files.
 """
 
 from __future__ import annotations
 
+import random
 import secrets
 import string
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from iamctl.core.base.errors import ValidationError
 
 # AWS access key ids and unique ids are upper-case base32 (A-Z, 2-7) after a four-letter prefix.
 _BASE32 = string.ascii_uppercase + "234567"
+
+# The seeded generator of `reproducible`, when inside one; otherwise ids come from
+# `secrets.choice`, looked up at each call. Only ids: secrets (keys, tokens, MFA seeds,
+# passwords) have their own sources.
+_seeded: Callable[[str], str] | None = None
+
+
+@contextmanager
+def reproducible(seed: int) -> Iterator[None]:
+    """Within the block, mint ids from a generator seeded with `seed`, so that the same commands
+    give the same ids (AIDA..., AKIA..., ...) on every run: golden files of `user show` and the
+    like. Ids are not secrets, but only tests should want this; it is not reachable from the CLI."""
+    global _seeded
+    saved, _seeded = _seeded, random.Random(seed).choice  # reproducible on purpose: ids, not secrets
+    try:
+        yield
+    finally:
+        _seeded = saved
 
 
 def new_access_key_id(prefix: str = "AKIA") -> str:
@@ -56,4 +78,5 @@ def new_unique_id(prefix: str) -> str:
 def _prefixed(prefix: str, total: int) -> str:
     if len(prefix) != 4 or not prefix.isascii() or not prefix.isupper() or not prefix.isalpha():
         raise ValidationError(f"id prefix must be four upper-case letters, got {prefix!r}")
-    return prefix + "".join(secrets.choice(_BASE32) for _ in range(total - len(prefix)))
+    choice = _seeded or secrets.choice
+    return prefix + "".join(choice(_BASE32) for _ in range(total - len(prefix)))
