@@ -1,7 +1,9 @@
-"""The committed completion scripts and man pages are what scripts/gen_docs.py makes today.
+"""The committed completion scripts, man pages and README's JSON reference are what
+scripts/gen_docs.py makes today.
 
-When a command, option or help text changes, these tests fail and name the file: run
-`python scripts/gen_docs.py` and commit completions/ and man/.
+When a command, option, help text or JSON shape (iamctl/cli/contract.py) changes, these tests
+fail and name the file: run `python scripts/gen_docs.py` and commit completions/, man/ and
+README.md.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import gen_docs_module
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-FIX = "run `python scripts/gen_docs.py` and commit completions/ and man/"
+FIX = "run `python scripts/gen_docs.py` and commit completions/, man/ and README.md"
 
 
 gen_docs = gen_docs_module.load()
@@ -51,6 +53,44 @@ def test_committed_completions_and_man_pages_equal_fresh_ones(fresh):
                                         f"committed {rel}", f"generated {rel}", lineterm="", n=1)
             differ.append(f"{rel} is out of date:\n" + "\n".join(list(diff)[:30]))
     assert not differ, "\n\n".join(differ) + f"\n\n{FIX}"
+
+
+def test_the_readme_json_reference_is_generated_from_the_contract(fresh):
+    old, new = (REPO / "README.md").read_text(encoding="utf-8"), (fresh / "README.md").read_text(encoding="utf-8")
+    diff = difflib.unified_diff(old.splitlines(), new.splitlines(), "committed README.md", "generated README.md",
+                                lineterm="", n=1)
+    assert old == new, "README's JSON output reference is out of date:\n" + "\n".join(list(diff)[:30]) + f"\n{FIX}"
+
+
+def test_the_json_reference_writes_keys_notes_values_and_records():
+    from typing import Annotated, Literal, NotRequired, TypedDict
+
+    from iamctl.cli.contract import Note, Shown
+
+    # The functional form: this module postpones annotations, which a class body would need resolved.
+    item = {"Name": str, "Kind": Literal["a", "b", "c"], "Seen": Annotated[NotRequired[str], Note("once seen")]}
+    Item = TypedDict("Item", item)
+    Brief = TypedDict("Brief", {"Id": str})  # noqa: UP013  # see above
+    Detail = TypedDict("Detail", {**item, "Items": list[Item], "Briefs": list[Brief], "Parent": Item | None,
+                                  "Names": Annotated[list[str], Shown("[name]")], "Labels": list[str]})
+    Out = TypedDict("Out", {"Detail": Detail, "Token": NotRequired[str]})  # noqa: UP013  # see above
+
+    records = {"Item": Item}
+    assert gen_docs._json_keys(Item, {}) == "Name, Kind (a, b or c), Seen? (once seen)"
+    assert gen_docs._json_keys(Out, records, quoted=True) == (
+        '"Detail": Item + Items [Item], Briefs [{Id}], Parent (Item or null), Names [name], Labels, "Token"?')
+    assert gen_docs._commands_cell(("user list-policies", "role list-policies")) == "`user`, `role list-policies`"
+    assert gen_docs._commands_cell(("user list-groups", "group list-for-user")) == (
+        "`user list-groups`, `group list-for-user`")
+
+
+def test_the_readme_keeps_its_own_text_around_the_reference():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    replaced = gen_docs.readme_with_reference(readme.replace(gen_docs.json_reference(), f"{gen_docs.JSON_BEGIN}\n"
+                                                             f"stale\n{gen_docs.JSON_END}"))
+    assert replaced == readme
+    with pytest.raises(SystemExit, match="no .* block"):
+        gen_docs.readme_with_reference("# iamctl\n")
 
 
 def _linter() -> list[str] | None:

@@ -1,454 +1,62 @@
-"""The JSON output is a contract: every read command's keys, pinned with TypedDicts.
+"""The JSON output is a contract: every command's keys, pinned with TypedDicts.
 
-Each shape below is what README "JSON output reference" documents. `assert_shape` checks that
-an output has exactly the TypedDict's keys, recursively through nested records and lists of
-them, and the value types where they are simple. A key marked NotRequired is one the command
+The shapes are iamctl/cli/contract.py's, from which README's "JSON output reference" is
+generated (scripts/gen_docs.py). `assert_shape` checks that an output has exactly the
+TypedDict's keys, recursively through nested records and lists of them, and the value types
+where they are simple. A key marked NotRequired is one the command
 prints only in some states (as AWS omits PasswordLastUsed before the first sign-in); the state
 built by the `world` fixture (tests/cli/conftest.py) shows every one of them, so each test
 also fails when an optional key is never printed. Renaming, adding or removing a key fails.
-
-Shapes follow the AWS CLI's for the same call (ListUsers, GetRole, AssumeRole, ...), with the
-extra keys iamctl's `show` commands add documented beside them.
 """
 
-# No `from __future__ import annotations`: TypedDict must see NotRequired[...] evaluated to tell
-# optional keys from required ones (Python 3.11 reads string annotations as required).
+import re
 import types
 import typing
-from typing import Any, Literal, NotRequired, TypedDict
+from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 
+from iamctl.cli.contract import (
+    OUTPUTS,
+    AccessKeysOut,
+    AccountListOut,
+    AccountShowOut,
+    AssumeOut,
+    AttachedPoliciesOut,
+    CallerIdentityOut,
+    CreateAccessKeyOut,
+    GroupInlinePolicyOut,
+    GroupListOut,
+    GroupShowOut,
+    GroupsOfUserOut,
+    ImportOut,
+    InstanceProfileListOut,
+    InstanceProfileShowOut,
+    LoginOut,
+    MfaDevicesOut,
+    PasswordPolicyOut,
+    PolicyListOut,
+    PolicyNamesOut,
+    PolicyShowOut,
+    ProvidersOut,
+    RevokeSessionsOut,
+    RoleInlinePolicyOut,
+    RoleListOut,
+    RoleShowOut,
+    SessionsOut,
+    SimulateOut,
+    TagsOut,
+    UserInlinePolicyOut,
+    UserListOut,
+    UserShowOut,
+    ValidateOut,
+    VersionOut,
+    VersionsOut,
+    VirtualMfaDevicesOut,
+)
+
 from .conftest import ACCOUNT, DOC, PASSWORD, T0, TRUST
-
-# -- the shapes -----------------------------------------------------------------------------------
-
-Date = str  # ISO 8601 UTC, "2027-01-15T08:00:00Z"
-Document = dict[str, Any]  # a policy document, parsed: the user's own JSON, not pinned here
-
-
-class Tag(TypedDict):
-    Key: str
-    Value: str
-
-
-class AttachedPolicy(TypedDict):
-    PolicyName: str
-    PolicyArn: str
-
-
-class Boundary(TypedDict):
-    PermissionsBoundaryType: Literal["Policy"]
-    PermissionsBoundaryArn: str
-
-
-class UserItem(TypedDict):
-    UserName: str
-    UserId: str
-    Arn: str
-    Path: str
-    CreateDate: Date
-    PasswordLastUsed: NotRequired[Date]  # once the user has signed in with a password
-
-
-class LoginProfileStatus(TypedDict):
-    CreateDate: Date
-    PasswordResetRequired: bool
-
-
-class AccessKeyBrief(TypedDict):
-    AccessKeyId: str
-    Status: Literal["Active", "Inactive"]
-    CreateDate: Date
-
-
-class MfaDeviceBrief(TypedDict):
-    SerialNumber: str
-    EnableDate: Date
-
-
-class UserDetail(UserItem):
-    Tags: list[Tag]
-    Groups: list[str]
-    AttachedPolicies: list[AttachedPolicy]
-    InlinePolicies: list[str]
-    PermissionsBoundary: Boundary | None
-    LoginProfile: LoginProfileStatus | None
-    AccessKeys: list[AccessKeyBrief]
-    MFADevices: list[MfaDeviceBrief]
-
-
-class UserShowOut(TypedDict):
-    User: UserDetail
-
-
-class UserListOut(TypedDict):
-    Users: list[UserItem]
-    NextToken: NotRequired[str]  # with --max-items, when more remain
-
-
-class GroupItem(TypedDict):
-    GroupName: str
-    GroupId: str
-    Arn: str
-    Path: str
-    CreateDate: Date
-
-
-class GroupDetail(GroupItem):
-    Users: list[UserItem]
-    AttachedPolicies: list[AttachedPolicy]
-    InlinePolicies: list[str]
-
-
-class GroupShowOut(TypedDict):
-    Group: GroupDetail
-
-
-class GroupListOut(TypedDict):
-    Groups: list[GroupItem]
-    NextToken: NotRequired[str]
-
-
-class GroupsOfUserOut(TypedDict):
-    Groups: list[GroupItem]
-
-
-class RoleItem(TypedDict):
-    RoleName: str
-    RoleId: str
-    Arn: str
-    Path: str
-    CreateDate: Date
-    MaxSessionDuration: int
-    Description: NotRequired[str]  # when the role has one
-
-
-class RoleLastUsed(TypedDict):
-    LastUsedDate: NotRequired[Date]  # {} until the role is first assumed, as AWS shows it
-
-
-class RoleDetail(RoleItem):
-    Tags: list[Tag]
-    AttachedPolicies: list[AttachedPolicy]
-    InlinePolicies: list[str]
-    PermissionsBoundary: Boundary | None
-    InstanceProfiles: list[str]
-    RoleLastUsed: RoleLastUsed
-    SessionsRevokedBefore: Date | None
-    AssumeRolePolicyDocument: Document
-
-
-class RoleShowOut(TypedDict):
-    Role: RoleDetail
-
-
-class RoleListOut(TypedDict):
-    Roles: list[RoleItem]
-    NextToken: NotRequired[str]
-
-
-class SessionItem(TypedDict):
-    AccessKeyId: str
-    Arn: str
-    Type: Literal["user", "assumed-role", "web-identity", "saml"]
-    Issued: Date
-    Expiration: Date
-    CallerArn: str | None
-    MFA: bool
-    Chained: bool
-    Tags: list[Tag]
-    SourceIdentity: str | None
-
-
-class SessionsOut(TypedDict):
-    Sessions: list[SessionItem]
-
-
-class PolicyItem(TypedDict):
-    PolicyName: str
-    PolicyId: str | None  # None for AWS managed policies: the bundled data has no ids
-    Arn: str
-    Path: str
-    DefaultVersionId: str
-    AttachmentCount: int
-    PermissionsBoundaryUsageCount: int
-    IsAttachable: bool
-    CreateDate: Date
-    UpdateDate: Date
-    Description: NotRequired[str]  # when the policy has one
-    Tags: NotRequired[list[Tag]]  # when the policy has any
-
-
-class PolicyDetail(PolicyItem):
-    Document: Document  # the default version's
-
-
-class PolicyShowOut(TypedDict):
-    Policy: PolicyDetail
-
-
-class PolicyListOut(TypedDict):
-    Policies: list[PolicyItem]
-
-
-class VersionItem(TypedDict):
-    VersionId: str
-    IsDefaultVersion: bool
-    CreateDate: Date
-
-
-class VersionDetail(VersionItem):
-    Document: Document
-
-
-class VersionsOut(TypedDict):
-    Versions: list[VersionItem]
-
-
-class VersionOut(TypedDict):
-    PolicyVersion: VersionDetail
-
-
-class UserInlinePolicyOut(TypedDict):
-    UserName: str
-    PolicyName: str
-    PolicyDocument: Document
-
-
-class GroupInlinePolicyOut(TypedDict):
-    GroupName: str
-    PolicyName: str
-    PolicyDocument: Document
-
-
-class RoleInlinePolicyOut(TypedDict):
-    RoleName: str
-    PolicyName: str
-    PolicyDocument: Document
-
-
-class PolicyNamesOut(TypedDict):
-    PolicyNames: list[str]
-
-
-class AttachedPoliciesOut(TypedDict):
-    AttachedPolicies: list[AttachedPolicy]
-
-
-class AccessKeyMetadata(TypedDict):
-    UserName: str
-    AccessKeyId: str
-    Status: Literal["Active", "Inactive"]
-    CreateDate: Date
-    LastUsedDate: Date | None
-
-
-class AccessKeysOut(TypedDict):
-    AccessKeyMetadata: list[AccessKeyMetadata]
-
-
-class TagsOut(TypedDict):
-    Tags: list[Tag]
-
-
-class MfaDeviceItem(TypedDict):
-    SerialNumber: str
-    UserName: str | None  # None: not assigned to a user
-    EnableDate: Date | None
-
-
-class MfaDevicesOut(TypedDict):  # mfa list --user NAME (ListMFADevices)
-    MFADevices: list[MfaDeviceItem]
-
-
-class VirtualMfaDevicesOut(TypedDict):  # mfa list (ListVirtualMFADevices)
-    VirtualMFADevices: list[MfaDeviceItem]
-
-
-Quotas = TypedDict("Quotas", {name: int for name in (
-    "access-keys-per-user", "groups", "groups-per-user", "instance-profiles", "managed-policies-per-group",
-    "managed-policies-per-role", "managed-policies-per-user", "mfa-devices-per-user", "oidc-providers",
-    "policies", "roles", "roles-per-instance-profile", "saml-providers", "tags-per-entity", "users",
-    "versions-per-policy")})
-
-
-class AccountItem(TypedDict):
-    AccountId: str
-    AccountAlias: str | None
-    CreateDate: Date
-    Users: int
-    Groups: int
-    Roles: int
-    Policies: int
-    MFADevices: int
-    InstanceProfiles: int
-    Quotas: Quotas
-
-
-class AccountShowOut(TypedDict):
-    Account: AccountItem
-
-
-class AccountListItem(TypedDict):
-    AccountId: str
-    AccountAlias: str | None
-    Default: bool
-
-
-class AccountListOut(TypedDict):
-    Accounts: list[AccountListItem]
-
-
-class PasswordPolicy(TypedDict):
-    MinimumPasswordLength: int
-    RequireSymbols: bool
-    RequireNumbers: bool
-    RequireUppercaseCharacters: bool
-    RequireLowercaseCharacters: bool
-    AllowUsersToChangePassword: bool
-    ExpirePasswords: bool
-    HardExpiry: bool
-    MaxPasswordAge: NotRequired[int]  # when passwords expire
-    PasswordReusePrevention: NotRequired[int]  # when set
-
-
-class PasswordPolicyOut(TypedDict):
-    PasswordPolicy: PasswordPolicy
-
-
-class CallerIdentityOut(TypedDict):  # whoami: sts get-caller-identity, no envelope
-    UserId: str
-    Account: str
-    Arn: str
-
-
-class Credentials(TypedDict):
-    AccessKeyId: str
-    SecretAccessKey: str
-    SessionToken: str
-    Expiration: Date
-
-
-class LoginOut(TypedDict):  # sts get-session-token
-    Credentials: Credentials
-
-
-class AssumedRoleUser(TypedDict):
-    AssumedRoleId: str
-    Arn: str
-
-
-class AssumeOut(TypedDict):  # sts assume-role, no envelope
-    Credentials: Credentials
-    AssumedRoleUser: AssumedRoleUser
-    SourceIdentity: NotRequired[str]  # with --source-identity
-
-
-class NewAccessKey(TypedDict):
-    UserName: str
-    AccessKeyId: str
-    Status: Literal["Active", "Inactive"]
-    SecretAccessKey: str
-    CreateDate: Date
-
-
-class CreateAccessKeyOut(TypedDict):
-    AccessKey: NewAccessKey
-
-
-class MatchedStatement(TypedDict):
-    policy: str
-    sid: str | None
-    effect: Literal["Allow", "Deny"]
-    index: int
-
-
-class SimulationResult(TypedDict):
-    action: str
-    resource: str
-    decision: Literal["allowed", "explicitDeny", "implicitDeny"]
-    matched_statements: list[MatchedStatement]
-    missing_context_keys: list[str]
-    boundary_allowed: bool | None
-    scp_allowed: bool | None
-    session_allowed: bool | None
-    resource_allowed: bool | None
-    errors: list[str]
-    warnings: list[str]
-    explanation: NotRequired[list[str]]  # with --explain
-
-
-class SimulateOut(TypedDict):
-    results: list[SimulationResult]
-
-
-class Finding(TypedDict):
-    FindingType: Literal["ERROR", "SECURITY_WARNING", "WARNING", "SUGGESTION"]
-    IssueCode: str
-    Statement: int | None  # None: the whole document
-    Path: str
-    Line: int
-    Column: int
-    Message: str
-
-
-class ValidateOut(TypedDict):
-    Findings: list[Finding]
-
-
-class PlanItem(TypedDict):
-    Row: int
-    UserName: str
-    Action: Literal["create", "update", "unchanged", "conflict"]
-    Changes: list[str]
-
-
-class ImportSummary(TypedDict):
-    Created: int
-    Updated: int
-    Unchanged: int
-    Conflicts: int
-    CredentialsIssued: int
-
-
-class ImportOut(TypedDict):
-    Plan: list[PlanItem]
-    Summary: ImportSummary
-    DryRun: bool
-    CredentialsFile: str | None
-
-
-class InstanceProfileItem(TypedDict):
-    InstanceProfileName: str
-    InstanceProfileId: str
-    Arn: str
-    Path: str
-    CreateDate: Date
-    Roles: list[str]  # role names (AWS nests whole role records here)
-
-
-class InstanceProfileShowOut(TypedDict):
-    InstanceProfile: InstanceProfileItem
-
-
-class InstanceProfileListOut(TypedDict):
-    InstanceProfiles: list[InstanceProfileItem]
-    NextToken: NotRequired[str]
-
-
-class ProviderItem(TypedDict):
-    Arn: str
-    Type: Literal["OIDC", "SAML"]
-    CreateDate: Date
-    ClientIDList: list[str]  # OIDC audiences; [] for SAML
-    JwksRegistered: bool
-    ValidUntil: Date | None  # SAML metadata's validUntil; None for OIDC
-
-
-class ProvidersOut(TypedDict):
-    Providers: list[ProviderItem]
-
 
 # -- the checker ----------------------------------------------------------------------------------
 
@@ -601,7 +209,7 @@ def test_role_assume_prints_assume_role_credentials(iam, world):
 
 def test_role_revoke_sessions_names_the_cutoff_as_role_show_does(iam, world):
     cutoff = js(iam, "role", "revoke-sessions", "deploy")
-    assert set(cutoff) == {"RoleName", "PolicyName", "SessionsRevokedBefore"}
+    assert_shape(RevokeSessionsOut, cutoff)
     assert js(iam, "role", "show", "deploy")["Role"]["SessionsRevokedBefore"] == cutoff["SessionsRevokedBefore"]
 
 
@@ -718,3 +326,23 @@ def test_errors_under_json_are_one_plain_stderr_line_and_no_stdout(iam, world, a
         assert len(lines) == 1 and lines[0].startswith("iamctl: error: ")
         assert not lines[0].removeprefix("iamctl: error: ").startswith("{")
     assert "Traceback" not in r.stderr
+
+
+# -- the reference: every shape it lists is a real command's and is checked here -------------------
+
+
+def test_every_output_in_the_reference_is_a_command():
+    import gen_docs_module
+
+    commands = {" ".join(n.words) for n in gen_docs_module.load().all_commands()}
+    for out in OUTPUTS:
+        for command in out.commands:
+            words = command.split(" --")[0]  # "mfa list --user NAME": the command is "mfa list"
+            assert words in commands, f"contract.OUTPUTS names {command!r}, which is no command"
+
+
+def test_every_shape_in_the_reference_is_checked_by_a_test_here():
+    source = Path(__file__).read_text(encoding="utf-8")
+    tests = source.split("# -- the checker itself")[1].split("# -- the reference")[0]
+    unchecked = [out.shape.__name__ for out in OUTPUTS if not re.search(rf"\b{out.shape.__name__}\b", tests)]
+    assert not unchecked, f"shapes in the README reference that no test checks: {unchecked}"

