@@ -68,7 +68,7 @@ def settings(ctx: typer.Context) -> Settings:
 def fmt(ctx: typer.Context, output: str | None = None) -> render.OutputFormat:
     """The output format: the command's -o, else the global --output, else by TTY."""
     chosen = output or settings(ctx).output or os.environ.get("IAMCTL_OUTPUT") or render.default_format()
-    # -o and --output passed _check_format (OutputOpt); IAMCTL_OUTPUT is taken as given.
+    # -o and --output passed _check_format (OutputOpt); IAMCTL_OUTPUT, check_output_env (the root callback).
     return cast("render.OutputFormat", chosen)
 
 

@@ -430,11 +430,13 @@ class VirtualMfaDevicesOut(TypedDict):  # mfa list (ListVirtualMFADevices)
     VirtualMFADevices: list[MfaDeviceItem]
 
 
-Quotas = TypedDict("Quotas", {name: int for name in (
-    "access-keys-per-user", "groups", "groups-per-user", "instance-profiles", "managed-policies-per-group",
-    "managed-policies-per-role", "managed-policies-per-user", "mfa-devices-per-user", "oidc-providers",
-    "policies", "roles", "roles-per-instance-profile", "saml-providers", "tags-per-entity", "users",
-    "versions-per-policy")})
+# The functional form: quota names are not identifiers.
+Quotas = TypedDict("Quotas", {
+    "access-keys-per-user": int, "groups": int, "groups-per-user": int, "instance-profiles": int,
+    "managed-policies-per-group": int, "managed-policies-per-role": int, "managed-policies-per-user": int,
+    "mfa-devices-per-user": int, "oidc-providers": int, "policies": int, "roles": int,
+    "roles-per-instance-profile": int, "saml-providers": int, "tags-per-entity": int, "users": int,
+    "versions-per-policy": int})
 
 
 class AccountItem(TypedDict):

@@ -66,8 +66,8 @@ class IamctlGroup(TyperGroup):
             command = typer.main.get_command(getattr(importlib.import_module(module_name), attribute))
             command.name = cmd_name
             return plain(command)
-        command = super().get_command(ctx, cmd_name)
-        return plain(command) if command is not None else None
+        found = super().get_command(ctx, cmd_name)
+        return plain(found) if found is not None else None
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,

@@ -55,7 +55,7 @@ def _quiet(param_type: Any) -> Any:
     if cls not in _QUIET.values():
         sub = _QUIET.get(cls)
         if sub is None:
-            def get_metavar(self: Any, param: Any, ctx: Any, _base: type = cls) -> str:
+            def get_metavar(self: Any, param: Any, ctx: Any, _base: Any = cls) -> str:
                 return _base.get_metavar(self, param, ctx) or ""
 
             sub = _QUIET[cls] = type(cls.__name__, (cls,), {"get_metavar": get_metavar})
