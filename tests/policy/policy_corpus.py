@@ -12,6 +12,7 @@ One scenario per file::
       "requests": [
         {"action": ..., "resource": ..., "context": {...}, "principal": ...,
          "resource_account": ..., "now": ISO time,
+         "resourceless": true (the action acts on no resource type, as the catalogue says),
          "decision": "allowed" | "explicitDeny" | "implicitDeny",    # required
          "matched": [Sid or "policy#N"], "errors": [Sid...], "missing": [key...],
          "explain": "substring of the explanation", "why": "free text"}
@@ -19,8 +20,11 @@ One scenario per file::
     }
 
 where P is {"name": ..., "document": {...}} or {"name": ..., "file": "policy/X.json"} (under
-tests/data). Unknown keys at any level are errors, so a misspelt expectation cannot pass
-silently (Cedar's `deny_unknown_fields`).
+tests/data), parsed as the simulator parses documents (`strict=False`: grammar errors AWS
+refuses to store but an evaluation tolerates, such as NotPrincipal with Allow, are evaluated as
+AWS's rules give); a P may add "warnings": [substring...], the tolerated errors it must report.
+Unknown keys at any level are errors, so a misspelt expectation cannot pass silently (Cedar's
+`deny_unknown_fields`). Statement numbers ("policy#N") count from 1.
 """
 
 from __future__ import annotations
@@ -93,7 +97,7 @@ NAMED_PRINCIPALS: dict[str, PrincipalInfo] = {
 
 _SCENARIO_KEYS = {"description", "principal", "policies", "requests"}
 _POLICY_KINDS = {"identity", "resource", "trust", "boundary", "session", "scps", "rcps"}
-_POLICY_KEYS = {"name", "document", "file"}
+_POLICY_KEYS = {"name", "document", "file", "warnings"}
 _REQUEST_KEYS = {
     "action",
     "resource",
@@ -101,6 +105,7 @@ _REQUEST_KEYS = {
     "principal",
     "resource_account",
     "now",
+    "resourceless",
     "decision",
     "matched",
     "errors",
@@ -146,7 +151,13 @@ def _policy(entry: Any, kind: str, where: str) -> Policy:
     if ("document" in entry) == ("file" in entry):
         raise CorpusError(f"{where}: give exactly one of document or file")
     doc = entry["document"] if "document" in entry else json.loads((DATA / entry["file"]).read_text())
-    return parse_policy(doc, name=entry["name"], kind=kind)
+    policy = parse_policy(doc, name=entry["name"], kind=kind, strict=False)
+    for wanted in entry.get("warnings", []):
+        if not any(wanted in w for w in policy.warnings):
+            raise CorpusError(f"{where}: no warning contains {wanted!r} (got {list(policy.warnings)})")
+    if policy.warnings and not entry.get("warnings"):
+        raise CorpusError(f"{where}: unexpected warnings {list(policy.warnings)}")
+    return policy
 
 
 @dataclass(frozen=True)
@@ -196,6 +207,7 @@ def load_scenario(path: Path) -> list[Case]:
             context=req.get("context"),
             now=now,
             resource_account=req.get("resource_account"),
+            resourceless=req.get("resourceless", False),
         )
         expect = {k: req[k] for k in ("decision", "matched", "errors", "missing", "explain") if k in req}
         cases.append(Case(f"{path.stem}[{i}]", path.name, desc, request, kw, expect))

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from iamctl.core.engine.decision import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Facts, decide, evaluate
+from iamctl.core.engine.decision import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, Facts, Level, decide, evaluate
 from iamctl.core.engine.evaluator import Evaluator
 from iamctl.core.engine.match import GRANT_ACCOUNT, GRANT_DIRECT, GRANT_ROLE, NO_GRANT
 from iamctl.core.engine.parse import parse_policy
@@ -305,21 +305,48 @@ def test_result_as_dict_has_stable_keys() -> None:
     assert d["boundary_allowed"] is None and d["resource_allowed"] is None
 
 
-def test_rcps_apply_to_the_resource_and_must_allow_at_every_level() -> None:
-    # "Policy evaluation logic" (RCPs): no applicable Allow in an RCP → Deny.
+def test_rcp_levels_restrict_only_by_deny_and_name_the_level_that_blocked() -> None:
+    """AWS Organizations, "RCP syntax": RCPFullAWSAccess is attached at every level and cannot be
+    detached, so a level restricts only with a Deny; "Policy evaluation logic": an explicit deny
+    in an RCP wins."""
     p = pol({"Effect": "Allow", "Action": "*", "Resource": "*"})
-    full = pol(
-        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+    deny_puts = pol(
+        {"Sid": "NoPuts", "Effect": "Deny", "Principal": "*", "Action": "s3:Put*", "Resource": "*"},
         kind="rcp",
-        name="RCPFullAWSAccess",
+        name="no-puts",
     )
-    s3_only = pol(
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}, kind="rcp", name="s3"
-    )
-    req = make_request("sqs:SendMessage", principal=ALICE)
-    assert evaluate(req, identity=[p], rcps=[[full]]).decision == ALLOWED
-    r = evaluate(req, identity=[p], rcps=[[full], [s3_only]])
-    assert r.decision == IMPLICIT_DENY and r.rcp_allowed is False
+    get = make_request("s3:GetObject", "arn:aws:s3:::b/k", principal=ALICE)
+    r = evaluate(get, identity=[p], rcps=[[], [deny_puts]])
+    assert (r.decision, r.rcp_allowed) == (ALLOWED, True)
+    assert {m.policy for m in r.matched} >= {"RCPFullAWSAccess"}
+    put = make_request("s3:PutObject", "arn:aws:s3:::b/k", principal=ALICE)
+    r = evaluate(put, identity=[p], rcps=[Level("root", ()), Level("ou-prod", (deny_puts,))])
+    assert (r.decision, r.rcp_allowed) == (EXPLICIT_DENY, False)
+    assert 'denied by Sid "NoPuts" in RCP "no-puts" at ou-prod' in r.explanation
+
+
+def test_rcps_apply_only_to_the_services_that_support_them() -> None:
+    """AWS Organizations, "Resource control policies (RCPs)": RCPs apply to the listed services only."""
+    p = pol({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    deny_all = pol({"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}, kind="rcp", name="deny")
+    r = evaluate(make_request("ec2:RunInstances", principal=ALICE), identity=[p], rcps=[[deny_all]])
+    assert (r.decision, r.rcp_allowed) == (ALLOWED, None)
+    assert any("RCPs do not apply to ec2 actions" in line for line in r.explanation)
+    r = evaluate(make_request("s3:GetObject", principal=ALICE), identity=[p], rcps=[[deny_all]])
+    assert r.decision == EXPLICIT_DENY
+
+
+def test_an_scp_level_that_does_not_allow_is_named() -> None:
+    """--explain names the SCP level and its policies that blocked ("Service control policies":
+    every level must allow)."""
+    p = pol({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    full = pol({"Effect": "Allow", "Action": "*", "Resource": "*"}, kind="scp", name="FullAWSAccess")
+    ec2 = pol({"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}, kind="scp", name="ec2-only")
+    r = evaluate(make_request("s3:GetObject", principal=ALICE), identity=[p],
+                 scps=[Level("root", (full,)), Level("ou-sandbox", (ec2,))])
+    assert (r.decision, r.settled_by) == (IMPLICIT_DENY, "scp")
+    assert r.blocking_level is not None and r.blocking_level.level == "ou-sandbox"
+    assert 'blocked at ou-sandbox (SCPs "ec2-only"): no statement there allows it' in r.explanation
 
 
 def test_the_per_action_statement_index_is_per_action() -> None:

@@ -10,22 +10,28 @@ AWS rules (IAM User Guide, "IAM JSON policy elements: Condition operators", "Con
   (StringNotEquals, NotIpAddress, ...) is true on an absent key; `...IfExists` is true on an
   absent key.
 - `ForAllValues:` is true when every request value matches some policy value, and true for an
-  absent key or an empty set; `ForAnyValue:` is true when at least one request value matches,
-  and false for an absent key or an empty set.
+  absent key or a key whose value "resolves to a null data set, such as an empty string"
+  (`[]`, `""`, `[""]`); `ForAnyValue:` is true when at least one request value matches, and
+  false for an absent key or a null data set ("Multivalued context keys"). With `IfExists`,
+  both are true for an absent key or a null data set.
 - Without a set operator, a multivalued request value matches a positive operator when any of
   its values does; a negated operator is the negation of its positive form.
 - `Null` tests presence: `true` means the key is absent (or an empty list).
 - Policy variables may appear in String, ARN and Bool operator values only ("Condition
   operators": Boolean - "Policy variables: Supported"; Numeric, Date, Binary, IP: not supported).
+- A policy value whose variable cannot be resolved has no value ("Policy variables with no
+  value": the value "is effectively null"): nothing equals or is like it. So a positive operator
+  does not match through it, and an inverted one (StringNotEquals, StringNotLike, ArnNotEquals,
+  ArnNotLike, ...) does: "access is specifically denied when aws:principaltag/Team is not set"
+  for a Deny with StringNotEquals on `${aws:principaltag/Team}`.
 
-Malformed policy values (a bad CIDR, a non-number for Numeric...) are rejected at parse time
-with `MalformedPolicyDocument`; malformed *request* values raise `ConditionEvaluationError` at
+Malformed policy values (a bad CIDR, a non-number for Numeric...) are grammar errors, found by
+the parser (`prepare_value` raises ValueError for them); malformed *request* values raise `ConditionEvaluationError` at
 evaluation time, which the decision reports and skips (Cedar's ErrorHandling::Skip).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import re
 from collections.abc import Callable
@@ -35,49 +41,14 @@ from typing import Any
 
 from msgspec import Struct
 
-from iamctl.core.base.errors import MalformedPolicyDocument
+from iamctl.core.engine.grammar import OPERATORS, split_operator
 from iamctl.core.engine.match import PatternSet, compiled_regex, glob_regex, has_wildcard, resolve_fragments
-from iamctl.core.engine.variables import Var, parse_template, resolve_exact, scalar_text
+from iamctl.core.engine.variables import Var, missing_variables, parse_template, resolve_exact, scalar_text
 
 
 class ConditionEvaluationError(Exception):
     """A request value could not be compared (e.g. a malformed date); the statement is skipped."""
 
-
-# base operator (lower-case) → (canonical name, family, negated)
-_OPERATORS: dict[str, tuple[str, str, bool]] = {}
-
-
-def _op(name: str, family: str, negated: bool = False) -> None:
-    _OPERATORS[name.lower()] = (name, family, negated)
-
-
-for _n, _neg in (
-    ("StringEquals", False),
-    ("StringNotEquals", True),
-    ("StringEqualsIgnoreCase", False),
-    ("StringNotEqualsIgnoreCase", True),
-    ("StringLike", False),
-    ("StringNotLike", True),
-):
-    _op(_n, "string", _neg)
-for _fam in ("Numeric", "Date"):
-    for _suffix, _neg in (
-        ("Equals", False),
-        ("NotEquals", True),
-        ("LessThan", False),
-        ("LessThanEquals", False),
-        ("GreaterThan", False),
-        ("GreaterThanEquals", False),
-    ):
-        _op(_fam + _suffix, _fam.lower(), _neg)
-_op("Bool", "bool")
-_op("BinaryEquals", "binary")
-_op("IpAddress", "ip")
-_op("NotIpAddress", "ip", True)
-for _n, _neg in (("ArnEquals", False), ("ArnLike", False), ("ArnNotEquals", True), ("ArnNotLike", True)):
-    _op(_n, "arn", _neg)
-_op("Null", "null")
 
 _CMP: dict[str, Callable[[float, float], bool]] = {
     "equals": lambda a, b: a == b,
@@ -128,9 +99,17 @@ def _base64(text: str) -> bytes:
 
 
 @lru_cache(maxsize=1024)
-def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+def _ip(text: str) -> Any:
     # Parsing an address costs more than the comparison; requests repeat the same few.
+    import ipaddress  # lazy: start-up (only IP conditions need it)
+
     return ipaddress.ip_address(text)
+
+
+def _network(text: str) -> Any:
+    import ipaddress  # lazy: start-up (only IP conditions need it)
+
+    return ipaddress.ip_network(text.strip(), strict=False)
 
 
 def _date(value: Any) -> float:
@@ -146,6 +125,11 @@ def _request_values(raw: Any) -> list[Any]:
     if isinstance(raw, list | tuple | set | frozenset):
         return list(raw)
     return [raw]
+
+
+def _null_data_set(values: list[Any]) -> bool:
+    """No values, or only empty strings ("Multivalued context keys": a null data set)."""
+    return all(v == "" for v in values)
 
 
 class Condition(Struct, frozen=True):
@@ -191,40 +175,39 @@ class Condition(Struct, frozen=True):
         if self.family == "null":
             empty = isinstance(raw, list | tuple) and not raw
             return any(empty == want for want in self.prepared)
-        wanted = self._resolved(ctx, missing)
-        if wanted is None:
-            # An unresolved policy variable "causes the statement to be invalid".
-            return False
         values = _request_values(raw)
+        qualifier = self.qualifier
+        if qualifier is not None and _null_data_set(values):
+            return self.absent  # a null data set is treated as an absent key
+        wanted = self._resolved(ctx, missing) if self.templated else self.prepared
         pos = self._positive
-        if self.qualifier == "ForAllValues":
+        if qualifier == "ForAllValues":
             return all(pos(v, wanted) != self.negated for v in values)
-        if self.qualifier == "ForAnyValue":
+        if qualifier == "ForAnyValue":
             return any(pos(v, wanted) != self.negated for v in values)
         return any(pos(v, wanted) for v in values) != self.negated
 
-    def _resolved(self, ctx: dict[str, Any], missing: set[str] | None) -> tuple[Any, ...] | None:
-        if not self.templated:
-            return self.prepared
+    def _resolved(self, ctx: dict[str, Any], missing: set[str] | None) -> tuple[Any, ...]:
+        """The policy values with their variables substituted. A value whose variable cannot be
+        resolved is dropped: it is null, and nothing matches it (see the module docstring)."""
         out: list[Any] = []
         for p in self.prepared:
             if not (isinstance(p, tuple) and p and p[0] == "tpl"):
                 out.append(p)
                 continue
             _, tpl, pset = p
-            if pset is None:  # StringEquals / IgnoreCase: plain substitution
+            if pset is None:  # StringEquals / IgnoreCase / Bool: plain substitution
                 text = resolve_exact(tpl, ctx)
                 if text is None:
                     if missing is not None:
-                        missing.update(v.name for v in tpl if isinstance(v, Var))
-                    return None
+                        missing.update(missing_variables(tpl, ctx))
+                    continue
                 # A Bool value that resolves to neither true nor false matches nothing.
                 out.append(text.lower() if self.family == "bool" else _prepare_string(self.base, text))
             else:  # Like / ARN: substituted values are escaped, `${*}` stays a literal star
                 src = resolve_fragments(pset.templated[0], ctx, missing)
-                if src is None:
-                    return None
-                out.append(compiled_regex(src))
+                if src is not None:
+                    out.append(compiled_regex(src))
         return tuple(out)
 
     def _positive(self, value: Any, wanted: tuple[Any, ...]) -> bool:
@@ -302,85 +285,68 @@ class _Exactly(Struct, frozen=True):
         return True if value == self.text else None
 
 
-def _value_text(v: Any, where: str) -> str:
+def value_text(v: Any) -> str | None:
+    """A condition value as text (`true`, `42`), or None when it is not a string, number or
+    boolean (the grammar allows only those)."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
         return v
     if isinstance(v, int | float):
         return str(v)
-    raise MalformedPolicyDocument(
-        f"{where}: condition values must be strings, numbers or booleans, not {v!r}"
-    )
+    return None
 
 
-def split_operator(name: str) -> tuple[str | None, str, bool]:
-    """`ForAnyValue:StringLikeIfExists` → ("ForAnyValue", "StringLike", True)."""
-    qualifier = None
-    rest = name
-    if ":" in name:
-        q, rest = name.split(":", 1)
-        ql = q.lower()
-        if ql == "forallvalues":
-            qualifier = "ForAllValues"
-        elif ql == "foranyvalue":
-            qualifier = "ForAnyValue"
-        else:
-            raise MalformedPolicyDocument(f"unknown set operator {q!r} in condition operator {name!r}")
-    if_exists = False
-    rl = rest.lower()
-    if rl.endswith("ifexists"):
-        if_exists = True
-        rl = rl[: -len("ifexists")]
-    return qualifier, rl, if_exists
+def prepare_value(family: str, base: str, text: str, *, variables: bool) -> Any:
+    """One policy value of a condition, ready to compare; ValueError when it is not a value of
+    the operator's family (a non-number for Numeric, a bad CIDR, non-base64 for Binary...)."""
+    if family in ("string", "arn", "bool"):
+        tpl = parse_template(text) if variables else None
+        if tpl is not None:
+            pset = None
+            if family == "arn" or base.endswith("Like"):
+                pset = PatternSet.compile((text,), arn=family == "arn", lower=False, variables=True)
+            return ("tpl", tpl, pset)
+        if family == "arn":
+            return glob_regex(text, arn=True) if has_wildcard(text) else _Exactly(text)
+        if family == "bool":
+            return _bool_value(text)
+        return _prepare_string(base, text)
+    if family == "numeric":
+        return parse_number(text)
+    if family == "date":
+        return parse_date(text)
+    if family == "null":
+        return _bool_value(text) == "true"
+    if family == "binary":
+        return _base64(text)
+    if family == "ip":
+        return _network(text)
+    raise AssertionError(family)  # pragma: no cover - the grammar knows every family
 
 
-def compile_condition(operator: str, key: str, raw_values: Any, *, variables: bool, where: str) -> Condition:
-    """Validate and compile one operator/key/values triple; `where` names the statement for errors."""
-    qualifier, base_l, if_exists = split_operator(operator)
-    spec = _OPERATORS.get(base_l)
+def operator_spec(operator: str) -> tuple[str | None, str, str, bool, bool] | None:
+    """`ForAnyValue:StringLikeIfExists` -> (qualifier, canonical base, family, negated, if_exists),
+    or None for an operator the grammar does not know."""
+    split = split_operator(operator)
+    if split is None:
+        return None
+    qualifier, base_l, if_exists = split
+    spec = OPERATORS.get(base_l)
     if spec is None:
-        raise MalformedPolicyDocument(f"{where}: invalid condition operator {operator!r}")
+        return None
     base, family, negated = spec
-    if family == "null" and (if_exists or qualifier):
-        raise MalformedPolicyDocument(f"{where}: Null cannot take IfExists or a set operator ({operator!r})")
-    if not isinstance(key, str) or not key:
-        raise MalformedPolicyDocument(f"{where}: condition key must be a non-empty string")
-    items = raw_values if isinstance(raw_values, list) else [raw_values]
-    values = tuple(_value_text(v, where) for v in items)
-    if not values:
-        raise MalformedPolicyDocument(f"{where}: condition {operator} {key} has no values")
-    prepared: list[Any] = []
-    templated = False
-    bad = f"{where}: invalid value for {operator} {key}"
-    for text in values:
-        try:
-            if family in ("string", "arn", "bool"):
-                tpl = parse_template(text) if variables else None
-                if tpl is not None:
-                    templated = True
-                    pset = None
-                    if family == "arn" or base.endswith("Like"):
-                        pset = PatternSet.compile((text,), arn=family == "arn", lower=False, variables=True)
-                    prepared.append(("tpl", tpl, pset))
-                elif family == "arn":
-                    prepared.append(glob_regex(text, arn=True) if has_wildcard(text) else _Exactly(text))
-                elif family == "bool":
-                    prepared.append(_bool_value(text))
-                else:
-                    prepared.append(_prepare_string(base, text))
-            elif family == "numeric":
-                prepared.append(parse_number(text))
-            elif family == "date":
-                prepared.append(parse_date(text))
-            elif family == "null":
-                prepared.append(_bool_value(text) == "true")
-            elif family == "binary":
-                prepared.append(_base64(text))
-            elif family == "ip":
-                prepared.append(ipaddress.ip_network(text.strip(), strict=False))
-        except ValueError:  # binascii.Error is one too
-            raise MalformedPolicyDocument(f"{bad}: {text!r}") from None
+    return qualifier, base, family, negated, if_exists
+
+
+def compile_condition(operator: str, key: str, values: tuple[str, ...], *, variables: bool) -> Condition:
+    """Compile one operator/key/values triple that the grammar has checked (parse.py): a valid
+    operator, a non-empty key, values of the operator's family as text."""
+    spec = operator_spec(operator)
+    assert spec is not None, operator
+    qualifier, base, family, negated, if_exists = spec
+    prepared = tuple(prepare_value(family, base, text, variables=variables) for text in values)
+    templated = any(isinstance(p, tuple) and p and p[0] == "tpl" for p in prepared)
     if family == "null":
         absent = any(prepared)  # Null "true" matches an absent key
     elif if_exists or qualifier == "ForAllValues":
@@ -389,7 +355,7 @@ def compile_condition(operator: str, key: str, raw_values: Any, *, variables: bo
         absent = False
     else:
         absent = negated
-    fast = None if templated or qualifier else _fast_test(family, base, tuple(prepared))
+    fast = None if templated or qualifier else _fast_test(family, base, prepared)
     return Condition(
         operator=operator,
         key=key,
@@ -400,7 +366,7 @@ def compile_condition(operator: str, key: str, raw_values: Any, *, variables: bo
         negated=negated,
         if_exists=if_exists,
         qualifier=qualifier,
-        prepared=tuple(prepared),
+        prepared=prepared,
         templated=templated,
         absent=absent,
         fast=fast,

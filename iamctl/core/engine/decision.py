@@ -1,24 +1,29 @@
 """The decision: AWS's policy evaluation logic over every policy type that applies.
 
-IAM User Guide, "Policy evaluation logic" → "How AWS enforcement code logic evaluates requests
-to allow or deny access", "Cross-account policy evaluation logic" and "Permissions boundaries".
-`decide` is the whole rule in one function; `evaluate` gathers what it needs.
+IAM User Guide, "Policy evaluation logic" -> "How AWS enforcement code logic evaluates requests
+to allow or deny access", "Cross-account policy evaluation logic" and "Permissions boundaries";
+AWS Organizations, "Service control policies (SCPs)" and "Resource control policies (RCPs)".
+`decide` is the whole rule in one function; `evaluate` gathers what it needs, each layer
+scanned by the one evaluator (evaluator.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, Final, Literal
 
 from msgspec import Struct
 
-from iamctl.core.engine.conditions import ConditionEvaluationError
-from iamctl.core.engine.evaluator import Evaluator
+from iamctl.core.engine import grammar
+from iamctl.core.engine.evaluator import EvaluationError, Evaluator, Layer
 from iamctl.core.engine.match import GRANT_DIRECT, GRANT_ROLE, NO_GRANT
-from iamctl.core.engine.parse import MatchedStatement, Policy, PolicyKind
+from iamctl.core.engine.parse import MatchedStatement, Policy, parse_policy
 from iamctl.core.engine.request import HAS_IDENTITY_POLICIES, Request
+
+__all__ = ["ALLOWED", "EXPLICIT_DENY", "IMPLICIT_DENY", "TRUST_ACTIONS", "Decision", "EvaluationError", "Facts",
+           "Level", "Result", "SettledBy", "decide", "evaluate"]
 
 Decision = Literal["allowed", "explicitDeny", "implicitDeny"]
 """AWS's three answers (the simulator's EvalDecision)."""
@@ -29,45 +34,24 @@ SettledBy = Literal["deny", "scp", "rcp", "resource", "identity", "boundary", "s
 """The layer of the evaluation logic that settled a decision."""
 
 # Actions for which a role's trust policy is the resource policy ("Roles terms and concepts":
-# role trust policy; "Cross-account policy evaluation logic").
-TRUST_ACTIONS = frozenset(
-    {
-        "sts:assumerole",
-        "sts:assumerolewithsaml",
-        "sts:assumerolewithwebidentity",
-        "sts:tagsession",
-        "sts:setsourceidentity",
-    }
-)
+# role trust policy; "Cross-account policy evaluation logic"), lower-cased.
+TRUST_ACTIONS = grammar.TRUST_ACTIONS_LOWER
 
 
+class Level(Struct, frozen=True):
+    """One level of an SCP or RCP hierarchy (the organization root, an OU, the account): the
+    policies attached there. Every level must allow; `name` says which one blocked."""
 
-
-class EvaluationError(Struct, frozen=True):
-    """A statement skipped because a request value could not be compared."""
-
-    policy: str
-    kind: PolicyKind
-    sid: str | None
-    index: int
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "policy": self.policy,
-            "kind": self.kind,
-            "sid": self.sid,
-            "index": self.index,
-            "message": self.message,
-        }
+    name: str
+    policies: tuple[Policy, ...]
 
 
 class Facts(Struct, frozen=True):
     """What `decide` needs, each layer already reduced to a yes/no; built once per decision."""
 
     explicit_deny: bool
-    scp_ok: bool | None  # None: no SCPs given
-    rcp_ok: bool | None  # None: no RCPs given
+    scp_ok: bool | None  # None: no SCPs apply
+    rcp_ok: bool | None  # None: no RCPs apply
     resource_grant: int  # best match.GRANT_* among matching resource/trust Allow statements
     resource_required: bool  # cross-account, or a trust policy: the resource side must allow
     cross_account: bool
@@ -78,7 +62,7 @@ class Facts(Struct, frozen=True):
 
 
 def decide(f: Facts) -> tuple[Decision, SettledBy]:
-    """AWS's combining rule → (decision, the layer that settled it).
+    """AWS's combining rule -> (decision, the layer that settled it).
 
     Read top to bottom; each step is one paragraph of "Policy evaluation logic".
     """
@@ -131,7 +115,9 @@ class Result(Struct, frozen=True, dict=True):
 
     `matched` holds the determining statements: every matching Deny for an explicit deny; for
     an allow, the statements each required layer allowed with. `*_allowed` is None when that
-    layer was not given, else whether it allows (AWS's AllowedByPermissionsBoundary etc.).
+    layer was not part of the request, else whether it allows (AWS's AllowedByPermissionsBoundary
+    etc.). `layers` are the scanned layers, in evaluation order (explanations read them);
+    `notes` say what the evaluation set aside (RCPs for a service they do not apply to, ...).
     """
 
     decision: Decision
@@ -145,8 +131,10 @@ class Result(Struct, frozen=True, dict=True):
     rcp_allowed: bool | None
     session_allowed: bool | None
     errors: tuple[EvaluationError, ...]
-    policies: _PolicyArgs
+    layers: tuple[Layer, ...] = ()
     missing_keys: AbstractSet[str] = frozenset()
+    notes: tuple[str, ...] = ()
+    has_boundary: bool = False
 
     @cached_property
     def missing_context_keys(self) -> tuple[str, ...]:
@@ -164,6 +152,17 @@ class Result(Struct, frozen=True, dict=True):
     @property
     def allowed(self) -> bool:
         return self.decision == ALLOWED
+
+    def layer_list(self, kind: str) -> list[Layer]:
+        """The scanned layers of one kind ("resource" includes the trust policy)."""
+        return [x for x in self.layers if x.kind == kind]
+
+    @property
+    def blocking_level(self) -> Layer | None:
+        """For an implicit deny settled by SCPs or RCPs: the first level that did not allow."""
+        if self.settled_by not in ("scp", "rcp"):
+            return None
+        return next((x for x in self.layer_list(self.settled_by) if not x.ok), None)
 
     @cached_property
     def explanation(self) -> tuple[str, ...]:
@@ -191,29 +190,6 @@ class Result(Struct, frozen=True, dict=True):
         }
 
 
-class _PolicyArgs:
-    """The policies a Result was decided with, grouped by kind on demand (for explanations)."""
-
-    __slots__ = ("_args", "_groups")
-
-    def __init__(self, *args: Any) -> None:
-        self._args = args
-        self._groups: dict[str, tuple[Policy, ...]] | None = None
-
-    def get(self, kind: str, default: tuple[Policy, ...] = ()) -> tuple[Policy, ...]:
-        if self._groups is None:
-            identity, resource, trust, boundary, session, scps, rcps = self._args
-            self._groups = {
-                "identity": _policies(identity),
-                "resource": _policies(resource) + _policies(trust),
-                "boundary": _policies(boundary),
-                "session": _policies(session),
-                "scp": tuple(p for level in scps or () for p in _policies(level)),
-                "rcp": tuple(p for level in rcps or () for p in _policies(level)),
-            }
-        return self._groups.get(kind, default)
-
-
 def _policies(value: Policy | Sequence[Policy] | None) -> tuple[Policy, ...]:
     if value is None:
         return ()
@@ -224,92 +200,21 @@ def _policies(value: Policy | Sequence[Policy] | None) -> tuple[Policy, ...]:
     return tuple(value)
 
 
-class _Layer:
-    """Matching Allow/Deny statements of one set of policies."""
-
-    __slots__ = ("allows", "denies", "grant", "grants")
-
-    def __init__(
-        self, allows: list[MatchedStatement], denies: list[MatchedStatement], grant: int, grants: list[int]
-    ) -> None:
-        self.allows = allows
-        self.denies = denies
-        self.grant = grant  # the strongest grant among `allows`
-        self.grants = grants  # the grant of each of `allows`, in order
-
-
-def _scan(
-    ev: Evaluator, policies: tuple[Policy, ...], errors: list[EvaluationError], *, principals: bool
-) -> _Layer:
-    # The hot loop of the engine: the checks of Evaluator.statement_applies, inlined for the
-    # common shapes (Resource "*", exact ARNs, one wildcard regex) to save calls per statement.
-    allows: list[MatchedStatement] = []
-    denies: list[MatchedStatement] = []
-    grants: list[int] = []
-    best = NO_GRANT
-    action_l = ev.action_l
-    resource = ev.resource
-    ctx = ev.ctx
-    missing = ev.missing
-    for pol in policies:
-        for st, ref, pats, conds, deny in pol.entries_for(action_l):
-            if pats is not None:
-                if st.not_resource:
-                    if not ev.resource_matches(st):
-                        continue
-                elif not (
-                    resource in pats.exact
-                    or resource.startswith(pats.prefixes)
-                    or (pats.regex is not None and pats.regex.fullmatch(resource) is not None)
-                    or (
-                        pats.skeleton is not None
-                        and pats.skeleton.fullmatch(resource) is not None
-                        and pats.matches_templates(resource, ctx, missing)
-                    )
-                ):
-                    continue
-            grant = ev.principal_grant(st) if principals else GRANT_DIRECT
-            if grant == NO_GRANT:
-                continue
-            if conds:
-                try:
-                    ok = True
-                    for cond in conds:
-                        # An absent key is the commonest case and needs no call (Condition.evaluate
-                        # gives the same answer: `absent`).
-                        if cond.key_l not in ctx:
-                            missing.add(cond.key)
-                            if cond.absent:
-                                continue
-                            ok = False
-                            break
-                        if not cond.evaluate(ctx, missing):
-                            ok = False
-                            break
-                    if not ok:
-                        # Report every key the statement reads, not only those read before the
-                        # failing condition (AWS's simulator lists them all).
-                        if len(conds) > 1:
-                            for cond in conds:
-                                if cond.key_l not in ctx:
-                                    missing.add(cond.key)
-                                if cond.variables:
-                                    missing.update(cond.absent_keys(ctx))
-                        continue
-                except ConditionEvaluationError as e:
-                    errors.append(EvaluationError(pol.name, pol.kind, st.sid, st.index, str(e)))
-                    continue
-            if deny:
-                denies.append(ref)
-            else:
-                allows.append(ref)
-                grants.append(grant)
-                if grant > best:
-                    best = grant
-    return _Layer(allows, denies, best, grants)
+def levels(value: Sequence[Level | Policy | Sequence[Policy]] | None, what: str) -> tuple[Level, ...] | None:
+    """SCP or RCP levels as `Level`s: each item a Level, or the policies of one level (named
+    "level N" then, counted from 1)."""
+    if value is None:
+        return None
+    out = []
+    for n, item in enumerate(value, 1):
+        if isinstance(item, Level):
+            out.append(item)
+        else:
+            out.append(Level(f"{what} level {n}", _policies(item)))
+    return tuple(out)
 
 
-_NOTHING = _Layer([], [], NO_GRANT, [])  # read-only stand-in for a layer with no policies
+_NOTHING = Layer("none", None, (), [], [], NO_GRANT, [])  # read-only stand-in for a layer with no policies
 
 
 def _service_linked(role_arn: str | None) -> bool:
@@ -318,8 +223,23 @@ def _service_linked(role_arn: str | None) -> bool:
     return role_arn is not None and ":role/aws-service-role/" in role_arn
 
 
-def _ok(layer: _Layer) -> bool:
-    return bool(layer.allows) and not layer.denies
+def _is_role_arn(resource: str) -> bool:
+    parts = resource.split(":", 5)
+    return len(parts) == 6 and parts[0] == "arn" and parts[2] == "iam" and parts[5].startswith("role/")
+
+
+@cache
+def rcp_full_aws_access() -> Policy:
+    """The AWS managed RCPFullAWSAccess, attached at every RCP level (see grammar.RCP_FULL_AWS_ACCESS)."""
+    return parse_policy(grammar.RCP_FULL_AWS_ACCESS, name=grammar.RCP_FULL_AWS_ACCESS_NAME, kind="rcp")
+
+
+def _rcps_apply(action: str) -> bool:
+    """RCPs restrict only the services that support them ("Resource control policies (RCPs)":
+    the list of AWS services that support RCPs, which the catalogue carries)."""
+    from iamctl.core.engine import catalog  # lazy: AWS's catalogue, only when RCPs are given
+
+    return action.partition(":")[0].lower() in catalog.rcp_services()
 
 
 def evaluate(
@@ -330,76 +250,101 @@ def evaluate(
     trust: Policy | Sequence[Policy] | None = None,
     boundary: Policy | Sequence[Policy] | None = None,
     session: Policy | Sequence[Policy] | None = None,
-    scps: Sequence[Sequence[Policy]] | None = None,
-    rcps: Sequence[Sequence[Policy]] | None = None,
+    scps: Sequence[Level | Sequence[Policy]] | None = None,
+    rcps: Sequence[Level | Sequence[Policy]] | None = None,
 ) -> Result:
     """Decide `request` against every policy that applies to it.
 
     - `identity`: the caller's identity-based policies (user, group and role policies, inline
       and managed; for a role session, the role's).
-    - `resource`: resource-based policies attached to the resource.
-    - `trust`: the role's trust policy, for sts:AssumeRole / AssumeRoleWithSAML /
-      AssumeRoleWithWebIdentity / TagSession / SetSourceIdentity on that role. It is the
+    - `resource`: resource-based policies attached to the resource. For sts:AssumeRole*,
+      sts:TagSession, sts:SetSourceIdentity and sts:SetContext on a role ARN they are the role's
+      trust policy, and must allow.
+    - `trust`: the role's trust policy, when the caller knows the resource is a role. It is the
       resource policy and *must* allow; the caller's identity policies must allow too unless the
       same-account trust policy names the caller's own ARN.
     - `boundary`: the permissions boundary (allows if any of its policies allows).
     - `session`: session policies passed when the session was created (union of them).
-    - `scps` / `rcps`: one sequence of policies per level (root, each OU, the account); every
-      level must allow. None means the caller's account has none. SCPs are ignored for a
-      session of a service-linked role (path /aws-service-role/), which they don't affect.
+    - `scps` / `rcps`: the levels (root, each OU, the account), each a `Level` or the policies of
+      one level; every level must allow. None means the account has none. SCPs are the caller's
+      account's and do not affect a service-linked role; RCPs are the resource's account's,
+      apply only to the services that support them and not to service-linked roles, and every
+      RCP level holds RCPFullAWSAccess (AWS attaches it everywhere and it cannot be detached), so
+      an RCP level restricts only by Deny.
 
     Explicit deny in any of them wins; see `decide` for the rest.
     """
     boundaries = _policies(boundary)
     principal = request.principal
-    if scps is not None and principal is not None and _service_linked(principal.base_arn):
+    linked = principal is not None and _service_linked(principal.base_arn)
+    notes: list[str] = []
+    scp_levels = levels(scps, "SCP")
+    rcp_levels = levels(rcps, "RCP")
+    if scp_levels is not None and linked:
         # AWS Organizations, "Service control policies": SCPs don't affect service-linked roles.
-        scps = None
+        scp_levels = None
+        notes.append("SCPs do not affect service-linked roles")
+    if rcp_levels is not None:
+        if linked:
+            rcp_levels = None
+            notes.append("RCPs do not affect service-linked roles")
+        elif not _rcps_apply(request.action):
+            rcp_levels = None
+            notes.append(f"RCPs do not apply to {request.action.partition(':')[0]} actions "
+                         "(the service does not support them)")
     ev = Evaluator(request, has_boundary=bool(boundaries))
     errors: list[EvaluationError] = []
 
-    ident = _scan(ev, _policies(identity), errors, principals=False)
+    ident = ev.scan(_policies(identity), errors, principals=False, kind="identity")
     trusts = _policies(trust)
     res_policies = _policies(resource) + trusts
-    res = _scan(ev, res_policies, errors, principals=True) if res_policies else _NOTHING
-    bnd = _scan(ev, boundaries, errors, principals=False) if boundaries else None
+    res = ev.scan(res_policies, errors, principals=True, kind="resource") if res_policies else _NOTHING
+    bnd = ev.scan(boundaries, errors, principals=False, kind="boundary") if boundaries else None
     sessions = _policies(session)
-    ses = _scan(ev, sessions, errors, principals=False) if sessions else None
+    ses = ev.scan(sessions, errors, principals=False, kind="session") if sessions else None
     scp_layers = (
-        [_scan(ev, _policies(level), errors, principals=False) for level in scps]
-        if scps is not None
+        [ev.scan(lv.policies, errors, principals=False, kind="scp", level=lv.name) for lv in scp_levels]
+        if scp_levels is not None
         else None
     )
     rcp_layers = (
-        [_scan(ev, _policies(level), errors, principals=True) for level in rcps] if rcps is not None else None
+        [ev.scan((rcp_full_aws_access(), *lv.policies), errors, principals=True, kind="rcp", level=lv.name)
+         for lv in rcp_levels]
+        if rcp_levels is not None
+        else None
     )
 
     denies = ident.denies + res.denies
     for layer in (bnd, ses):
         if layer is not None:
             denies += layer.denies
-    for layers in (scp_layers, rcp_layers):
-        if layers is not None:
-            for layer in layers:
+    for group in (scp_layers, rcp_layers):
+        if group is not None:
+            for layer in group:
                 denies += layer.denies
 
     ptype = principal.type if principal is not None else "Anonymous"
     is_root = ptype == "Account"
-    scp_ok = all(_ok(x) for x in scp_layers) if scp_layers is not None else None
-    rcp_ok = all(_ok(x) for x in rcp_layers) if rcp_layers is not None else None
+    scp_ok = all(x.ok for x in scp_layers) if scp_layers is not None else None
+    rcp_ok = all(x.ok for x in rcp_layers) if rcp_layers is not None else None
+    # Role assumption: the role's trust policy is the resource policy, and it must allow, in the
+    # same account too ("Cross-account policy evaluation logic"; "Roles terms and concepts").
+    assuming = bool(trusts) or (
+        bool(res_policies) and request.action_l in TRUST_ACTIONS and _is_role_arn(request.resource)
+    )
     facts = Facts(
         explicit_deny=bool(denies),
         scp_ok=scp_ok,
         rcp_ok=rcp_ok,
         resource_grant=res.grant,
-        resource_required=request.cross_account or bool(trusts),
+        resource_required=request.cross_account or assuming,
         cross_account=request.cross_account,
         identity_applies=ptype in HAS_IDENTITY_POLICIES or is_root,
         # The root user has every permission in its own account ("Policy evaluation logic");
         # only guardrails and explicit denies limit it.
         identity_ok=is_root or bool(ident.allows),
-        boundary_ok=_ok(bnd) if bnd is not None else None,
-        session_ok=_ok(ses) if ses is not None else None,
+        boundary_ok=bnd.ok if bnd is not None else None,
+        session_ok=ses.ok if ses is not None else None,
     )
     decision, settled_by = decide(facts)
 
@@ -418,28 +363,33 @@ def evaluate(
             chosen += bnd.allows
         if ses is not None and (settled_by == "identity" or res.grant == GRANT_ROLE):
             chosen += ses.allows
-        for layers in (rcp_layers, scp_layers):
-            if layers is not None:
-                for layer in layers:
+        for group in (rcp_layers, scp_layers):
+            if group is not None:
+                for layer in group:
                     chosen += layer.allows
         matched = tuple(chosen)
     else:
         matched = ()
 
+    scanned = [ident]
+    if res_policies:
+        scanned.append(res)
+    scanned += [x for x in (bnd, ses) if x is not None]
+    scanned += (scp_layers or []) + (rcp_layers or [])
     return Result(
         decision=decision,
         request=request,
         settled_by=settled_by,
         matched=matched,
         identity_allowed=facts.identity_ok and not ident.denies,
-        resource_allowed=(res.grant != NO_GRANT and not res.denies)
-        if (resource is not None or trusts)
-        else None,
+        resource_allowed=(res.grant != NO_GRANT and not res.denies) if res_policies else None,
         boundary_allowed=facts.boundary_ok,
         scp_allowed=scp_ok,
         rcp_allowed=rcp_ok,
         session_allowed=facts.session_ok,
         errors=tuple(errors),
-        policies=_PolicyArgs(identity, resource, trust, boundary, session, scps, rcps),
+        layers=tuple(scanned),
         missing_keys=ev.missing,  # the evaluator is discarded, so its set is not shared
+        notes=tuple(notes),
+        has_boundary=bool(boundaries),
     )

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
 
-from iamctl.core.engine.variables import Exact, Template, Var, lookup, parse_template
+from iamctl.core.engine.grammar import split_arn
+from iamctl.core.engine.variables import Exact, Template, Var, lookup, parse_template, resolve_exact
 
 if TYPE_CHECKING:
     from iamctl.core.engine.request import PrincipalInfo
@@ -197,6 +198,43 @@ class PatternSet(Struct, frozen=True):
             if src is not None and compiled_regex(src).fullmatch(value) is not None:
                 return True
         return False
+
+
+    def covers_everything(self, service: str, account: str | None, ctx: dict[str, Any]) -> bool:
+        """Whether a pattern covers every resource of `service` in `account`: `*`, or an ARN
+        pattern whose partition and service parts match, whose region and account parts are empty,
+        wildcards or that account, and whose resource part is only `*`s (`arn:aws:s3:::*`,
+        `arn:aws:iam::111122223333:*`). This is what "all resources" means for an action that
+        acts on no resource type (see `Request.resourceless`)."""
+        if self.any:
+            return True
+        texts = list(self.patterns)
+        for tpl in self.templates:
+            resolved = resolve_exact(tpl, ctx)
+            if resolved is not None:
+                texts.append(resolved)
+        return any(_covers_service(p, service, account) for p in texts)
+
+
+def _covers_service(pattern: str, service: str, account: str | None) -> bool:
+    if pattern == "*":
+        return True
+    parts = split_arn(pattern)
+    if len(parts) != 6 or parts[0] != "arn":
+        return False
+    _, partition, svc, region, acct, resource = parts
+
+    def wild(text: str) -> bool:
+        return text == "" or set(text) <= {"*"}
+
+    return (
+        glob_regex(partition, arn=False).fullmatch("aws") is not None
+        and glob_regex(svc, arn=False).fullmatch(service) is not None
+        and wild(region)
+        and (wild(acct) or acct == account)
+        and resource != ""
+        and set(resource) <= {"*"}
+    )
 
 
 def resolve_fragments(frags: tuple[Any, ...], ctx: dict[str, Any], missing: set[str] | None) -> str | None:

@@ -1,17 +1,10 @@
-"""Policy documents → typed, frozen `Policy` / `Statement` objects, validated once.
+"""Policy documents -> typed, frozen `Policy` / `Statement` objects, checked against the grammar once.
 
-AWS grammar (IAM User Guide, "IAM JSON policy element reference" and "Grammar of the IAM JSON
-policy language"):
-
-- Top level: `Version` ("2012-10-17" or "2008-10-17"; without it, policy variables are
-  literal text), optional `Id`, and `Statement` (one object or a non-empty list).
-- Statement: optional `Sid` (unique within the policy), `Effect` ("Allow" | "Deny"), exactly
-  one of `Action` / `NotAction`, at most one of `Resource` / `NotResource`, at most one of
-  `Principal` / `NotPrincipal`, optional `Condition`. Any other element is an error.
-- Identity-based policies (and permissions boundaries, session policies and SCPs) take no
-  `Principal` and need a `Resource`/`NotResource`; resource-based policies need a `Principal`;
-  role trust policies need a `Principal` and take no `Resource`.
-- Actions are `*` or `service:action`; resources are `*` or ARNs.
+`check_policy` walks a document against the rules of `grammar.py` and returns every finding
+(with its JSON path, and its line and column when the document is text) beside the `Policy` it
+built; `parse_policy` is the same walk that raises `MalformedPolicyDocument` for the first ERROR.
+`validate.py` adds its catalogue and security checks to the same walk's result, and storing a
+policy refuses the same ERRORs: there is one grammar, walked once per document.
 
 Every string-or-list element is normalised to a tuple here, and every pattern compiled, so the
 evaluator never re-parses anything.
@@ -23,42 +16,27 @@ import json
 import re
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, TypeAlias
 
 from msgspec import Struct
 
 from iamctl.core.base.errors import MalformedPolicyDocument
-from iamctl.core.engine.conditions import Condition, compile_condition
+from iamctl.core.engine import grammar
+from iamctl.core.engine.conditions import (
+    Condition,
+    compile_condition,
+    operator_spec,
+    prepare_value,
+    value_text,
+)
+from iamctl.core.engine.grammar import ERROR, SUGGESTION, WARNING, Finding, statement_label
 from iamctl.core.engine.match import PatternSet, PrincipalSpec, has_wildcard
 
-VERSIONS = ("2012-10-17", "2008-10-17")
-KINDS = ("identity", "resource", "trust", "boundary", "session", "scp", "rcp")
-PolicyKind = Literal["identity", "resource", "trust", "boundary", "session", "scp", "rcp"]
-"""The kinds of policy the engine evaluates (KINDS, as a type)."""
-Effect = Literal["Allow", "Deny"]
-# Kinds whose statements apply to the caller implicitly and so must not name a Principal.
-_NO_PRINCIPAL_KINDS = frozenset({"identity", "boundary", "session", "scp"})
-
-_TOP_KEYS = {"Version", "Id", "Statement"}
-_STATEMENT_KEYS = {
-    "Sid",
-    "Effect",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Principal",
-    "NotPrincipal",
-    "Condition",
-}
-_ACTION_RE = re.compile(r"^[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.-]+$")
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
-# A user's or role's unique id (AIDA..., AROA...): IAM stores a trust policy's user and role ARNs
-# as these ids and shows the id once the entity is deleted ("Principal": IAM role and user principals).
-_UNIQUE_ID_RE = re.compile(r"^A(?:ID|RO)A[A-Z0-9]{12,}$")
-_PRINCIPAL_ARN_RE = re.compile(
-    r"^arn:[a-z-]+:(?:iam::(\d{12}):(root|user/.+|role/.+)|sts::(\d{12}):(assumed-role/[^/]+/.+|federated-user/.+))$"
-)
+# Kept for callers that import them from here.
+VERSIONS = grammar.VERSIONS
+KINDS = grammar.KINDS
+PolicyKind: TypeAlias = grammar.PolicyKind
+Effect: TypeAlias = grammar.Effect
 
 
 class Statement(Struct, frozen=True):
@@ -75,6 +53,7 @@ class Statement(Struct, frozen=True):
     not_principal: bool
     conditions: tuple[Condition, ...]
     raw: Mapping[str, Any]
+    path: str = "$.Statement[0]"  # its JSON path in the document
 
     @property
     def is_deny(self) -> bool:
@@ -82,7 +61,7 @@ class Statement(Struct, frozen=True):
 
     @property
     def label(self) -> str:
-        """`Sid "X"` or `statement #2` (1-based, as people count)."""
+        """`statement "X"` (its Sid) or `statement #2` (counted from 1, as people count)."""
         return f'statement "{self.sid}"' if self.sid else f"statement #{self.index + 1}"
 
     def matches_action(self, action_l: str) -> bool:
@@ -91,7 +70,10 @@ class Statement(Struct, frozen=True):
 
 
 class Policy(Struct, frozen=True, dict=True):
-    """A parsed policy document. `kind` is one of KINDS; `name` labels it in results."""
+    """A parsed policy document. `kind` is one of KINDS; `name` labels it in results.
+
+    `warnings` are the grammar errors an evaluation tolerated (`parse_policy(strict=False)`),
+    in words, for the simulator to pass on."""
 
     name: str
     kind: PolicyKind
@@ -99,10 +81,11 @@ class Policy(Struct, frozen=True, dict=True):
     id: str | None
     statements: tuple[Statement, ...]
     document: Mapping[str, Any]
+    warnings: tuple[str, ...] = ()
 
     @cached_property
     def _by_action(self) -> dict[str, tuple[tuple[Any, ...], ...]]:
-        """Action (lower-case) → `entries_for`'s answer. Filled lazily, so that repeated requests
+        """Action (lower-case) -> `entries_for`'s answer. Filled lazily, so that repeated requests
         for the same action skip every statement that cannot apply and allocate nothing to report
         a match. An attribute, not a field: a cache is neither compared nor shown."""
         return {}
@@ -119,7 +102,7 @@ class Policy(Struct, frozen=True, dict=True):
     def entries_for(self, action_l: str) -> tuple[tuple[Any, ...], ...]:
         """For statements whose Action/NotAction matches `action_l`: (statement, MatchedStatement,
         resource PatternSet or None when any resource matches, conditions, is_deny). Flat tuples,
-        because the decision's hot loop unpacks them instead of reading attributes."""
+        because the evaluator's loop unpacks them instead of reading attributes."""
         hit = self._by_action.get(action_l)
         if hit is None:
             if len(self._by_action) > 4096:
@@ -135,216 +118,6 @@ class Policy(Struct, frozen=True, dict=True):
             hit = tuple(entries)
             self._by_action[action_l] = hit
         return hit
-
-
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise MalformedPolicyDocument(f"duplicate key {k!r} in policy document")
-        out[k] = v
-    return out
-
-
-def load_document(text: str | bytes) -> dict[str, Any]:
-    """Parse JSON text, reporting syntax errors with line and column."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise MalformedPolicyDocument(f"policy document is not UTF-8 text (byte {e.start})") from None
-    try:
-        doc = json.loads(text, object_pairs_hook=_reject_duplicates)
-    except json.JSONDecodeError as e:
-        raise MalformedPolicyDocument(f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}") from None
-    except RecursionError:
-        raise MalformedPolicyDocument("policy document is nested too deeply") from None
-    if not isinstance(doc, dict):
-        raise MalformedPolicyDocument("policy document must be a JSON object")
-    return doc
-
-
-def _str_list(value: Any, where: str, element: str) -> tuple[str, ...]:
-    items = value if isinstance(value, list) else [value]
-    if not items:
-        raise MalformedPolicyDocument(f"{where}: {element} must not be empty")
-    for v in items:
-        if not isinstance(v, str) or not v:
-            raise MalformedPolicyDocument(f"{where}: {element} values must be non-empty strings, not {v!r}")
-    return tuple(items)
-
-
-def _parse_principal(value: Any, where: str, element: str) -> PrincipalSpec:
-    if value == "*":
-        return PrincipalSpec(
-            True, False, frozenset(), frozenset(), frozenset(), frozenset(), frozenset(), value
-        )
-    if not isinstance(value, dict) or not value:
-        raise MalformedPolicyDocument(f'{where}: {element} must be "*" or an object such as {{"AWS": ...}}')
-    accounts: set[str] = set()
-    arns: set[str] = set()
-    services: set[str] = set()
-    federated: set[str] = set()
-    canonical: set[str] = set()
-    unique_ids: set[str] = set()
-    aws_any = False
-    for kind, raw in value.items():
-        vals = _str_list(raw, where, f"{element}.{kind}")
-        if kind == "AWS":
-            for v in vals:
-                if v == "*":
-                    aws_any = True
-                elif _ACCOUNT_RE.match(v):
-                    accounts.add(v)
-                elif _UNIQUE_ID_RE.match(v):
-                    unique_ids.add(v)
-                else:
-                    m = _PRINCIPAL_ARN_RE.match(v)
-                    # AWS accepts no partial wildcard in a principal ARN ("You cannot use a
-                    # wildcard to match part of a principal name or ARN").
-                    if m is None or has_wildcard(v):
-                        raise MalformedPolicyDocument(f"{where}: invalid principal in policy: {v!r}")
-                    if m.group(2) == "root":
-                        accounts.add(m.group(1))
-                    else:
-                        arns.add(v)
-        elif kind == "Service":
-            services.update(vals)
-        elif kind == "Federated":
-            federated.update(vals)
-        elif kind == "CanonicalUser":
-            canonical.update(vals)
-        else:
-            raise MalformedPolicyDocument(f"{where}: unknown principal type {kind!r} in {element}")
-    return PrincipalSpec(
-        False,
-        aws_any,
-        frozenset(accounts),
-        frozenset(arns),
-        frozenset(services),
-        frozenset(federated),
-        frozenset(canonical),
-        value,
-        frozenset(unique_ids),
-    )
-
-
-def _exactly_one(raw: Mapping[str, Any], a: str, b: str, where: str, *, required: bool) -> str | None:
-    has_a, has_b = a in raw, b in raw
-    if has_a and has_b:
-        raise MalformedPolicyDocument(f"{where}: a statement cannot have both {a} and {b}")
-    if required and not (has_a or has_b):
-        raise MalformedPolicyDocument(f"{where}: missing {a} (or {b})")
-    return a if has_a else b if has_b else None
-
-
-def _parse_statement(raw: Any, index: int, kind: PolicyKind, variables: bool, sids: set[str]) -> Statement:
-    where = f"statement #{index + 1}"
-    if not isinstance(raw, dict):
-        raise MalformedPolicyDocument(f"{where}: a statement must be a JSON object")
-    sid = raw.get("Sid")
-    if sid is not None:
-        if not isinstance(sid, str):
-            raise MalformedPolicyDocument(f"{where}: Sid must be a string")
-        where = f'statement #{index + 1} (Sid "{sid}")'
-        if sid in sids:
-            raise MalformedPolicyDocument(f"{where}: duplicate Sid; statement ids must be unique in a policy")
-        sids.add(sid)
-    unknown = sorted(set(raw) - _STATEMENT_KEYS)
-    if unknown:
-        raise MalformedPolicyDocument(f"{where}: unknown element {unknown[0]!r}")
-    effect = raw.get("Effect")
-    if effect not in ("Allow", "Deny"):
-        raise MalformedPolicyDocument(f'{where}: Effect must be "Allow" or "Deny", not {effect!r}')
-
-    act_el = _exactly_one(raw, "Action", "NotAction", where, required=True)
-    assert act_el is not None
-    actions = _str_list(raw[act_el], where, act_el)
-    for a in actions:
-        if a != "*" and not _ACTION_RE.match(a):
-            raise MalformedPolicyDocument(
-                f'{where}: {act_el} {a!r} must be "*" or prefaced by a service, e.g. iam:GetUser'
-            )
-
-    res_el = _exactly_one(raw, "Resource", "NotResource", where, required=kind in _NO_PRINCIPAL_KINDS)
-    if kind == "trust" and res_el is not None:
-        raise MalformedPolicyDocument(f"{where}: a role trust policy has no {res_el} element")
-    resources = None
-    if res_el is not None:
-        res = _str_list(raw[res_el], where, res_el)
-        for r in res:
-            if r != "*" and not (r.startswith("arn:") and r.count(":") >= 5):
-                raise MalformedPolicyDocument(f'{where}: {res_el} {r!r} must be an ARN or "*"')
-        resources = PatternSet.compile(res, arn=True, lower=False, variables=variables)
-
-    pr_el = _exactly_one(raw, "Principal", "NotPrincipal", where, required=kind not in _NO_PRINCIPAL_KINDS)
-    if pr_el is not None and kind in _NO_PRINCIPAL_KINDS:
-        raise MalformedPolicyDocument(f"{where}: a {kind} policy cannot have a {pr_el} element")
-    principal = _parse_principal(raw[pr_el], where, pr_el) if pr_el is not None else None
-
-    conditions: list[Condition] = []
-    cond_raw = raw.get("Condition")
-    if cond_raw is not None:
-        if not isinstance(cond_raw, dict):
-            raise MalformedPolicyDocument(
-                f"{where}: Condition must be an object of operator → {{key: values}}"
-            )
-        for op, block in cond_raw.items():
-            if not isinstance(block, dict) or not block:
-                raise MalformedPolicyDocument(f"{where}: Condition {op!r} must map condition keys to values")
-            for key, values in block.items():
-                conditions.append(compile_condition(op, key, values, variables=variables, where=where))
-
-    return Statement(
-        index=index,
-        sid=sid,
-        effect=effect,
-        actions=PatternSet.compile(actions, arn=False, lower=True, variables=False),
-        not_action=act_el == "NotAction",
-        resources=resources,
-        not_resource=res_el == "NotResource",
-        principal=principal,
-        not_principal=pr_el == "NotPrincipal",
-        conditions=tuple(conditions),
-        raw=raw,
-    )
-
-
-def parse_policy(
-    document: str | bytes | Mapping[str, Any], *, name: str = "policy", kind: PolicyKind = "identity"
-) -> Policy:
-    """Parse and validate a policy document (JSON text or an already-decoded object).
-
-    `kind` is one of "identity", "resource", "trust", "boundary", "session", "scp", "rcp".
-    Raises `MalformedPolicyDocument` naming the statement (index and Sid) and the fault, or the
-    line and column of a JSON syntax error.
-    """
-    if kind not in KINDS:
-        raise ValueError(f"unknown policy kind {kind!r}; expected one of {', '.join(KINDS)}")
-    doc = load_document(document) if isinstance(document, str | bytes) else document
-    if not isinstance(doc, Mapping):
-        raise MalformedPolicyDocument("policy document must be a JSON object")
-    unknown = sorted(set(doc) - _TOP_KEYS)
-    if unknown:
-        raise MalformedPolicyDocument(f"unknown top-level element {unknown[0]!r}")
-    version = doc.get("Version")
-    if version is not None and version not in VERSIONS:
-        raise MalformedPolicyDocument(f"Version must be one of {', '.join(VERSIONS)}, not {version!r}")
-    pid = doc.get("Id")
-    if pid is not None and not isinstance(pid, str):
-        raise MalformedPolicyDocument("Id must be a string")
-    if "Statement" not in doc:
-        raise MalformedPolicyDocument("missing Statement")
-    raw_statements = doc["Statement"]
-    if isinstance(raw_statements, dict):
-        raw_statements = [raw_statements]
-    if not isinstance(raw_statements, list) or not raw_statements:
-        raise MalformedPolicyDocument("Statement must be an object or a non-empty list of objects")
-    # Policy variables exist only in the 2012-10-17 language ("IAM JSON policy elements: Version").
-    variables = version == "2012-10-17"
-    sids: set[str] = set()
-    statements = tuple(_parse_statement(s, i, kind, variables, sids) for i, s in enumerate(raw_statements))
-    return Policy(name=name, kind=kind, version=version, id=pid, statements=statements, document=doc)
 
 
 class MatchedStatement(Struct, frozen=True):
@@ -364,3 +137,613 @@ class MatchedStatement(Struct, frozen=True):
             "effect": self.effect,
             "index": self.index,
         }
+
+
+# -- JSON text -------------------------------------------------------------------------------------
+
+
+class DocumentSyntaxError(MalformedPolicyDocument):
+    """JSON that does not parse; `line` and `column` are 1-based, `reason` is the parser's."""
+
+    def __init__(self, message: str, *, line: int, column: int, reason: str) -> None:
+        super().__init__(message)
+        self.line, self.column, self.reason = line, column, reason
+
+
+def load_document(text: str | bytes, *, duplicates: list[str] | None = None) -> Any:
+    """Parse JSON text: the one place a policy document's text becomes data.
+
+    Syntax errors raise DocumentSyntaxError with line and column. A key repeated in one object
+    raises MalformedPolicyDocument, unless `duplicates` is given: then the repeated keys are
+    appended to it (the last value wins, as in `json.loads`) for the caller to report.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise MalformedPolicyDocument(f"policy document is not UTF-8 text (byte {e.start})") from None
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in items:
+            if k in out:
+                if duplicates is None:
+                    raise MalformedPolicyDocument(f"duplicate key {k!r} in policy document")
+                duplicates.append(k)
+            out[k] = v
+        return out
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as e:
+        raise DocumentSyntaxError(
+            f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}", line=e.lineno, column=e.colno, reason=e.msg
+        ) from None
+    except RecursionError:
+        raise MalformedPolicyDocument("policy document is nested too deeply") from None
+
+
+class Positions:
+    """Where each value of a JSON text starts (line, column), by JSON path, and the paths of
+    repeated keys. Built only when a finding needs locating: the standard library parser
+    reports no positions for valid documents, so this small scanner (reusing its string
+    scanner) walks the text once more, for locations only."""
+
+    def __init__(self, text: str) -> None:
+        import bisect  # lazy: start-up
+
+        self._ws = re.compile(r"[ \t\n\r]*")
+        self._number = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+        self.text = text
+        self.where: dict[str, tuple[int, int]] = {}
+        self.duplicates: list[tuple[str, str]] = []  # (object path, key)
+        self._lines = [0] + [m.end() for m in re.finditer("\n", text)]
+        self._bisect = bisect.bisect_right
+        self._value(self._skip(0), "$")
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = self._bisect(self._lines, offset)
+        return line, offset - self._lines[line - 1] + 1
+
+    def locate(self, path: str) -> tuple[int, int]:
+        """The position of `path`, or of its nearest ancestor that has one."""
+        while path not in self.where and path != "$":
+            path = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", path) or "$"
+        return self.where.get(path, (1, 1))
+
+    def _skip(self, i: int) -> int:
+        m = self._ws.match(self.text, i)
+        return m.end() if m else i
+
+    def _value(self, i: int, path: str) -> int:
+        # scanstring exists at run time (json's own string scanner); typeshed leaves it out.
+        from json.decoder import scanstring  # type: ignore[attr-defined]  # lazy: start-up
+
+        text = self.text
+        self.where.setdefault(path, self.position(i))
+        c = text[i]
+        if c == "{":
+            seen: set[str] = set()
+            i = self._skip(i + 1)
+            if text[i] == "}":
+                return i + 1
+            while True:
+                key, i = scanstring(text, i + 1)
+                child = f"{path}.{key}"
+                if key in seen:
+                    self.duplicates.append((path, key))
+                    self.where.pop(child, None)  # point at the repeat
+                seen.add(key)
+                i = self._skip(self._skip(i) + 1)  # past ':'
+                i = self._skip(self._value(i, child))
+                if text[i] == "}":
+                    return i + 1
+                i = self._skip(i + 1)
+        if c == "[":
+            n = 0
+            i = self._skip(i + 1)
+            if text[i] == "]":
+                return i + 1
+            while True:
+                i = self._skip(self._value(i, f"{path}[{n}]"))
+                n += 1
+                if text[i] == "]":
+                    return i + 1
+                i = self._skip(i + 1)
+        if c == '"':
+            return scanstring(text, i + 1)[1]
+        for word in ("true", "false", "null"):
+            if text.startswith(word, i):
+                return i + len(word)
+        m = self._number.match(text, i)
+        return m.end() if m else i + 1
+
+
+# -- the walk --------------------------------------------------------------------------------------
+
+
+class StatementInfo(Struct, frozen=True):
+    """What the walk learnt about one statement object, for the validator's further checks (also
+    when the statement has errors and no `Statement` was built)."""
+
+    index: int
+    path: str
+    raw: Mapping[str, Any]
+    action_element: str | None  # "Action" | "NotAction" | None (missing)
+    actions: tuple[tuple[str, str], ...]  # (well-formed value, its JSON path)
+    condition_keys: tuple[tuple[str, str], ...]  # (key, its JSON path), for known operators
+
+
+class Analysis(Struct, frozen=True, dict=True):
+    """`check_policy`'s answer: the findings in document order, the policy (None when an ERROR
+    kept it from being built), and what the walk learnt about each statement object."""
+
+    findings: tuple[Finding, ...]
+    policy: Policy | None
+    statements: tuple[StatementInfo, ...]
+    version: str | None
+    text: str | None = None  # the document's text, when it was given as text
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.type == ERROR]
+
+    @cached_property
+    def positions(self) -> Positions | None:
+        """Where each value starts in the text (scanned on first use: only findings need it)."""
+        return Positions(self.text) if self.text is not None else None
+
+    def locate(self, path: str) -> tuple[int, int]:
+        """(line, column) of a JSON path in the text; (0, 0) for a document given as an object."""
+        pos = self.positions
+        return pos.locate(path) if pos is not None else (0, 0)
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
+class _Walk:
+    """One pass over a decoded document, collecting findings and building statements."""
+
+    def __init__(self, kind: PolicyKind, *, strict: bool) -> None:
+        self.kind = kind
+        self.rules = grammar.RULES[kind]
+        self.strict = strict
+        self.findings: list[Finding] = []
+        self.tolerated: list[str] = []
+        self.infos: list[StatementInfo] = []
+        self._statement_errors = 0
+
+    def add(self, kind: grammar.FindingType, code: str, message: str, path: str, index: int | None = None) -> None:
+        self.findings.append(Finding(kind, code, message, index, path))
+        if kind == ERROR and (self.strict or code not in grammar.TOLERABLE):
+            self._statement_errors += 1
+
+    def error(self, code: str, message: str, path: str, index: int | None = None) -> None:
+        self.add(ERROR, code, message, path, index)
+
+    # -- the document --------------------------------------------------------------------------
+
+    def document(self, doc: Any) -> tuple[str | None, str | None, tuple[Statement, ...] | None] | None:
+        if not isinstance(doc, Mapping):
+            self.error("DATA_TYPE_MISMATCH", "policy document must be a JSON object", "$")
+            return None
+        for key in doc:
+            if key not in grammar.TOP_ELEMENTS:
+                self.error("INVALID_POLICY_ELEMENT", f"unknown top-level element {key!r}", f"$.{key}")
+        version = doc.get("Version")
+        if version is None:
+            if self.rules.rcp:
+                self.error("RCP_SYNTAX_ERROR_VERSION", 'an RCP must have "Version": "2012-10-17"', "$")
+            else:
+                self.add(SUGGESTION, "MISSING_VERSION", 'add "Version": "2012-10-17"; without it the policy uses '
+                         "the 2008-10-17 language, where policy variables such as ${aws:username} are plain text", "$")
+        elif version not in grammar.VERSIONS:
+            self.error("INVALID_VERSION", f"Version must be one of {', '.join(grammar.VERSIONS)}, not {version!r}",
+                       "$.Version")
+            version = None
+        elif self.rules.rcp and version != grammar.CURRENT_VERSION:
+            self.error("RCP_SYNTAX_ERROR_VERSION", f'an RCP must have "Version": "2012-10-17", not {version!r}',
+                       "$.Version")
+        pid = doc.get("Id")
+        if pid is not None and not isinstance(pid, str):
+            self.error("DATA_TYPE_MISMATCH", "Id must be a string", "$.Id")
+            pid = None
+        if "Statement" not in doc:
+            self.error("MISSING_STATEMENT", "missing Statement", "$")
+            return None
+        raw = doc["Statement"]
+        if isinstance(raw, Mapping):
+            items = [("$.Statement", raw)]
+        elif isinstance(raw, list) and raw:
+            items = [(f"$.Statement[{i}]", s) for i, s in enumerate(raw)]
+        else:
+            self.error("DATA_TYPE_MISMATCH", "Statement must be an object or a non-empty list of objects",
+                       "$.Statement")
+            return None
+        # Policy variables exist only in the 2012-10-17 language ("IAM JSON policy elements: Version").
+        variables = version == grammar.CURRENT_VERSION
+        sids: dict[str, int] = {}
+        statements: list[Statement] = []
+        whole = True
+        for index, (path, st) in enumerate(items):
+            built = self.statement(index, path, st, variables, sids)
+            if built is None:
+                whole = False
+            else:
+                statements.append(built)
+        return version, pid, tuple(statements) if whole else None
+
+    # -- one statement -----------------------------------------------------------------------------
+
+    def statement(self, i: int, path: str, st: Any, variables: bool, sids: dict[str, int]) -> Statement | None:
+        if not isinstance(st, Mapping):
+            self.error("DATA_TYPE_MISMATCH", "a statement must be a JSON object", path, i)
+            return None
+        before = self._statement_errors
+        sid = st.get("Sid")
+        if sid is not None:
+            if not isinstance(sid, str):
+                self.error("DATA_TYPE_MISMATCH", "Sid must be a string", f"{path}.Sid", i)
+                sid = None
+            elif sid == "":
+                self.add(SUGGESTION, "EMPTY_SID", "the Sid is empty: give the statement a unique, descriptive "
+                         "Sid or remove the element", f"{path}.Sid", i)
+                sid = None
+            elif sid in sids:
+                self.error("UNIQUE_SIDS_REQUIRED", f"duplicate Sid {sid!r} (also {statement_label(sids[sid])}); "
+                           "statement ids must be unique in a policy", f"{path}.Sid", i)
+            else:
+                sids[sid] = i
+        for key in st:
+            if key not in grammar.STATEMENT_ELEMENTS:
+                self.error("INVALID_POLICY_ELEMENT", f"unknown element {key!r}", f"{path}.{key}", i)
+        effect = st.get("Effect")
+        if effect is None:
+            self.error("MISSING_EFFECT", 'missing Effect ("Allow" or "Deny")', path, i)
+        elif effect not in ("Allow", "Deny"):
+            self.error("INVALID_EFFECT", f'Effect must be "Allow" or "Deny", not {effect!r}', f"{path}.Effect", i)
+            effect = None
+        elif self.rules.rcp and effect == "Allow" and not grammar.is_full_access_statement(st):
+            self.error("RCP_SYNTAX_ERROR_EFFECT", 'a customer RCP can only Deny: "Allow" is only supported in '
+                       f"the AWS managed {grammar.RCP_FULL_AWS_ACCESS_NAME}", f"{path}.Effect", i)
+
+        act_el, actions = self.actions(i, path, st)
+        res_el, resources = self.resources(i, path, st, variables)
+        pr_el, principal = self.principal(i, path, st, effect)
+        conditions, keys = self.conditions(i, path, st, variables)
+        self.infos.append(StatementInfo(i, path, st, act_el, tuple(actions), tuple(keys)))
+        if self._statement_errors != before or effect is None or act_el is None:
+            return None
+        return Statement(
+            index=i,
+            sid=sid,
+            effect=effect,
+            actions=PatternSet.compile(tuple(a for a, _ in actions), arn=False, lower=True, variables=False),
+            not_action=act_el == "NotAction",
+            resources=resources,
+            not_resource=res_el == "NotResource",
+            principal=principal,
+            not_principal=pr_el == "NotPrincipal",
+            conditions=tuple(conditions),
+            raw=st,
+            path=path,
+        )
+
+    def _one_of(self, i: int, path: str, st: Mapping[str, Any], a: str, b: str) -> str | None:
+        if a in st and b in st:
+            self.error("INVALID_POLICY_ELEMENT", f"a statement cannot have both {a} and {b}", f"{path}.{b}", i)
+        return a if a in st else b if b in st else None
+
+    def _strings(self, i: int, path: str, value: Any, element: str) -> list[tuple[str, str]]:
+        """(value, its JSON path) for a string-or-list element; type faults are findings."""
+        if isinstance(value, str) and value:
+            return [(value, path)]
+        if not isinstance(value, list):
+            self.error("DATA_TYPE_MISMATCH", f"{element} must be a non-empty string or list of strings", path, i)
+            return []
+        if not value:
+            self.error("DATA_TYPE_MISMATCH", f"{element} must not be empty", path, i)
+            return []
+        out = []
+        for n, v in enumerate(value):
+            if isinstance(v, str) and v:
+                out.append((v, f"{path}[{n}]"))
+            else:
+                self.error("DATA_TYPE_MISMATCH", f"{element} values must be non-empty strings, not {v!r}",
+                           f"{path}[{n}]", i)
+        return out
+
+    def actions(self, i: int, path: str, st: Mapping[str, Any]) -> tuple[str | None, list[tuple[str, str]]]:
+        element = self._one_of(i, path, st, "Action", "NotAction")
+        if element is None:
+            self.error("MISSING_ACTION", "missing Action (or NotAction)", path, i)
+            return None, []
+        where = f"{path}.{element}"
+        rules = self.rules
+        if element == "NotAction" and rules.trust:
+            self.error("INVALID_POLICY_ELEMENT", "a trust policy names its actions with Action, not NotAction",
+                       where, i)
+        elif element == "NotAction" and rules.rcp:
+            self.error("RCP_SYNTAX_ERROR_NOT_ACTION", "an RCP names its actions with Action: NotAction is not "
+                       "supported", where, i)
+        found = []
+        for action, vpath in self._strings(i, where, st[element], element):
+            if not grammar.is_action(action):
+                self.error("INVALID_ACTION", f'{element} {action!r} must be "*" or prefaced by a service, e.g. '
+                           "iam:GetUser", vpath, i)
+                continue
+            if rules.trust and element == "Action":
+                problem = grammar.trust_action_problem(action)
+                if problem:
+                    self.error("UNSUPPORTED_ACTION_IN_TRUST_POLICY", f"AssumeRolepolicy contained an invalid "
+                               f"action: {action!r} ({problem}; a trust policy may grant only "
+                               f"{', '.join(grammar.TRUST_ACTIONS)})", vpath, i)
+            if rules.rcp and action != "*" and not grammar.rcp_supports(action.partition(":")[0]):
+                self.error("RCP_SYNTAX_ERROR_SERVICE", f"{action!r}: RCPs apply only to the services that support "
+                           "them (AWS Organizations, \"Resource control policies\")", vpath, i)
+            found.append((action, vpath))
+        return element, found
+
+    def resources(self, i: int, path: str, st: Mapping[str, Any], variables: bool
+                  ) -> tuple[str | None, PatternSet | None]:
+        element = self._one_of(i, path, st, "Resource", "NotResource")
+        rule = self.rules.resource
+        if element is None:
+            if rule == "required":
+                self.error("MISSING_RESOURCE", "missing Resource (or NotResource)", path, i)
+            return None, None
+        where = f"{path}.{element}"
+        if rule == "forbidden":
+            self.error("INVALID_POLICY_ELEMENT", f"a role trust policy has no {element} element", where, i)
+            return element, None
+        values = self._strings(i, where, st[element], element)
+        good = []
+        for arn, vpath in values:
+            problem = grammar.arn_problem(arn)
+            if problem:
+                self.error("INVALID_ARN", f'{element} {arn!r} must be an ARN or "*": {problem}', vpath, i)
+            else:
+                good.append(arn)
+            self.variable_check(i, arn, vpath, variables)
+        if not good:
+            return element, None
+        return element, PatternSet.compile(tuple(good), arn=True, lower=False, variables=variables)
+
+    def variable_check(self, i: int, text: str, path: str, variables: bool) -> None:
+        if not variables and grammar.has_variable(text):
+            self.add(WARNING, "VARIABLE_WITHOUT_VERSION", f"{text!r} uses a policy variable, which is plain text "
+                     'unless the policy has "Version": "2012-10-17"', path, i)
+
+    def principal(self, i: int, path: str, st: Mapping[str, Any], effect: Any
+                  ) -> tuple[str | None, PrincipalSpec | None]:
+        element = self._one_of(i, path, st, "Principal", "NotPrincipal")
+        rules = self.rules
+        if element is None:
+            if rules.principal == "required":
+                self.error("MISSING_PRINCIPAL", f"missing Principal: {_a(self.kind)} policy statement names one", path, i)
+            return None, None
+        where = f"{path}.{element}"
+        if rules.principal == "forbidden":
+            self.error(rules.principal_code, f"{_a(self.kind)} policy cannot have a {element} element", where, i)
+            return element, None
+        value = st[element]
+        if rules.rcp and (element == "NotPrincipal" or value != "*"):
+            self.error("RCP_SYNTAX_ERROR_PRINCIPAL", 'an RCP names "Principal": "*" (narrow it with conditions '
+                       "such as aws:PrincipalOrgID)", where, i)
+            return element, None
+        if element == "NotPrincipal":
+            if rules.trust:
+                self.tolerable(i, "NOT_PRINCIPAL_IN_TRUST_POLICY", "NotPrincipal cannot be used in a role trust "
+                               "policy (it never grants anything here)", where)
+            elif effect == "Allow":
+                self.tolerable(i, "NOT_PRINCIPAL_WITH_ALLOW", 'NotPrincipal must be used with "Effect": "Deny"; '
+                               'with "Allow" it is not supported (and grants nothing here)', where)
+        if value == "*":
+            return element, PrincipalSpec(
+                True, False, frozenset(), frozenset(), frozenset(), frozenset(), frozenset(), value
+            )
+        if not isinstance(value, Mapping) or not value:
+            self.error("INVALID_PRINCIPAL_FORMAT", f'{element} must be "*" or an object such as '
+                       '{"AWS": "arn:aws:iam::111122223333:root"}', where, i)
+            return element, None
+        accounts: set[str] = set()
+        arns: set[str] = set()
+        services: set[str] = set()
+        federated: set[str] = set()
+        canonical: set[str] = set()
+        unique_ids: set[str] = set()
+        aws_any = False
+        for key, raw in value.items():
+            kwhere = f"{where}.{key}"
+            if key not in grammar.PRINCIPAL_TYPES:
+                self.error("INVALID_PRINCIPAL_KEY", f"unknown principal type {key!r} in {element} (use "
+                           f"{', '.join(grammar.PRINCIPAL_TYPES)})", kwhere, i)
+                continue
+            values = self._strings(i, kwhere, raw, f"{element}.{key}")
+            if key == "Service":
+                services.update(v for v, _ in values)
+            elif key == "Federated":
+                federated.update(v for v, _ in values)
+            elif key == "CanonicalUser":
+                canonical.update(v for v, _ in values)
+            else:
+                for v, vpath in values:
+                    if v == "*":
+                        aws_any = True
+                    elif grammar.is_account_id(v):
+                        accounts.add(v)
+                    elif grammar.is_unique_id(v):
+                        unique_ids.add(v)
+                    elif has_wildcard(v):
+                        self.tolerable(i, "INVALID_PRINCIPAL_WILDCARD", f"invalid principal {v!r}: a wildcard "
+                                       "cannot match part of a principal ARN (it matches no principal here)", vpath)
+                    else:
+                        m = grammar.principal_arn(v)
+                        if m is None:
+                            self.error("INVALID_PRINCIPAL_FORMAT", f"invalid principal {v!r}: use an account id, a "
+                                       'user, role or session ARN, or "*"', vpath, i)
+                        elif m.group(2) == "root":
+                            accounts.add(m.group(1))
+                        else:
+                            arns.add(v)
+        return element, PrincipalSpec(
+            False,
+            aws_any,
+            frozenset(accounts),
+            frozenset(arns),
+            frozenset(services),
+            frozenset(federated),
+            frozenset(canonical),
+            value,
+            frozenset(unique_ids),
+        )
+
+    def tolerable(self, i: int, code: str, message: str, path: str) -> None:
+        """An ERROR that AWS refuses to store but an evaluation can tolerate (grammar.TOLERABLE)."""
+        self.error(code, message, path, i)
+        if not self.strict:
+            self.tolerated.append(f"{statement_label(i)}: {message}")
+
+    def conditions(self, i: int, path: str, st: Mapping[str, Any], variables: bool
+                   ) -> tuple[list[Condition], list[tuple[str, str]]]:
+        conditions: list[Condition] = []
+        keys: list[tuple[str, str]] = []
+        if "Condition" not in st:
+            return conditions, keys
+        block = st["Condition"]
+        where = f"{path}.Condition"
+        if not isinstance(block, Mapping):
+            self.error("DATA_TYPE_MISMATCH", "Condition must be an object of operator -> {key: values}", where, i)
+            return conditions, keys
+        for op, entries in block.items():
+            owhere = f"{where}.{op}"
+            spec = operator_spec(op)
+            if spec is None:
+                self.error("INVALID_CONDITION_OPERATOR", f"invalid condition operator {op!r}", owhere, i)
+                continue
+            qualifier, base, family, _negated, if_exists = spec
+            if family == "null" and (if_exists or qualifier):
+                self.error("NULL_WITH_IF_EXISTS", f"Null cannot take IfExists or a set operator ({op!r})", owhere, i)
+                continue
+            if not isinstance(entries, Mapping) or not entries:
+                self.error("DATA_TYPE_MISMATCH", f"Condition {op!r} must map condition keys to values", owhere, i)
+                continue
+            for key, raw_values in entries.items():
+                kwhere = f"{owhere}.{key}"
+                if ":" not in key or key.startswith(":") or key.endswith(":"):
+                    self.error("INVALID_CONDITION_KEY_FORMAT", f"condition key {key!r} must be prefix:name, e.g. "
+                               "aws:SourceIp", kwhere, i)
+                    continue
+                keys.append((key, kwhere))
+                items = raw_values if isinstance(raw_values, list) else [raw_values]
+                if not items:
+                    self.error("DATA_TYPE_MISMATCH", f"condition {op} {key} has no values", kwhere, i)
+                    continue
+                texts: list[str] = []
+                for n, v in enumerate(items):
+                    vwhere = f"{kwhere}[{n}]" if isinstance(raw_values, list) else kwhere
+                    text = value_text(v)
+                    if text is None:
+                        self.error("DATA_TYPE_MISMATCH", f"condition values must be strings, numbers or booleans, "
+                                   f"not {v!r}", vwhere, i)
+                        continue
+                    try:
+                        prepare_value(family, base, text, variables=variables)
+                    except ValueError:  # binascii.Error is one too
+                        self.error("INVALID_CONDITION_DATA_TYPE", f"invalid value for {op} {key}: {text!r} (it takes "
+                                   f"{grammar.FAMILY_VALUES.get(family, family + ' values')})", vwhere, i)
+                        continue
+                    if family in grammar.VARIABLE_FAMILIES:
+                        self.variable_check(i, text, vwhere, variables)
+                    texts.append(text)
+                if len(texts) == len(items):
+                    conditions.append(compile_condition(op, key, tuple(texts), variables=variables))
+        return conditions, keys
+
+
+_SYNTAX = "fix the JSON syntax error: "
+
+
+def check_policy(document: str | bytes | Mapping[str, Any], *, kind: PolicyKind = "identity", name: str = "policy",
+                 strict: bool = True) -> Analysis:
+    """Walk a document against the grammar for `kind`; every finding, and the policy when it has
+    no ERROR (with `strict=False`, tolerable ERRORs still build it: see grammar.TOLERABLE).
+
+    A JSON syntax error is a finding too (JSON_SYNTAX_ERROR), as is a repeated key (DUPLICATE_KEYS).
+    """
+    if kind not in grammar.KINDS:
+        raise ValueError(f"unknown policy kind {kind!r}; expected one of {', '.join(grammar.KINDS)}")
+    text: str | None = None
+    findings: list[Finding] = []
+    if isinstance(document, str | bytes):
+        duplicates: list[str] = []
+        try:
+            doc = load_document(document, duplicates=duplicates)
+        except DocumentSyntaxError as e:
+            found = Finding(ERROR, "JSON_SYNTAX_ERROR", f"{_SYNTAX}{e.reason}", None, "$",
+                            e.line, e.column)
+            return Analysis((found,), None, (), None, None)
+        text = document.decode("utf-8") if isinstance(document, bytes) else document
+        if duplicates:
+            for parent, key in Positions(text).duplicates:
+                findings.append(Finding(ERROR, "DUPLICATE_KEYS", f"duplicate key {key!r} in policy document (only "
+                                        "the last would be used)", None, f"{parent}.{key}"))
+    else:
+        doc = document
+    walk = _Walk(kind, strict=strict)
+    walked = walk.document(doc)
+    findings += walk.findings
+    policy = None
+    version = None
+    if walked is not None:
+        version, pid, statements = walked
+        blocking = [f for f in findings if f.type == ERROR and (strict or f.code not in grammar.TOLERABLE)]
+        if statements is not None and not blocking:
+            policy = Policy(name=name, kind=kind, version=version, id=pid, statements=statements,
+                            document=doc, warnings=tuple(walk.tolerated))
+    positions = Positions(text) if findings and text is not None else None
+    if positions is not None:
+        # Give each finding its line and column (they stay in document order).
+        findings = [Finding(f.type, f.code, f.message, f.statement, f.path, *positions.locate(f.path))
+                    for f in findings]
+    analysis = Analysis(tuple(findings), policy, tuple(walk.infos), version, text)
+    if positions is not None:
+        analysis.__dict__["positions"] = positions  # scanned once: the cached property's value
+    return analysis
+
+
+def parse_policy(document: str | bytes | Mapping[str, Any], *, name: str = "policy", kind: PolicyKind = "identity",
+                 strict: bool = True) -> Policy:
+    """Parse and check a policy document (JSON text or an already-decoded object).
+
+    `kind` is one of "identity", "resource", "trust", "boundary", "session", "scp", "rcp".
+    Raises `MalformedPolicyDocument` for the first ERROR finding, naming the statement (counted
+    from 1, with its Sid) and the fault, or the line and column of a JSON syntax error. With
+    `strict=False` (evaluating a document rather than storing it) the errors in
+    grammar.TOLERABLE are not raised but kept as `Policy.warnings`.
+    """
+    result = check_policy(document, kind=kind, name=name, strict=strict)
+    if result.policy is not None:
+        return result.policy
+    blocking = [f for f in result.errors if strict or f.code not in grammar.TOLERABLE]
+    first = blocking[0] if blocking else result.errors[0]
+    raise MalformedPolicyDocument(finding_message(first, result))
+
+
+def finding_message(f: Finding, result: Analysis) -> str:
+    """A MalformedPolicyDocument message for an ERROR finding: the statement (counted from 1,
+    with its Sid), the fault, and the code and position for tools."""
+    if f.code == "JSON_SYNTAX_ERROR":
+        return f"invalid JSON at line {f.line} column {f.column}: {f.message.removeprefix(_SYNTAX)}"
+    sid = None
+    if f.statement is not None:
+        for info in result.statements:
+            if info.index == f.statement:
+                raw_sid = info.raw.get("Sid")
+                sid = raw_sid if isinstance(raw_sid, str) and raw_sid else None
+                break
+    where = "" if f.statement is None else f"{statement_label(f.statement, sid)}: "
+    at = f"{f.code} at {f.path}" + (f", line {f.line}, column {f.column}" if f.line else "")
+    return f"{where}{f.message} ({at})"

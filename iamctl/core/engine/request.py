@@ -142,6 +142,15 @@ class Request(Struct, frozen=True, dict=True):
     `resource_account` is the account that owns the resource; when None it is read from the
     resource ARN, and when the ARN has no account (S3 buckets, `*`) the resource is taken to be
     in the caller's account. Build one with `make_request` to have the context filled in.
+
+    `resourceless` says that the action acts on no resource type (its row in AWS's Service
+    Authorization Reference lists none: s3:ListAllMyBuckets, iam:ListUsers, ...). Such an
+    action "does not support resource-level permissions", and a statement must name "all
+    resources" for it ("Actions, resources, and condition keys for AWS services"); requested
+    with resource `*`, a Resource pattern matches it when the pattern covers every resource of
+    the action's service in the account: `*`, or e.g. `arn:aws:s3:::*`, as the IAM User Guide's
+    home-directory example grants s3:ListAllMyBuckets ("IAM: Access to your home directory in
+    Amazon S3"). The simulator sets it from the catalogue; the engine knows no list of actions.
     """
 
     action: str
@@ -149,6 +158,7 @@ class Request(Struct, frozen=True, dict=True):
     principal: PrincipalInfo | None = None
     context: Mapping[str, Any] = field(default_factory=dict)
     resource_account: str | None = None
+    resourceless: bool = False
 
     # Derived once per request (attributes, not fields: neither compared nor shown), so that
     # evaluating many policies costs no per-statement normalisation.
@@ -176,6 +186,7 @@ def make_request(
     context: Mapping[str, Any] | None = None,
     now: datetime | None = None,
     resource_account: str | None = None,
+    resourceless: bool = False,
 ) -> Request:
     """A `Request` whose context holds what AWS would fill in, overlaid with `context`.
 
@@ -187,4 +198,4 @@ def make_request(
     for k, v in (context or {}).items():
         merged[str(k).lower()] = (str(k), v)
     ctx = {k: v for k, v in merged.values() if v is not None}
-    return Request(action, resource, principal, ctx, resource_account)
+    return Request(action, resource, principal, ctx, resource_account, resourceless)

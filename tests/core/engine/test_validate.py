@@ -112,13 +112,90 @@ def test_policy_type_changes_which_rules_apply():
     assert ("ERROR", "UNSUPPORTED_PRINCIPAL") in codes(doc(trust), "identity")
     assert ("ERROR", "MISSING_PRINCIPAL") in codes(doc(ALLOW_GET), "resource")
     assert ("ERROR", "INVALID_POLICY_ELEMENT") in codes(doc({**trust, "Resource": "*"}), "trust")
-    assert ("WARNING", "UNSUPPORTED_ACTION_IN_TRUST_POLICY") in codes(doc({**trust, "Action": "s3:GetObject"}),
-                                                                       "trust")
+    # Creating such a role fails (MalformedPolicyDocument), so validate reports an ERROR too.
+    assert ("ERROR", "UNSUPPORTED_ACTION_IN_TRUST_POLICY") in codes(doc({**trust, "Action": "s3:GetObject"}),
+                                                                     "trust")
     scp = {"Effect": "Deny", "Action": "s3:*Object", "Resource": "*"}
-    assert ("ERROR", "SCP_SYNTAX_ERROR_ACTION_WILDCARD") in codes(doc(scp), "scp")
     assert ("ERROR", "SCP_SYNTAX_ERROR_PRINCIPAL") in codes(doc({**scp, "Action": "s3:*", "Principal": "*"}), "scp")
     # SCPs grant nothing, so the grant-shaped security warnings do not apply.
     assert codes(doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}), "scp") == []
+
+
+def test_scps_take_the_full_policy_language_since_september_2025():
+    """AWS Organizations, "SCP syntax": wildcards anywhere in an action, NotResource, and
+    conditions on Allow statements (the full IAM policy language)."""
+    allow = {"Effect": "Allow", "Action": ["ec2:*Instances", "s3:Get*Tagging"], "NotResource": "arn:aws:s3:::x/*",
+             "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}}
+    assert codes(doc(allow), "scp") == []
+    assert codes(doc({"Effect": "Deny", "NotAction": "iam:*", "Resource": "*"}), "scp") == []
+
+
+def test_rcp_grammar():
+    """AWS Organizations, "RCP syntax": Version 2012-10-17, Principal "*", Effect Deny except the
+    AWS managed RCPFullAWSAccess, no NotAction/NotPrincipal, only the services RCPs support."""
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+            "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}}
+    assert codes(doc(deny), "rcp") == []
+    full = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+    assert codes(doc(full), "rcp") == []  # RCPFullAWSAccess itself
+    assert ("ERROR", "RCP_SYNTAX_ERROR_EFFECT") in codes(doc({**full, "Action": "s3:*"}), "rcp")
+    assert ("ERROR", "RCP_SYNTAX_ERROR_PRINCIPAL") in codes(doc({**deny, "Principal": {"AWS": "111122223333"}}),
+                                                             "rcp")
+    not_principal = {k: v for k, v in deny.items() if k != "Principal"} | {"NotPrincipal": {"AWS": "111122223333"}}
+    assert ("ERROR", "RCP_SYNTAX_ERROR_PRINCIPAL") in codes(doc(not_principal), "rcp")
+    not_action = {k: v for k, v in deny.items() if k != "Action"} | {"NotAction": "s3:GetObject"}
+    assert ("ERROR", "RCP_SYNTAX_ERROR_NOT_ACTION") in codes(doc(not_action), "rcp")
+    assert ("ERROR", "RCP_SYNTAX_ERROR_SERVICE") in codes(doc({**deny, "Action": "ec2:RunInstances"}), "rcp")
+    assert ("ERROR", "RCP_SYNTAX_ERROR_VERSION") in codes(doc(deny, version=None), "rcp")
+    assert ("ERROR", "MISSING_PRINCIPAL") in codes(doc({k: v for k, v in deny.items() if k != "Principal"}), "rcp")
+
+
+def test_trust_grammar_is_the_one_role_create_enforces():
+    """One grammar: the trust actions validate accepts are those `role create` accepts (the STS
+    actions whose resource type is `role`, sts:SetContext among them), and NotPrincipal is an
+    ERROR in a trust policy ("NotPrincipal": not in an IAM role trust policy)."""
+    for action in ("sts:AssumeRole", "sts:SetContext", "sts:TagSession", "sts:SetSourceIdentity",
+                   "sts:AssumeRole*"):
+        trust = {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": action}
+        assert codes(doc(trust), "trust") == [], action
+        policies.validate_document(doc(trust), kind="trust")
+    for action in ("sts:*", "sts:GetCallerIdentity", "s3:GetObject"):
+        trust = {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": action}
+        assert ("ERROR", "UNSUPPORTED_ACTION_IN_TRUST_POLICY") in codes(doc(trust), "trust"), action
+        with pytest.raises(MalformedPolicyDocument, match="UNSUPPORTED_ACTION_IN_TRUST_POLICY"):
+            policies.validate_document(doc(trust), kind="trust")
+    denied = {"Effect": "Deny", "NotPrincipal": {"AWS": "111122223333"}, "Action": "sts:AssumeRole"}
+    assert ("ERROR", "NOT_PRINCIPAL_IN_TRUST_POLICY") in codes(doc(denied), "trust")
+
+
+def test_allow_with_not_principal_and_partial_principal_wildcards_are_errors():
+    """"NotPrincipal": with Allow "is not supported"; "Principal": a wildcard cannot match part
+    of a principal ARN."""
+    allow = {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/bob"},
+             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    assert ("ERROR", "NOT_PRINCIPAL_WITH_ALLOW") in codes(doc(allow), "resource")
+    partial = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/*"},
+               "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+    assert ("ERROR", "INVALID_PRINCIPAL_WILDCARD") in codes(doc(partial), "resource")
+
+
+def test_a_trust_policy_anyone_can_assume_is_a_security_warning():
+    """A trust policy with "Principal": "*" (or {"AWS": "*"}) and no condition lets anyone assume the role."""
+    for principal in ("*", {"AWS": "*"}):
+        open_trust = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+        (f,) = validate_policy(doc(open_trust), policy_type="trust")
+        assert (f.type, f.code) == ("SECURITY_WARNING", "PUBLIC_ACCESS_WITHOUT_CONDITION")
+        assert "anyone" in f.message and "assume" in f.message
+
+
+def test_many_copies_of_a_wildcard_are_expanded_once():
+    """Issue 20.19: 600 copies of "*:*" cost one expansion, not 600."""
+    from iamctl.core.engine import catalog
+
+    catalog._expand.cache_clear()
+    text = doc({"Effect": "Allow", "Action": ["*:*"] * 600, "Resource": "*"})
+    validate_policy(text)
+    assert catalog._expand.cache_info().misses == 1
 
 
 def test_catalogue_warnings():
