@@ -47,6 +47,7 @@ from iamctl.core.store.directory import Txn
 from iamctl.core.store.records import AwsPolicyUse, EntityKind, ManagedPolicy, PolicyVersion
 
 if TYPE_CHECKING:
+    from iamctl.core.engine.grammar import Finding
     from iamctl.core.engine.parse import PolicyKind
 
 # "IAM and AWS STS quotas", character limits, whitespace not counted. Managed policies are
@@ -109,20 +110,30 @@ class InlinePolicy(Struct, frozen=True):
 # -- documents -------------------------------------------------------------------------
 
 
+# The characters str.isspace() is true for in U+0000-U+00FF, the only range a document may use.
+_LATIN1_SPACE = "".join(c for c in map(chr, range(256)) if c.isspace())
+
+
 def document_size(text: str) -> int:
-    """A document's size as AWS counts it against its quotas: characters other than whitespace."""
+    """A document's size as AWS counts it against its quotas: characters other than whitespace.
+
+    Counted without a Python-level loop (str.count per whitespace character), so that sizing a
+    48 MB document takes milliseconds: sizes are checked before anything parses the text."""
+    if text.isascii() or max(text) <= "\u00ff":
+        return len(text) - sum(map(text.count, _LATIN1_SPACE))
     return sum(1 for c in text if not c.isspace())
 
 
-def validate_document(text: str, *, kind: PolicyKind = "identity") -> str:
+def validate_document(text: str, *, kind: PolicyKind = "identity", findings: list[Finding] | None = None) -> str:
     """Check a policy document on its way in; return the text unchanged.
 
-    JSON syntax first (MalformedPolicyDocument with line and column), then the policy grammar
-    through the policy engine's parser, for `kind` ("identity" for managed and inline policies,
-    which may not name a Principal; "trust" for a role's trust policy; ...).
+    The allowed characters, then one walk of the policy grammar for `kind` ("identity" for
+    managed and inline policies, which may not name a Principal; "trust" for a role's trust
+    policy; "session"; ...): its first ERROR raises MalformedPolicyDocument (with the statement,
+    the JSON path, line and column). When `findings` is a list, the document's other findings
+    (warnings and suggestions, with AWS's catalogue checks, as `policy validate` reports them)
+    are appended to it, from the same walk. Callers check the document's size first.
     """
-    import json  # lazy: start-up
-
     if not _DOCUMENT_CHARS.match(text):
         bad = next(c for c in text if not _DOCUMENT_CHARS.match(c))
         raise MalformedPolicyDocument(
@@ -131,24 +142,21 @@ def validate_document(text: str, *, kind: PolicyKind = "identity") -> str:
         )
     if not text.strip():
         raise MalformedPolicyDocument("policy document is empty")
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as e:
-        raise MalformedPolicyDocument(
-            f"policy document is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
-        ) from None
-    from iamctl.core.engine.parse import parse_policy  # lazy: the engine
+    from iamctl.core.engine.parse import check_policy, finding_message  # lazy: the engine
 
-    parse_policy(text, kind=kind)
-    # The catalogue-free ERROR checks of `policy validate` too (ARN shapes, condition value
-    # types, ...); its catalogue warnings cost more than creation should (see the README).
-    from iamctl.core.engine.validate import validate_policy  # lazy: the engine
-
-    errors = [f for f in validate_policy(text, policy_type=kind, catalogue=False) if f.type == "ERROR"]
+    analysis = check_policy(text, kind=kind)
+    errors = analysis.errors
     if errors:
-        f = errors[0]
-        raise MalformedPolicyDocument(f"{f.message} ({f.code} at {f.path}, line {f.line}, column {f.column})")
+        raise MalformedPolicyDocument(finding_message(errors[0], analysis))
+    if findings is not None:
+        from iamctl.core.engine.validate import findings_for  # lazy: the engine
+
+        findings.extend(f for f in findings_for(analysis, policy_type=_validate_type(kind)) if f.type != "ERROR")
     return text
+
+
+def _validate_type(kind: PolicyKind) -> PolicyKind:
+    return "identity" if kind in ("boundary", "session") else kind
 
 
 # -- ARNs and lookups ------------------------------------------------------------------
@@ -237,12 +245,14 @@ def create_policy(
     path: str = "/",
     description: str | None = None,
     tags: dict[str, str] | None = None,
+    findings: list[Finding] | None = None,
 ) -> PolicyInfo:
     """Create a customer managed policy with its first version, v1, as the default (CreatePolicy).
 
     Names are 1-128 characters of `A-Za-z0-9+=,.@_-`, unique in the account without regard to
     case; at most `quotas.policies` (1,500) per account; the document at most 6,144 characters
-    not counting whitespace.
+    not counting whitespace (checked before it is parsed). The document's warnings go to
+    `findings` when given (see `validate_document`).
     """
     names.check_name("policy", name, label="policy name")
     names.check_policy_path(path)
@@ -252,8 +262,8 @@ def create_policy(
     if txn.exists("policy", name):
         raise EntityAlreadyExists(f"A policy called {name} already exists. Duplicate names are not allowed.")
     account.check_quota(txn, "policies", txn.count("policy"), what="PoliciesPerAccount")
-    validate_document(document)
     _check_managed_size(document)
+    validate_document(document, findings=findings)
     from iamctl.core.base.ids import new_unique_id  # lazy: start-up
 
     now = clock.iso()
@@ -334,16 +344,18 @@ def _version_info(policy: ManagedPolicy, v: PolicyVersion) -> VersionInfo:
     return VersionInfo(v.version_id, v.version_id == policy.default_version, v.created, v.document)
 
 
-def create_version(txn: Txn, name_or_arn: str, document: str, *, set_as_default: bool = False) -> VersionInfo:
+def create_version(txn: Txn, name_or_arn: str, document: str, *, set_as_default: bool = False,
+                   findings: list[Finding] | None = None) -> VersionInfo:
     """Add a version to a customer managed policy (CreatePolicyVersion).
 
     At most `quotas.versions_per_policy` (5) versions: LimitExceeded. Version ids go up by one
-    and are never reused, even after a version is deleted.
+    and are never reused, even after a version is deleted. Warnings go to `findings`, as for
+    `create_policy`.
     """
     policy = require_policy(txn, name_or_arn)
     account.check_quota(txn, "versions_per_policy", len(policy.versions), what="PolicyVersionsPerPolicy")
-    validate_document(document)
     _check_managed_size(document)
+    validate_document(document, findings=findings)
     now = clock.iso()
     version = PolicyVersion(version_id=f"v{policy.next_version}", document=document, created=now)
     policy.versions.append(version)
@@ -514,15 +526,16 @@ def rename_attachments(txn: Txn, kind: EntityKind, old: str, new: str) -> None:
 # -- inline policies -------------------------------------------------------------------
 
 
-def put_inline_policy(txn: Txn, kind: EntityKind, name: str, policy_name: str, document: str) -> None:
+def put_inline_policy(txn: Txn, kind: EntityKind, name: str, policy_name: str, document: str, *,
+                      findings: list[Finding] | None = None) -> None:
     """Add or replace an inline policy (PutUserPolicy and twins).
 
     The aggregate size of all of the entity's inline policies, whitespace not counted, may not
-    exceed 2,048 (user), 5,120 (group) or 10,240 (role) characters: LimitExceeded.
+    exceed 2,048 (user), 5,120 (group) or 10,240 (role) characters: LimitExceeded, checked
+    before the document is parsed. Warnings go to `findings`, as for `create_policy`.
     """
     names.check_name("policy", policy_name, label="policy name")
     entity = require_entity(txn, kind, name)
-    validate_document(document)
     others = sum(document_size(t) for n, t in entity.inline_policies.items() if n != policy_name)
     total = others + document_size(document)
     limit = INLINE_AGGREGATE_SIZE[kind]
@@ -531,6 +544,7 @@ def put_inline_policy(txn: Txn, kind: EntityKind, name: str, policy_name: str, d
             f"Maximum policy size of {limit} bytes exceeded for {kind} {entity.name}. (its inline "
             f"policies would total {total} characters, not counting whitespace)"
         )
+    validate_document(document, findings=findings)
     entity.inline_policies[policy_name] = document
     txn.put(kind, entity)
 

@@ -6,9 +6,10 @@ CreateOpenIDConnectProvider, CreateSAMLProvider) and the User Guide ("IAM and AW
 "Role terms and concepts", "Creating a role for OpenID Connect federation"):
 
 * a role's trust policy is a resource policy on the role: it needs a `Principal`, has no
-  `Resource`, and grants only the STS actions that use a role (sts:AssumeRole,
-  sts:AssumeRoleWithSAML, sts:AssumeRoleWithWebIdentity, sts:TagSession, sts:SetSourceIdentity);
-  at most 2,048 characters, whitespace not counted (AWS's default "role trust policy length");
+  `Resource`, and grants only the STS actions that use a role (the policy grammar,
+  iamctl.core.engine.grammar, says which: sts:AssumeRole*, sts:TagSession, sts:SetSourceIdentity,
+  sts:SetContext); at most 2,048 characters, whitespace not counted (AWS's default "role trust
+  policy length");
 * MaxSessionDuration is 3,600 to 43,200 seconds; a description at most 1,000 characters of tab,
   LF, CR, U+0020-U+007E and U+00A1-U+00FF;
 * DeleteRole refuses (DeleteConflict) while the role is in an instance profile or has policies;
@@ -25,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct, structs
 
@@ -35,7 +36,6 @@ from iamctl.core.base.errors import (
     EntityAlreadyExists,
     InvalidInput,
     LimitExceeded,
-    MalformedPolicyDocument,
     ValidationError,
 )
 from iamctl.core.identities.account import check_quota
@@ -47,17 +47,13 @@ from iamctl.core.identities.providers import oidc_arn, oidc_identifier, require_
 from iamctl.core.store.directory import Txn
 from iamctl.core.store.records import Role
 
+if TYPE_CHECKING:
+    from iamctl.core.engine.grammar import Finding
+
 MIN_MAX_SESSION_DURATION = 3600
 MAX_MAX_SESSION_DURATION = 43200
 DESCRIPTION_LIMIT = 1000
 TRUST_POLICY_SIZE = 2048  # "IAM and AWS STS quotas": role trust policy length (default)
-TRUST_ACTIONS = (
-    "sts:AssumeRole",
-    "sts:AssumeRoleWithSAML",
-    "sts:AssumeRoleWithWebIdentity",
-    "sts:TagSession",
-    "sts:SetSourceIdentity",
-)
 _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 
 
@@ -77,54 +73,34 @@ def role_arn(txn: Txn, role: Role) -> str:
     return names.arn(txn.account_id, "role", role.path, role.name)
 
 
-def _action_allowed_in_trust(pattern: str) -> bool:
-    # A pattern is acceptable when everything it can match is a role-using STS action:
-    # "sts:AssumeRole*" is, "sts:*" (which matches sts:GetCallerIdentity too) is not.
-    from iamctl.core.engine.match import glob_regex  # lazy: the engine
-
-    if not pattern.lower().startswith("sts:"):
-        return False
-    regex = glob_regex(pattern.lower(), arn=False)
-    if not any(regex.fullmatch(a.lower()) for a in TRUST_ACTIONS):
-        return False
-    if "*" in pattern or "?" in pattern:
-        # Any other STS action it would match makes it too broad.
-        others = ("sts:getcalleridentity", "sts:getsessiontoken", "sts:getfederationtoken",
-                  "sts:decodeauthorizationmessage", "sts:getaccesskeyinfo", "sts:getservicebearertoken")
-        return not any(regex.fullmatch(o) for o in others)
-    return any(pattern.lower() == a.lower() for a in TRUST_ACTIONS)
-
-
-def validate_trust_policy(text: str) -> str:
+def validate_trust_policy(text: str, *, findings: list[Finding] | None = None) -> str:
     """Check a role trust policy on its way in; return the text unchanged.
 
-    The policy grammar for kind "trust" (Principal required, no Resource), then AWS's extra
-    rules for trust policies: Action (not NotAction) naming only the STS actions that use a
-    role, and at most 2,048 characters not counting whitespace. MalformedPolicyDocument names
-    the statement at fault.
+    At most 2,048 characters not counting whitespace (checked first, before anything parses the
+    text), then the policy grammar for kind "trust" (grammar.py: a Principal, no Resource, only
+    the STS actions that use a role, no NotAction, no NotPrincipal), whose first ERROR raises
+    MalformedPolicyDocument naming the statement. Warnings, such as a Principal "*" without a
+    condition (anyone could assume the role), go to `findings` when given.
     """
-
-    validate_document(text, kind="trust")
     size = document_size(text)
     if size > TRUST_POLICY_SIZE:
         raise LimitExceeded(
             f"Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_SIZE} (the trust policy has {size} "
             "characters, not counting whitespace)."
         )
-    doc = json.loads(text)
-    statements = doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]
-    for i, st in enumerate(statements):
-        where = f"statement #{i + 1}" + (f' (Sid "{st["Sid"]}")' if "Sid" in st else "")
-        if "NotAction" in st:
-            raise MalformedPolicyDocument(f"{where}: a trust policy names its actions with Action, not NotAction")
-        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
-        for action in actions:
-            if not _action_allowed_in_trust(action):
-                raise MalformedPolicyDocument(
-                    f"{where}: AssumeRolepolicy contained an invalid action: {action!r} (a trust policy "
-                    f"may grant only {', '.join(TRUST_ACTIONS)})"
-                )
-    return text
+    return validate_document(text, kind="trust", findings=findings)
+
+
+def locate_role(txn: Txn, ref: str) -> tuple[Txn, Role]:
+    """A role by name (this account) or by ARN (any account of the directory: cross-account).
+    NoSuchEntity when there is none; InvalidInput for an ARN that names no role."""
+    if ref.startswith("arn:"):
+        m = re.fullmatch(r"arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)", ref)
+        if m is None:
+            raise InvalidInput(f"{ref!r} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+        view = txn if m.group(1) == txn.account_id else txn.in_account(m.group(1))
+        return view, view.require("role", m.group(2))
+    return txn, txn.require("role", ref)
 
 
 def _condition_block(conditions: list[tuple[str, str, str]]) -> dict[str, dict[str, Any]]:
@@ -256,15 +232,17 @@ def create_role(
     max_session_duration: int = 3600,
     tags: dict[str, str] | None = None,
     permissions_boundary: str | None = None,
+    findings: list[Finding] | None = None,
 ) -> Role:
-    """Create a role (AWS CreateRole) with a validated trust policy. EntityAlreadyExists when the
-    name is taken in any case; LimitExceeded at the `roles` quota."""
+    """Create a role (AWS CreateRole) with a validated trust policy (its warnings to `findings`,
+    see `validate_trust_policy`). EntityAlreadyExists when the name is taken in any case;
+    LimitExceeded at the `roles` quota."""
     names.check_name("role", name)
     names.check_path(path)
     _check_description(description)
     _check_duration(max_session_duration)
     tags = names.check_tags(dict(tags or {}), limit=txn.account.quotas.tags_per_entity)
-    validate_trust_policy(trust_policy)
+    validate_trust_policy(trust_policy, findings=findings)
     if txn.exists("role", name):
         raise EntityAlreadyExists(f"Role with name {name} already exists.")
     if permissions_boundary is not None:
@@ -323,10 +301,11 @@ def update_role(txn: Txn, name: str, *, description: str | None = _UNSET, max_se
     return updated
 
 
-def update_trust_policy(txn: Txn, name: str, trust_policy: str) -> Role:
-    """Replace a role's trust policy (UpdateAssumeRolePolicy), validated as a trust policy."""
+def update_trust_policy(txn: Txn, name: str, trust_policy: str, *, findings: list[Finding] | None = None) -> Role:
+    """Replace a role's trust policy (UpdateAssumeRolePolicy), validated as a trust policy (its
+    warnings to `findings`)."""
     role = get_role(txn, name)
-    validate_trust_policy(trust_policy)
+    validate_trust_policy(trust_policy, findings=findings)
     updated = structs.replace(role, assume_role_policy=trust_policy)
     txn.put("role", updated)
     return updated
