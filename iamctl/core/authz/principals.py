@@ -17,11 +17,11 @@ from msgspec import Struct, field
 from iamctl.core.base import clock, names
 
 if TYPE_CHECKING:
-    from iamctl.core.engine.decision import Result
+    from iamctl.core.engine.decision import Level, Result
     from iamctl.core.engine.parse import Policy, PolicyKind
     from iamctl.core.engine.request import PrincipalInfo
     from iamctl.core.store.directory import Txn
-    from iamctl.core.store.records import EntityKind
+    from iamctl.core.store.records import EntityKind, Role
 
 
 class Principal(Struct, frozen=True):
@@ -39,7 +39,9 @@ class Principal(Struct, frozen=True):
 def _parse(label: str, text: str, kind: PolicyKind) -> Policy:
     from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
-    return parse_policy(text, name=label, kind=kind)
+    # strict=False: a stored document is evaluated as AWS's rules give, even one (imported, or
+    # edited by hand) that AWS would now refuse to store; see grammar.TOLERABLE.
+    return parse_policy(text, name=label, kind=kind, strict=False)
 
 
 def _identity_policies(txn: Txn, kind: EntityKind, name: str) -> tuple[tuple[Policy, ...], Policy | None]:
@@ -108,18 +110,43 @@ def resolve_role(txn: Txn, name: str, *, session_name: str = "iamctl-simulation"
     return Principal(info, identity, boundary, label=f"role/{role.name}", account_id=txn.account_id)
 
 
+def trust_policy(role: Role) -> Policy:
+    """A role's trust policy, parsed for evaluation."""
+    return _parse(f"role/{role.name} trust policy", role.assume_role_policy, "trust")
 
 
+def directory_role(txn: Txn, resource: str) -> tuple[Txn, Role] | None:
+    """The role of the account directory that a resource ARN names exactly (in this account or
+    another account of the directory), with the transaction view of its account; None when the
+    ARN names no such role."""
+    from iamctl.core.base.errors import NoSuchEntity  # lazy: start-up
+    from iamctl.core.identities.roles import locate_role, role_arn  # lazy: start-up
+
+    parts = resource.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or not parts[5].startswith("role/"):
+        return None
+    try:
+        view, role = locate_role(txn, resource)
+    except NoSuchEntity:
+        return None
+    return (view, role) if role_arn(view, role) == resource else None
 
 
+def authorize_assume(principal: Principal, action: str, view: Txn, role: Role, *,
+                     context: dict[str, Any] | None = None, scps: list[Level] | None = None,
+                     rcps: list[Level] | None = None) -> Result:
+    """May `principal` perform an STS action on the role (sts:AssumeRole, sts:TagSession, ...)?
 
+    The one decision for role assumption, made by `role assume` and by `simulate` alike: the
+    role's trust policy is the resource policy and must allow, and the caller's identity-based
+    policies must allow too unless the role is in the caller's account and the trust policy names
+    the caller itself ("Cross-account policy evaluation logic"; "Roles terms and concepts").
+    `view` is the transaction's view of the role's account.
+    """
+    from iamctl.core.identities.roles import role_arn  # lazy: start-up
 
-
-
-
-
-
-
+    return authorize(principal, action, role_arn(view, role), context=context, trust=trust_policy(role),
+                     resource_account=view.account_id, scps=scps, rcps=rcps)
 
 
 def authorize(
@@ -131,15 +158,20 @@ def authorize(
     resource_policies: list[Policy] | None = None,
     trust: Policy | None = None,
     resource_account: str | None = None,
-    scps: list[list[Policy]] | None = None,
+    scps: list[Level] | list[list[Policy]] | None = None,
+    rcps: list[Level] | list[list[Policy]] | None = None,
+    resourceless: bool = False,
 ) -> Result:
-    """Decide one request by `principal`, the way AWS would (see iamctl.core.engine.decision.evaluate)."""
+    """Decide one request by `principal`, the way AWS would (see iamctl.core.engine.decision.evaluate).
+
+    `scps` / `rcps` are levels (engine `Level`s, or lists of policies, one per level);
+    `resourceless` says the action acts on no resource type (see engine `Request.resourceless`)."""
     from iamctl.core.engine.decision import evaluate  # lazy: the engine
     from iamctl.core.engine.request import make_request  # lazy: the engine
 
     now = datetime.fromtimestamp(clock.now(), UTC)
     request = make_request(action, resource, principal=principal.info,
                            context={**principal.extra_context, **(context or {})}, now=now,
-                           resource_account=resource_account)
+                           resource_account=resource_account, resourceless=resourceless)
     return evaluate(request, identity=principal.identity, resource=resource_policies or None, trust=trust,
-                    boundary=principal.boundary, session=principal.session or None, scps=scps)
+                    boundary=principal.boundary, session=principal.session or None, scps=scps, rcps=rcps)

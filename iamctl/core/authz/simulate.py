@@ -3,6 +3,11 @@
 `iamctl simulate policy` (like AWS's simulate-custom-policy) takes documents from files;
 `iamctl simulate principal` (like simulate-principal-policy) resolves a user, group, role or
 live session from the account directory (iamctl.core.principals). Both end here.
+
+For an STS action on a role of the account directory (sts:AssumeRole on
+`arn:aws:iam::ACCOUNT:role/NAME`, in this account or another one of the directory), the role's
+trust policy is the resource policy: the request is decided by `principals.authorize_assume`,
+the decision `role assume` makes.
 """
 
 from __future__ import annotations
@@ -13,14 +18,20 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct, field
 
-from iamctl.core.authz.principals import Principal, authorize, role_session_arn
+from iamctl.core.authz.principals import (
+    Principal,
+    authorize,
+    authorize_assume,
+    directory_role,
+    role_session_arn,
+)
 from iamctl.core.base.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from iamctl.core.authz.principals import Principal
-    from iamctl.core.engine.decision import Result
+    from iamctl.core.engine.decision import Level, Result
     from iamctl.core.engine.parse import Policy
     from iamctl.core.engine.request import PrincipalInfo
+    from iamctl.core.store.directory import Txn
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 
@@ -44,6 +55,7 @@ class Outcome(Struct, frozen=True):
             "missing_context_keys": list(r.missing_context_keys),
             "boundary_allowed": r.boundary_allowed,
             "scp_allowed": r.scp_allowed,
+            "rcp_allowed": r.rcp_allowed,
             "session_allowed": r.session_allowed,
             "resource_allowed": r.resource_allowed,
             "errors": [e.message for e in r.errors],
@@ -121,34 +133,47 @@ def principal_from_arn(arn: str | None) -> PrincipalInfo:
     raise InvalidInput(f"caller ARN {arn!r} names no user, role, session or account root")
 
 
-def _known_action(action: str) -> bool:
+def expand(actions: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each requested action with its warnings; a wildcard becomes every real action it matches
+    in AWS's catalogue. An action the catalogue does not know, or a pattern that matches none of
+    its actions, is kept and evaluated as written (AWS evaluates them too), with a warning: a
+    misspelt action (s3:GetObjectt) would otherwise pass silently."""
     from iamctl.core.engine import catalog  # lazy: AWS's catalogue
 
-    return catalog.known_action(action)
-
-
-def expand(actions: list[str], *, check_catalogue: bool = True) -> list[tuple[str, tuple[str, ...]]]:
-    """Each requested action with its warnings; a wildcard becomes every real action it matches
-    in AWS's catalogue. Unknown actions are kept (AWS evaluates them too) with a warning, when
-    `check_catalogue` (loading the catalogue costs start-up time a plain simulation need not pay,
-    so it is imported only when used)."""
     out: list[tuple[str, tuple[str, ...]]] = []
     for action in actions:
         if ":" not in action and action != "*":
             raise InvalidInput(f"action {action!r} must be written service:Action, e.g. s3:GetObject")
         if "*" in action or "?" in action:
-            from iamctl.core.engine import catalog  # lazy: AWS's catalogue
-
             found = catalog.expand_actions(action)
             if found:
                 out.extend((name, ()) for name in found)
             else:
                 out.append((action, (f"{action} matches no action in AWS's catalogue; evaluated as written",)))
-        elif not check_catalogue or _known_action(action):
+        elif catalog.known_action(action):
             out.append((action, ()))
         else:
             out.append((action, (f"{action} is not in AWS's action catalogue (evaluated anyway)",)))
     return out
+
+
+def _resourceless(action: str, resource: str) -> bool:
+    """An action that acts on no resource type, requested for every resource (`*`)."""
+    if resource != "*":
+        return False
+    from iamctl.core.engine import catalog  # lazy: AWS's catalogue
+
+    return catalog.action_has_resource_types(action) is False
+
+
+def _policy_warnings(result: Result) -> tuple[str, ...]:
+    """The grammar errors the evaluation tolerated, in every policy the decision scanned."""
+    seen: dict[str, None] = {}
+    for layer in result.layers:
+        for pol in layer.policies:
+            for w in pol.warnings:
+                seen.setdefault(f"{pol.name}: {w}")
+    return tuple(seen)
 
 
 def run(
@@ -156,21 +181,36 @@ def run(
     requests: RequestSet,
     *,
     resource_policies: list[Policy] | None = None,
-    scps: list[list[Policy]] | None = None,
-    check_catalogue: bool = True,
+    scps: list[Level] | None = None,
+    rcps: list[Level] | None = None,
+    directory: Txn | None = None,
 ) -> list[Outcome]:
-    """Decide every action × resource for `principal`; `check_catalogue` warns about actions
-    missing from AWS's catalogue."""
+    """Decide every action x resource for `principal`.
+
+    `scps` / `rcps` are the levels that must allow (engine `Level`s). With `directory` (the
+    account directory's transaction), an STS action on a role of the directory is decided with
+    that role's trust policy, by the decision `role assume` makes (`principals.authorize_assume`).
+    Warnings (unknown actions, grammar errors the evaluation tolerated) come with each outcome."""
 
     if not requests.actions:
         raise InvalidInput("give at least one action")
+    from iamctl.core.engine.grammar import TRUST_ACTIONS_LOWER  # lazy: the engine
+
     outcomes = []
-    for action, warnings in expand(requests.actions, check_catalogue=check_catalogue):
+    for action, warnings in expand(requests.actions):
         for resource in requests.resources or ["*"]:
-            result = authorize(principal, action, resource, context=requests.context,
-                               resource_policies=resource_policies, resource_account=requests.resource_owner,
-                               scps=scps)
-            outcomes.append(Outcome(result, warnings))
+            role = None
+            if directory is not None and action.lower() in TRUST_ACTIONS_LOWER:
+                role = directory_role(directory, resource)
+            if role is not None:
+                view, found = role
+                result = authorize_assume(principal, action, view, found, context=requests.context, scps=scps,
+                                          rcps=rcps)
+            else:
+                result = authorize(principal, action, resource, context=requests.context,
+                                   resource_policies=resource_policies, resource_account=requests.resource_owner,
+                                   scps=scps, rcps=rcps, resourceless=_resourceless(action, resource))
+            outcomes.append(Outcome(result, warnings + _policy_warnings(result)))
     return outcomes
 
 

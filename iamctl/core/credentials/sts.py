@@ -8,8 +8,8 @@ evaluation logic"):
 * the trust policy must allow the caller (principal and every condition), and the caller's own
   identity-based policies must allow sts:AssumeRole on the role too, unless the trust policy of
   a role in the caller's own account names the caller's ARN. Both sides are decided by the
-  policy engine in one evaluation (`principals.authorize` with `trust=`); a refusal says which
-  side refused, with the engine's explanation;
+  policy engine in one evaluation (`principals.authorize_assume`, which `simulate` uses too);
+  a refusal says which side refused, with the engine's explanation;
 * RoleSessionName is 2-64 characters of `[\\w+=,.@-]`; DurationSeconds 900 up to the role's
   MaxSessionDuration, and at most 3,600 when a role session assumes a role (role chaining);
 * session tags need sts:TagSession too, and at most 50 of them; transitive tags pass on to
@@ -31,7 +31,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from msgspec import Struct, field, structs
 
-from iamctl.core.authz.principals import Principal, authorize, resolve_role, resolve_user, role_session_arn
+from iamctl.core.authz.principals import (
+    Principal,
+    authorize_assume,
+    resolve_role,
+    resolve_user,
+    role_session_arn,
+)
 from iamctl.core.base import clock, names
 from iamctl.core.base.errors import (
     AccessDenied,
@@ -52,7 +58,7 @@ from iamctl.core.credentials.sessions import (
 )
 from iamctl.core.identities.policies import document_size, put_inline_policy, validate_document
 from iamctl.core.identities.providers import find_oidc_provider, oidc_arn, oidc_identifier
-from iamctl.core.identities.roles import check_external_id, role_arn
+from iamctl.core.identities.roles import check_external_id, locate_role, role_arn
 from iamctl.core.store.records import Role, RoleLastUsed, Session
 
 if TYPE_CHECKING:
@@ -153,23 +159,6 @@ def resolve_caller(txn: Txn, kind: Literal["user", "role", "session"], name: str
 # -- the role --------------------------------------------------------------------------------------
 
 
-def locate_role(txn: Txn, ref: str) -> tuple[Txn, Role]:
-    """A role by name (this account) or by ARN (any account of the directory: cross-account)."""
-    if ref.startswith("arn:"):
-        m = re.fullmatch(r"arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)", ref)
-        if m is None:
-            raise InvalidInput(f"{ref!r} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
-        view = txn if m.group(1) == txn.account_id else txn.in_account(m.group(1))
-        return view, view.require("role", m.group(2))
-    return txn, txn.require("role", ref)
-
-
-def _trust(role: Role):
-    from iamctl.core.engine.parse import parse_policy  # lazy: the engine
-
-    return parse_policy(role.assume_role_policy, name=f"role/{role.name} trust policy", kind="trust")
-
-
 def refusal(result: Result, *, role_label: str, caller: str, action: str, resource: str) -> AccessDenied:
     """AccessDenied that says which side refused and why, in the engine's words."""
     why = "; ".join(result.explanation)
@@ -195,10 +184,11 @@ def refusal(result: Result, *, role_label: str, caller: str, action: str, resour
 
 def _decide(view: Txn, role: Role, principal: Principal, action: str, context: dict[str, Any],
             caller_arn: str) -> Result:
-    arn = role_arn(view, role)
-    result = authorize(principal, action, arn, context=context, trust=_trust(role), resource_account=view.account_id)
+    # The one decision path for role assumption, which `simulate` takes too.
+    result = authorize_assume(principal, action, view, role, context=context)
     if not result.allowed:
-        raise refusal(result, role_label=f"role/{role.name}", caller=caller_arn, action=action, resource=arn)
+        raise refusal(result, role_label=f"role/{role.name}", caller=caller_arn, action=action,
+                      resource=role_arn(view, role))
     return result
 
 
