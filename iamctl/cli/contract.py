@@ -379,7 +379,7 @@ class VersionOut(TypedDict):
 class Finding(TypedDict):
     FindingType: Literal["ERROR", "SECURITY_WARNING", "WARNING", "SUGGESTION"]
     IssueCode: str
-    Statement: Annotated[int | None, Note("null: whole document")]
+    Statement: Annotated[int | None, Note("counted from 1; null: whole document")]
     Path: str
     Line: int
     Column: int
@@ -397,7 +397,7 @@ class MatchedStatement(TypedDict):
     policy: str
     sid: str | None
     effect: Literal["Allow", "Deny"]
-    index: int
+    index: Annotated[int, Note("0-based")]
 
 
 class SimulationResult(TypedDict):
@@ -408,6 +408,7 @@ class SimulationResult(TypedDict):
     missing_context_keys: list[str]
     boundary_allowed: bool | None
     scp_allowed: bool | None
+    rcp_allowed: bool | None
     session_allowed: bool | None
     resource_allowed: bool | None
     errors: list[str]

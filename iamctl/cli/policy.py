@@ -71,9 +71,11 @@ def create(
     from iamctl.core.identities import policies  # lazy: start-up
 
     text = read_document(document)
+    findings: list = []
     with writing(ctx) as txn:
-        info = policies.create_policy(txn, name, text, path=path, description=description, tags=tag_dict(tag))
-    validate.show_warnings(text)
+        info = policies.create_policy(txn, name, text, path=path, description=description, tags=tag_dict(tag),
+                                      findings=findings)
+    validate.show_findings(findings)
     render.record(fmt(ctx, output), key="Policy", item=_policy_item(info))
 
 
@@ -140,9 +142,10 @@ def create_version(
     from iamctl.core.identities import policies  # lazy: start-up
 
     text = read_document(document)
+    findings: list = []
     with writing(ctx) as txn:
-        version = policies.create_version(txn, policy, text, set_as_default=set_as_default)
-    validate.show_warnings(text)
+        version = policies.create_version(txn, policy, text, set_as_default=set_as_default, findings=findings)
+    validate.show_findings(findings)
     render.record(fmt(ctx, output), key="PolicyVersion", item=_version_item(version))
 
 

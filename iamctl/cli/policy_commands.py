@@ -117,11 +117,12 @@ def add_policy_commands(app: typer.Typer, kind: "EntityKind") -> None:
         from iamctl.core.identities import policies  # lazy: start-up
 
         text = read_document(document)
+        findings: list = []
         with writing(ctx) as txn:
-            policies.put_inline_policy(txn, kind, name, policy_name, text)
-        from iamctl.cli.validate import show_warnings  # lazy: start-up
+            policies.put_inline_policy(txn, kind, name, policy_name, text, findings=findings)
+        from iamctl.cli.validate import show_findings  # lazy: start-up
 
-        show_warnings(text)
+        show_findings(findings)
 
     put_policy.__doc__ = f"""Add or replace an inline policy of a {kind}.
 

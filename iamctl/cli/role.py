@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from iamctl.cli import instance_profile, provider, render
+from iamctl.cli import instance_profile, provider, render, validate
 from iamctl.cli.common import OutputOpt, fmt, hinting, reading, writing
 from iamctl.cli.complete import complete_roles
 from iamctl.cli.listing import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page
@@ -63,7 +63,8 @@ def create(
     """Create a role with a trust policy from a file or written from shorthands.
 
     The trust policy must name a Principal and grant only sts:AssumeRole, AssumeRoleWithSAML,
-    AssumeRoleWithWebIdentity, TagSession or SetSourceIdentity. --require-mfa and
+    AssumeRoleWithWebIdentity, TagSession, SetSourceIdentity or SetContext; its warnings (such as
+    a Principal "*" that lets anyone assume the role) are printed on stderr. --require-mfa and
     --external-id add their conditions to the AWS-principal statement; --condition goes on the
     OIDC statement when there is one.
 
@@ -72,6 +73,7 @@ def create(
     from iamctl.core.identities import roles  # lazy: start-up
 
     text = _trust_file(trust_policy)
+    findings: list = []
     with writing(ctx) as txn:
         if text is None:
             text = roles.trust_policy_document(
@@ -81,8 +83,9 @@ def create(
             raise typer.BadParameter("give --trust-policy or the --trust-* shorthands, not both")
         role = roles.create_role(txn, name, text, path=path, description=description,
                                  max_session_duration=max_session_duration, tags=tag_dict(tag),
-                                 permissions_boundary=permissions_boundary)
+                                 permissions_boundary=permissions_boundary, findings=findings)
         item = {**role_item(role, roles.role_arn(txn, role)), "Tags": tags_item(role.tags)}
+    validate.show_findings(findings)
     show_with_document(fmt(ctx, output), key="Role", item=item, document=role.assume_role_policy,
                        doc_key="AssumeRolePolicyDocument")
 
@@ -165,15 +168,18 @@ def update_trust_policy(
 ) -> None:
     """Replace a role's trust policy, validated as a trust policy.
 
-    Principal required; only sts:AssumeRole* / sts:TagSession / sts:SetSourceIdentity actions.
+    Principal required; only sts:AssumeRole* / sts:TagSession / sts:SetSourceIdentity /
+    sts:SetContext actions; warnings are printed on stderr.
 
     Example: iamctl role update-trust-policy deploy --trust-policy trust.json
     """
     from iamctl.core.identities import roles  # lazy: start-up
 
     text = read_document(trust_policy)
+    findings: list = []
     with writing(ctx) as txn:
-        roles.update_trust_policy(txn, name, text)
+        roles.update_trust_policy(txn, name, text, findings=findings)
+    validate.show_findings(findings)
 
 
 @app.command("delete")

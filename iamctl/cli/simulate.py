@@ -31,8 +31,11 @@ ResourcePolicyOpt = Annotated[list[str] | None, typer.Option("--resource-policy-
                                                              "policy. Repeatable.", metavar="FILE")]
 ScpOpt = Annotated[list[str] | None, typer.Option("--scp-file", help="Service control policy; each file is "
                                                   "one level that must allow. Repeatable.", metavar="FILE")]
+RcpOpt = Annotated[list[str] | None, typer.Option("--rcp-file", help="Resource control policy of the "
+                                                  "resource's account; each file is one level. Repeatable.",
+                                                  metavar="FILE")]
 ExplainOpt = Annotated[bool, typer.Option("--explain", "-e", help="Say in plain words why each decision "
-                                          "was made, and warn about unknown actions.")]
+                                          "was made.")]
 
 _DECISION_STYLE = {"Decision": {"allowed": "bold green", "explicitDeny": "bold red", "implicitDeny": "yellow"}}
 
@@ -51,19 +54,30 @@ def _requests(actions: list[str], resources: list[str] | None, context: list[Con
 def _policies(files: list[str] | None, option: str, kind: "PolicyKind") -> list:
     from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
-    return [parse_policy(read_input(f, option=option), name=f, kind=kind) for f in files or []]
+    # strict=False: a document being simulated is evaluated as AWS's rules give even where AWS
+    # would refuse to store it (a partly wildcarded principal matches no one...), with a warning.
+    return [parse_policy(read_input(f, option=option), name=f, kind=kind, strict=False) for f in files or []]
+
+
+def _levels(files: list[str] | None, option: str, kind: str) -> list | None:
+    """One SCP or RCP level per file ("SCP level 2"); explanations name the level and its file."""
+    from iamctl.core.engine.decision import Level  # lazy: the engine
+
+    word = kind.upper()
+    found = [Level(f"{word} level {n}", (p,)) for n, p in enumerate(_policies(files, option, kind), 1)]
+    return found or None
 
 
 def _run(principal, requests: "RequestSet", resource_policy_files: list[str] | None, scp_files: list[str] | None,
-         explain: bool) -> "list[Outcome]":
-    """Simulate with the resource policies and SCPs named on the command line (each SCP file is
-    one level that must allow)."""
+         rcp_files: list[str] | None, directory=None) -> "list[Outcome]":
+    """Simulate with the resource policies, SCPs and RCPs named on the command line (each SCP or
+    RCP file is one level that must allow)."""
     from iamctl.core.authz import simulate  # lazy: start-up
 
     return simulate.run(principal, requests,
                         resource_policies=_policies(resource_policy_files, "--resource-policy-file", "resource"),
-                        scps=[[p] for p in _policies(scp_files, "--scp-file", "scp")] or None,
-                        check_catalogue=explain)
+                        scps=_levels(scp_files, "--scp-file", "scp"), rcps=_levels(rcp_files, "--rcp-file", "rcp"),
+                        directory=directory)
 
 
 def _report(ctx: typer.Context, output: str | None, outcomes: "list[Outcome]", explain: bool) -> None:
@@ -73,8 +87,10 @@ def _report(ctx: typer.Context, output: str | None, outcomes: "list[Outcome]", e
     if out == "json":
         render.json_dump({"results": items})
     else:
+        # Statements count from 1, as the AWS console counts them (JSON's `index` is 0-based).
         rows = [{"Action": i["action"], "Resource": i["resource"], "Decision": i["decision"],
-                 "Matched": ", ".join(f"{m['policy']}#{m['sid'] or m['index']}" for m in i["matched_statements"]),
+                 "Matched": ", ".join(f"{m['policy']}#{m['sid'] or m['index'] + 1}"
+                                      for m in i["matched_statements"]),
                  "Why": " ".join(i.get("explanation", []))} for i in items]
         columns = ["Action", "Resource", "Decision", "Matched"] + (["Why"] if explain and out == "text" else [])
         render.rows(out, key="results", items=rows, columns=columns, styles=_DECISION_STYLE)
@@ -82,9 +98,9 @@ def _report(ctx: typer.Context, output: str | None, outcomes: "list[Outcome]", e
             for item in items:
                 render.lines(item["explanation"][:1])
                 render.lines(f"  {line}" for line in item["explanation"][1:])
-    if explain:
-        for warning in sorted({w for o in outcomes for w in o.warnings}):
-            render.note(f"warning: {warning}")
+    # Always, not only with --explain: a misspelt action would otherwise pass silently.
+    for warning in sorted({w for o in outcomes for w in o.warnings}):
+        render.note(f"warning: {warning}")
     if any(not o.result.allowed for o in outcomes):
         raise typer.Exit(ExitCode.DENIED)
 
@@ -102,6 +118,7 @@ def simulate_policy(
     session_policy_file: Annotated[list[str] | None, typer.Option("--session-policy-file", help="Session "
                                                                   "policy. Repeatable.", metavar="FILE")] = None,
     scp_file: ScpOpt = None,
+    rcp_file: RcpOpt = None,
     caller_arn: Annotated[str | None, typer.Option("--caller-arn", help="Who makes the request: a user, role, "
                                                    "assumed-role ARN or account id.", metavar="ARN")] = None,
     resource_owner: OwnerOpt = None,
@@ -124,7 +141,7 @@ def simulate_policy(
         boundary=boundary[0] if boundary else None,
         session=_policies(session_policy_file, "--session-policy-file", "session"))
     requests = _requests(action, resource, context, context_file, resource_owner)
-    _report(ctx, output, _run(principal, requests, resource_policy_file, scp_file, explain), explain)
+    _report(ctx, output, _run(principal, requests, resource_policy_file, scp_file, rcp_file), explain)
 
 
 @app.command("principal")
@@ -143,6 +160,7 @@ def simulate_principal(
     resource: ResourceOpt = None,
     resource_policy_file: ResourcePolicyOpt = None,
     scp_file: ScpOpt = None,
+    rcp_file: RcpOpt = None,
     resource_owner: OwnerOpt = None,
     context: ContextOpt = None,
     context_file: ContextFileOpt = None,
@@ -151,6 +169,8 @@ def simulate_principal(
 ) -> None:
     """Simulate requests by a user, group, role or session (like aws iam simulate-principal-policy).
 
+    For sts:AssumeRole (and the other STS actions on a role) on a role of the directory, the
+    role's trust policy is the resource policy, as `role assume` decides it.
     Exit status 0 if every request is allowed, 3 if any is denied.
 
     Example: iamctl simulate principal --user alice -a s3:GetObject -r arn:aws:s3:::bucket/key
@@ -178,4 +198,5 @@ def simulate_principal(
 
             assert session is not None  # exactly one of the four was given
             principal = sessions.resolve_session(txn, session)
-    _report(ctx, output, _run(principal, requests, resource_policy_file, scp_file, explain), explain)
+        outcomes = _run(principal, requests, resource_policy_file, scp_file, rcp_file, directory=txn)
+    _report(ctx, output, outcomes, explain)

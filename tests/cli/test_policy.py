@@ -172,12 +172,29 @@ def test_managed_policy_size_is_6144_characters_not_counting_whitespace(iam, tmp
 # -- validation ------------------------------------------------------------------------
 
 
+def test_sizes_are_checked_before_the_document_is_parsed(iam, tmp_path):
+    """Issue 20.19: a document over the quota is refused for its size (LimitExceeded) before
+    anything reads it as JSON: one that is also not JSON at all, and 8 MB of it, says
+    LimitExceeded, not MalformedPolicyDocument, for managed, inline and trust policies alike."""
+    huge = tmp_path / "huge.json"
+    huge.write_text("{" + '"x": [' * 10 + "1" * (8 * 1024 * 1024))
+    assert error(create(iam, "Huge", huge, expect=1)).startswith(
+        "iamctl: error: LimitExceeded: Cannot exceed quota for PolicySize: 6144.")
+    iam("user", "create", "u")
+    r = iam("user", "put-policy", "u", "inline", "--document", str(huge), expect=1)
+    assert error(r).startswith("iamctl: error: LimitExceeded: Maximum policy size of 2048 bytes exceeded")
+    r = iam("role", "create", "r", "--trust-policy", str(huge), expect=1)
+    assert error(r).startswith("iamctl: error: LimitExceeded: Cannot exceed quota for ACLSizePerRole: 2048")
+
+
+
+
 def test_invalid_json_is_malformed_with_line_and_column(iam, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{\n  "Version": "2012-10-17"\n    "Statement": []\n}\n')
     assert error(create(iam, "Bad", bad, expect=1)) == (
-        "iamctl: error: MalformedPolicyDocument: policy document is not valid JSON: "
-        "Expecting ',' delimiter at line 3, column 5"
+        "iamctl: error: MalformedPolicyDocument: invalid JSON at line 3 column 5: "
+        "Expecting ',' delimiter"
     )
 
 

@@ -209,3 +209,55 @@ def test_assume_with_mfa_code_and_a_wrong_code_is_refused_after_being_recorded(i
     iam("role", "assume", "admin", "--as", "user/bob", "--session-name", "bob", "--mfa-code", code)
     r = iam("role", "assume", "admin", "--as", "user/bob", "--session-name", "bob", "--mfa-code", code, expect=1)
     assert "already used" in r.stderr
+
+
+# -- trust policies: one grammar, validate's findings (issues 15, 19.3, 20.5) ------------------
+
+
+def test_a_trust_policy_anyone_can_assume_is_created_with_validates_warning_on_stderr(iam, tmp_path):
+    """Issue 19.3: "Principal": "*" (or {"AWS": "*"}) with no condition lets anyone assume the
+    role; `role create` and `update-trust-policy` print validate's finding, as `policy create` does."""
+    for n, principal in enumerate(("*", {"AWS": "*"})):
+        open_trust = write(tmp_path, f"open{n}.json", {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]})
+        r = iam("role", "create", f"open{n}", "--trust-policy", open_trust, "-o", "json")
+        assert r.json()["Role"]["RoleName"] == f"open{n}"
+        assert "SECURITY_WARNING PUBLIC_ACCESS_WITHOUT_CONDITION at $.Statement[0].Principal" in r.stderr
+        assert "anyone, in any account, can assume this role" in r.stderr
+    iam("role", "create", "closed", "--trust-service", "ec2.amazonaws.com")
+    r = iam("role", "update-trust-policy", "closed", "--trust-policy", open_trust)
+    assert "PUBLIC_ACCESS_WITHOUT_CONDITION" in r.stderr
+    quiet = iam("role", "create", "quiet", "--trust-service", "ec2.amazonaws.com")
+    assert quiet.stderr == ""
+
+
+def test_not_principal_is_refused_in_a_trust_policy(iam, tmp_path):
+    """Issue 20.5; "NotPrincipal": you cannot use it "in an IAM role trust policy", and it "must be
+    used with "Effect":"Deny"": refused at create (MalformedPolicyDocument), with Allow or Deny."""
+    for effect in ("Allow", "Deny"):
+        trust = write(tmp_path, f"{effect}.json", {"Version": "2012-10-17", "Statement": [
+            {"Effect": effect, "NotPrincipal": {"AWS": f"arn:aws:iam::{A}:user/bob"}, "Action": "sts:AssumeRole"}]})
+        r = iam("role", "create", f"np-{effect}", "--trust-policy", trust, expect=1)
+        assert r.stderr.startswith("iamctl: error: MalformedPolicyDocument: statement #1: NotPrincipal cannot be "
+                                   "used in a role trust policy")
+        iam("role", "show", f"np-{effect}", expect=1)
+    iam("role", "create", "ok", "--trust-service", "ec2.amazonaws.com")
+    r = iam("role", "update-trust-policy", "ok", "--trust-policy", trust, expect=1)
+    assert "NOT_PRINCIPAL_IN_TRUST_POLICY" in r.stderr
+
+
+def test_trust_actions_are_the_grammars_in_create_and_validate(iam, tmp_path):
+    """One grammar (issue 15): a trust policy granting sts:SetContext (an STS action on a role)
+    is accepted by `role create` as by `policy validate --policy-type trust`; one granting sts:*
+    is refused by both."""
+    set_context = write(tmp_path, "ctx.json", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+         "Action": ["sts:AssumeRole", "sts:SetContext"]}]})
+    assert iam("policy", "validate", set_context, "--policy-type", "trust", "-o", "json").json() == {"Findings": []}
+    iam("role", "create", "tip", "--trust-policy", set_context)
+    broad = write(tmp_path, "broad.json", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:*"}]})
+    v = iam("policy", "validate", broad, "--policy-type", "trust", "-o", "json", expect=3)
+    assert [f["IssueCode"] for f in v.json()["Findings"]] == ["UNSUPPORTED_ACTION_IN_TRUST_POLICY"]
+    r = iam("role", "create", "broad", "--trust-policy", broad, expect=1)
+    assert "UNSUPPORTED_ACTION_IN_TRUST_POLICY" in r.stderr

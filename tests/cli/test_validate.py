@@ -27,7 +27,8 @@ def test_an_error_exits_3_with_the_documented_json_shape(iam, tmp_path):
     r = iam("policy", "validate", write(tmp_path, text), "-o", "json", expect=3)
     (f,) = r.json()["Findings"]
     column = text.splitlines()[2].index('"bucket"') + 1
-    assert f == {"FindingType": "ERROR", "IssueCode": "INVALID_ARN", "Statement": 0, "Path": "$.Statement.Resource",
+    # Statements count from 1 (statement #1), as in the AWS console; the JSON path is 0-based.
+    assert f == {"FindingType": "ERROR", "IssueCode": "INVALID_ARN", "Statement": 1, "Path": "$.Statement.Resource",
                  "Line": 3, "Column": column, "Message": f["Message"]}
     assert "bucket" in f["Message"]
 
@@ -79,3 +80,33 @@ def test_policy_create_shows_warnings_on_stderr_and_keeps_stdout_data(iam, tmp_p
     r = iam("user", "create", "u")
     r = iam("user", "put-policy", "u", "inline", "--document", path)
     assert "PASS_ROLE_WITH_STAR_IN_RESOURCE" in r.stderr
+
+
+def test_rcp_policy_type(iam, tmp_path):
+    """AWS Organizations, "RCP syntax": `--policy-type rcp` takes Deny statements with Principal
+    "*", and refuses an Allow outside RCPFullAWSAccess."""
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
+         "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}}]}
+    assert iam("policy", "validate", write(tmp_path, deny), "--policy-type", "rcp", "-o", "json").json() == {
+        "Findings": []}
+    allow = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}
+    r = iam("policy", "validate", write(tmp_path, allow, "a.json"), "--policy-type", "rcp", "-o", "json", expect=3)
+    assert [f["IssueCode"] for f in r.json()["Findings"]] == ["RCP_SYNTAX_ERROR_EFFECT"]
+
+
+def test_scp_policy_type_takes_todays_grammar(iam, tmp_path):
+    """AWS Organizations, "SCP syntax" (September 2025): `ec2:*Instances` is a valid SCP action."""
+    scp = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "ec2:*Instances", "Resource": "*"}]}
+    assert iam("policy", "validate", write(tmp_path, scp), "--policy-type", "scp", "-o", "json").json() == {
+        "Findings": []}
+
+
+def test_table_and_text_number_statements_from_one(iam, tmp_path):
+    """Issue 19.13: one numbering everywhere a person reads it: statement #1 is the first."""
+    path = write(tmp_path, {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]})
+    r = iam("policy", "validate", path, "-o", "text")
+    assert r.stdout.split("\t")[:3] == ["SECURITY_WARNING", "PASS_ROLE_WITH_STAR_IN_RESOURCE", "2"]
