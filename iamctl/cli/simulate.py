@@ -3,7 +3,7 @@
 Exit status: 0 when every request is allowed, 3 when any is denied (README, "Exit status").
 """
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -14,8 +14,10 @@ from iamctl.cli.exit_codes import ExitCode
 from iamctl.cli.syntax import ContextEntry, ContextOpt
 
 if TYPE_CHECKING:
+    from iamctl.core.authz.principals import Principal
     from iamctl.core.authz.simulate import Outcome, RequestSet
     from iamctl.core.engine.parse import PolicyKind
+    from iamctl.core.store.directory import Txn
 
 app = typer.Typer(no_args_is_help=True, help="Simulate requests against policies: allowed or denied, and why.")
 
@@ -59,7 +61,7 @@ def _policies(files: list[str] | None, option: str, kind: "PolicyKind") -> list:
     return [parse_policy(read_input(f, option=option), name=f, kind=kind, strict=False) for f in files or []]
 
 
-def _levels(files: list[str] | None, option: str, kind: str) -> list | None:
+def _levels(files: list[str] | None, option: str, kind: 'Literal["scp", "rcp"]') -> list | None:
     """One SCP or RCP level per file ("SCP level 2"); explanations name the level and its file."""
     from iamctl.core.engine.decision import Level  # lazy: the engine
 
@@ -68,8 +70,8 @@ def _levels(files: list[str] | None, option: str, kind: str) -> list | None:
     return found or None
 
 
-def _run(principal, requests: "RequestSet", resource_policy_files: list[str] | None, scp_files: list[str] | None,
-         rcp_files: list[str] | None, directory=None) -> "list[Outcome]":
+def _run(principal: "Principal", requests: "RequestSet", resource_policy_files: list[str] | None,
+         scp_files: list[str] | None, rcp_files: list[str] | None, directory: "Txn | None" = None) -> "list[Outcome]":
     """Simulate with the resource policies, SCPs and RCPs named on the command line (each SCP or
     RCP file is one level that must allow)."""
     from iamctl.core.authz import simulate  # lazy: start-up
