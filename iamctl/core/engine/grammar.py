@@ -49,20 +49,19 @@ STATEMENT_ELEMENTS = frozenset(
 PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
 
-# The shapes below are tested without regular expressions where the parser meets them for every
-# value (actions, resource ARNs): compiling a pattern costs more at start-up than a simulation's
-# whole decision. The principal patterns, met only in resource-based policies, compile on first use.
-_ACTION_SERVICE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*?-")
-_ACTION_NAME = _ACTION_SERVICE | frozenset("_.")
+# Patterns compile on first use: compiling one costs more at start-up than a simulation's whole
+# decision, and a plain simulation meets only some of them. ARN parts are tested without any.
 _DIGITS = frozenset("0123456789")
+
+
+@cache
+def _action_pattern() -> re.Pattern[str]:
+    return re.compile(r"[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.-]+")
 
 
 def is_action(text: str) -> bool:
     """`*`, or `service:Action` with letters, digits, `-` (and `_` `.` in the name) and wildcards."""
-    if text == "*":
-        return True
-    service, sep, name = text.partition(":")
-    return bool(sep and service and name) and set(service) <= _ACTION_SERVICE and set(name) <= _ACTION_NAME
+    return text == "*" or _action_pattern().fullmatch(text) is not None
 
 
 def is_account_id(text: str) -> bool:

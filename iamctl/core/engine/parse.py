@@ -262,6 +262,11 @@ class Positions:
 # -- the walk --------------------------------------------------------------------------------------
 
 
+def _at(path: str, n: int) -> str:
+    """The JSON path of value `n` of a string-or-list element at `path` (-1: the lone string)."""
+    return path if n < 0 else f"{path}[{n}]"
+
+
 class StatementInfo(Struct, frozen=True):
     """What the walk learnt about one statement object, for the validator's further checks (also
     when the statement has errors and no `Statement` was built)."""
@@ -270,8 +275,12 @@ class StatementInfo(Struct, frozen=True):
     path: str
     raw: Mapping[str, Any]
     action_element: str | None  # "Action" | "NotAction" | None (missing)
-    actions: tuple[tuple[str, str], ...]  # (well-formed value, its JSON path)
+    actions: tuple[tuple[str, int], ...]  # (well-formed value, its index: see `action_path`)
     condition_keys: tuple[tuple[str, str], ...]  # (key, its JSON path), for known operators
+
+    def action_path(self, n: int) -> str:
+        """The JSON path of an action value (`n` from `actions`)."""
+        return _at(f"{self.path}.{self.action_element}", n)
 
 
 class Analysis(Struct, frozen=True, dict=True):
@@ -436,10 +445,12 @@ class _Walk:
             self.error("INVALID_POLICY_ELEMENT", f"a statement cannot have both {a} and {b}", f"{path}.{b}", i)
         return a if a in st else b if b in st else None
 
-    def _strings(self, i: int, path: str, value: Any, element: str) -> list[tuple[str, str]]:
-        """(value, its JSON path) for a string-or-list element; type faults are findings."""
+    def _strings(self, i: int, path: str, value: Any, element: str) -> list[tuple[str, int]]:
+        """(value, its index in the list, or -1 for a lone string) for a string-or-list element;
+        type faults are findings. A value's JSON path is `_at(path, n)`, built only when needed
+        (a policy such as ReadOnlyAccess holds thousands of actions)."""
         if isinstance(value, str) and value:
-            return [(value, path)]
+            return [(value, -1)]
         if not isinstance(value, list):
             self.error("DATA_TYPE_MISMATCH", f"{element} must be a non-empty string or list of strings", path, i)
             return []
@@ -449,13 +460,13 @@ class _Walk:
         out = []
         for n, v in enumerate(value):
             if isinstance(v, str) and v:
-                out.append((v, f"{path}[{n}]"))
+                out.append((v, n))
             else:
                 self.error("DATA_TYPE_MISMATCH", f"{element} values must be non-empty strings, not {v!r}",
                            f"{path}[{n}]", i)
         return out
 
-    def actions(self, i: int, path: str, st: Mapping[str, Any]) -> tuple[str | None, list[tuple[str, str]]]:
+    def actions(self, i: int, path: str, st: Mapping[str, Any]) -> tuple[str | None, list[tuple[str, int]]]:
         element = self._one_of(i, path, st, "Action", "NotAction")
         if element is None:
             self.error("MISSING_ACTION", "missing Action (or NotAction)", path, i)
@@ -469,21 +480,21 @@ class _Walk:
             self.error("RCP_SYNTAX_ERROR_NOT_ACTION", "an RCP names its actions with Action: NotAction is not "
                        "supported", where, i)
         found = []
-        for action, vpath in self._strings(i, where, st[element], element):
+        for action, n in self._strings(i, where, st[element], element):
             if not grammar.is_action(action):
                 self.error("INVALID_ACTION", f'{element} {action!r} must be "*" or prefaced by a service, e.g. '
-                           "iam:GetUser", vpath, i)
+                           "iam:GetUser", _at(where, n), i)
                 continue
             if rules.trust and element == "Action":
                 problem = grammar.trust_action_problem(action)
                 if problem:
                     self.error("UNSUPPORTED_ACTION_IN_TRUST_POLICY", f"AssumeRolepolicy contained an invalid "
                                f"action: {action!r} ({problem}; a trust policy may grant only "
-                               f"{', '.join(grammar.TRUST_ACTIONS)})", vpath, i)
+                               f"{', '.join(grammar.TRUST_ACTIONS)})", _at(where, n), i)
             if rules.rcp and action != "*" and not grammar.rcp_supports(action.partition(":")[0]):
                 self.error("RCP_SYNTAX_ERROR_SERVICE", f"{action!r}: RCPs apply only to the services that support "
-                           "them (AWS Organizations, \"Resource control policies\")", vpath, i)
-            found.append((action, vpath))
+                           "them (AWS Organizations, \"Resource control policies\")", _at(where, n), i)
+            found.append((action, n))
         return element, found
 
     def resources(self, i: int, path: str, st: Mapping[str, Any], variables: bool
@@ -500,13 +511,14 @@ class _Walk:
             return element, None
         values = self._strings(i, where, st[element], element)
         good = []
-        for arn, vpath in values:
+        for arn, n in values:
             problem = grammar.arn_problem(arn)
             if problem:
-                self.error("INVALID_ARN", f'{element} {arn!r} must be an ARN or "*": {problem}', vpath, i)
+                self.error("INVALID_ARN", f'{element} {arn!r} must be an ARN or "*": {problem}', _at(where, n), i)
             else:
                 good.append(arn)
-            self.variable_check(i, arn, vpath, variables)
+            if not variables:
+                self.variable_check(i, arn, _at(where, n), variables)
         if not good:
             return element, None
         return element, PatternSet.compile(tuple(good), arn=True, lower=False, variables=variables)
@@ -569,7 +581,8 @@ class _Walk:
             elif key == "CanonicalUser":
                 canonical.update(v for v, _ in values)
             else:
-                for v, vpath in values:
+                for v, n in values:
+                    vpath = _at(kwhere, n)
                     if v == "*":
                         aws_any = True
                     elif grammar.is_account_id(v):

@@ -74,8 +74,8 @@ class _Checks:
         for info in self.analysis.statements:
             actions = [a for a, _ in info.actions] if info.action_element == "Action" else []
             if self.catalogue:
-                for action, path in info.actions:
-                    self._known_action(info.index, action, path)
+                for action, n in info.actions:
+                    self._known_action(info.index, action, info.action_path(n))
                 for key, path in info.condition_keys:
                     self._known_key(info.index, key, path, actions)
             if info.raw.get("Effect") == "Allow" and self.rules.grants:
