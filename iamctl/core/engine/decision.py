@@ -268,8 +268,8 @@ def evaluate(
     - `scps` / `rcps`: the levels (root, each OU, the account), each a `Level` or the policies of
       one level; every level must allow. None means the account has none. SCPs are the caller's
       account's and do not affect a service-linked role; RCPs are the resource's account's,
-      apply only to the services that support them and not to service-linked roles, and every
-      RCP level holds RCPFullAWSAccess (AWS attaches it everywhere and it cannot be detached), so
+      apply only to the services that support them, do not restrict assuming a service-linked
+      role, and every RCP level holds RCPFullAWSAccess (AWS attaches it everywhere and it cannot be detached), so
       an RCP level restricts only by Deny.
 
     Explicit deny in any of them wins; see `decide` for the rest.
@@ -285,9 +285,11 @@ def evaluate(
         scp_levels = None
         notes.append("SCPs do not affect service-linked roles")
     if rcp_levels is not None:
-        if linked:
+        if request.action_l in TRUST_ACTIONS and _service_linked(request.resource):
+            # "Resource control policies (RCPs)": they do not restrict AWS services assuming
+            # service-linked roles.
             rcp_levels = None
-            notes.append("RCPs do not affect service-linked roles")
+            notes.append("RCPs do not restrict assuming a service-linked role")
         elif not _rcps_apply(request.action):
             rcp_levels = None
             notes.append(f"RCPs do not apply to {request.action.partition(':')[0]} actions "
