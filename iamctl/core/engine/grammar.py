@@ -22,7 +22,9 @@ inline, trust or session policy) refuses the walk's ERRORs. Sources:
   (conditions narrow it); no `NotAction` or `NotPrincipal`; Effect `Deny`, except in the AWS
   managed `RCPFullAWSAccess`; actions only of the services RCPs support ("Resource control
   policies (RCPs)": the list, which the catalogue carries).
-- "IAM JSON policy elements: Condition operators": the operator families.
+- "IAM JSON policy elements: Condition operators": the operator families (what each family's
+  values look like is checked where they are compiled, `conditions.prepare_value`, which the
+  walk calls: one definition for checking and evaluating).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import re
 from functools import cache
 from typing import Any, Final, Literal
 
-from msgspec import Struct
+from msgspec import Struct, structs
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 CURRENT_VERSION = "2012-10-17"
@@ -122,15 +124,7 @@ class Finding(Struct, frozen=True):
     column: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "code": self.code,
-            "message": self.message,
-            "statement": self.statement,
-            "path": self.path,
-            "line": self.line,
-            "column": self.column,
-        }
+        return structs.asdict(self)
 
 
 # ERROR codes that an evaluation may tolerate (`parse_policy(..., strict=False)`): AWS refuses to
