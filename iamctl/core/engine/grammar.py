@@ -57,13 +57,14 @@ _DIGITS = frozenset("0123456789")
 
 
 @cache
-def _action_pattern() -> re.Pattern[str]:
-    return re.compile(r"[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.-]+")
+def action_pattern() -> re.Pattern[str]:
+    """`*`, or `service:Action` with letters, digits, `-` (and `_` `.` in the name) and wildcards."""
+    return re.compile(r"\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.-]+")
 
 
 def is_action(text: str) -> bool:
-    """`*`, or `service:Action` with letters, digits, `-` (and `_` `.` in the name) and wildcards."""
-    return text == "*" or _action_pattern().fullmatch(text) is not None
+    """Whether an Action value is well-formed (see `action_pattern`)."""
+    return action_pattern().fullmatch(text) is not None
 
 
 def is_account_id(text: str) -> bool:
