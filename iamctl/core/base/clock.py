@@ -2,6 +2,11 @@
 
 `IAMCTL_NOW` (an ISO 8601 instant or epoch seconds) freezes the clock for a process; it exists
 for reproducible examples and tests of expiry rules, and is documented in the README.
+
+What guards against guessing (the sign-in lockout, the MFA throttle) keeps time by
+`system_now` instead, which IAMCTL_NOW does not move: whoever runs iamctl chooses IAMCTL_NOW,
+so trusting it there would let a pinned clock lift a lock (`IAMCTL_NOW=now+301`) or set one
+for decades (`IAMCTL_NOW=2099-...`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,23 @@ def now() -> float:
     if pinned:
         return parse_instant(pinned)
     return time.time()
+
+
+def system_now() -> float:
+    """Seconds since the epoch by the operating system's clock, whatever IAMCTL_NOW says: the
+    clock lockouts and throttles are kept on (see the module docstring)."""
+    return time.time()
+
+
+def iso_precise(ts: float | None = None) -> str:
+    """`iso` with the fraction of a second when there is one (2026-11-28T07:07:18.25Z): for
+    instants that are compared with each other, such as a session's issue time and a
+    revocation's, where whole seconds would put two different instants in the same second."""
+    if ts is None:
+        ts = now()
+    value = datetime.fromtimestamp(ts, UTC)
+    fraction = f".{value.microsecond:06d}".rstrip("0") if value.microsecond else ""
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
 def iso(ts: float | None = None) -> str:
@@ -51,3 +73,17 @@ def parse_instant(text: str) -> float:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.timestamp()
+
+
+def parse_datetime(text: str) -> datetime:
+    """`parse_instant` as an aware UTC datetime, exact to the microsecond for ISO 8601 text
+    (no detour through a float)."""
+    text = text.strip()
+    try:
+        return datetime.fromtimestamp(float(text), UTC)
+    except ValueError:
+        pass
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

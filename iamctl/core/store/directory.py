@@ -54,12 +54,14 @@ if TYPE_CHECKING:
         ManagedPolicy,
         MfaDevice,
         OidcProvider,
+        PasswordAttempts,
         Record,
         Role,
         SamlProvider,
         Session,
         SessionExpiry,
         SessionTokenIndex,
+        SignInDecoy,
         User,
     )
 
@@ -121,6 +123,7 @@ class Store:
         self._ensure_workspace()
         with self._locked(exclusive=True):
             self._recover()
+            self._upgrade()
             txn = Txn(self, writable=True, account="")
             if account_id is None:
                 account_id = txn.manifest().get("default_account") or new_account_id()
@@ -183,12 +186,22 @@ class Store:
 
     @contextmanager
     def write(self, *, create: bool = True) -> Iterator[Txn]:
-        """A transaction under the exclusive lock: committed if the block ends normally."""
+        """A transaction under the exclusive lock: committed if the block ends normally.
+
+        If the block raises, only its attempt records (writes staged with ``attempt=True``) are
+        committed, and then the exception goes on: an operation that must record a failed
+        attempt before refusing (a wrong password, a wrong MFA code) stages the record and
+        raises its refusal, and both happen in that order."""
         self._open_checks(create=create)
         with self._locked(exclusive=True):
             self._recover()
+            self._upgrade()
             txn = Txn(self, writable=True)
-            yield txn
+            try:
+                yield txn
+            except BaseException:
+                txn.commit_attempts()  # record the attempt, then refuse: see Txn.put(attempt=True)
+                raise
             txn.commit()
 
     @contextmanager
@@ -261,6 +274,19 @@ class Store:
                 _fsync_dir(self._state)
             except OSError as e:
                 raise StoreError(f"cannot finish the last transaction in {self.root}: {e.strerror}") from e
+
+    def _upgrade(self) -> None:
+        """Bring a directory an older iamctl wrote up to this one's schema, in one transaction
+        (upgrade.py); under the exclusive lock, after recovery."""
+        if not self.exists():
+            return
+        txn = Txn(self, writable=True, account="")
+        version = txn.manifest().get("schema_version")
+        if isinstance(version, int) and version < SCHEMA_VERSION:
+            from iamctl.core.store import upgrade  # lazy: start-up (only an old directory needs it)
+
+            upgrade.upgrade(txn, version)
+            txn.commit()
 
     def _commit(self, ops: list[dict[str, Any]]) -> None:
         if not ops:
@@ -398,6 +424,7 @@ class Txn:
         self.store = store
         self.writable = writable
         self._staged: dict[str, str | None] = {}
+        self._attempts: dict[str, str | None] = {}  # attempt records as staged, see put(attempt=True)
         self._secret_paths: set[str] = set()
         self._cache: dict[str, Any] = {}
         self._folders: dict[str, set[str]] = {}  # folder -> keys, see _folder
@@ -470,6 +497,13 @@ class Txn:
             self._stage(MANIFEST, "# iamctl account directory\n" + _dumps(manifest), secret=False)
         return account
 
+    def set_schema_version(self, version: int) -> None:
+        """Stage the manifest's schema_version (the store's upgrade, upgrade.py)."""
+        manifest = dict(self.manifest())
+        manifest["schema_version"] = version
+        self._manifest = manifest
+        self._stage(MANIFEST, "# iamctl account directory\n" + _dumps(manifest), secret=False)
+
     def in_account(self, account_id: str) -> Txn:
         """A view of another account of the workspace sharing this transaction's staging."""
         if not self.account_exists(account_id):
@@ -533,6 +567,10 @@ class Txn:
     def get(self, kind: Literal["oidc-provider"], name: str) -> OidcProvider | None: ...
     @overload
     def get(self, kind: Literal["saml-provider"], name: str) -> SamlProvider | None: ...
+    @overload
+    def get(self, kind: Literal["password-attempts"], name: str) -> PasswordAttempts | None: ...
+    @overload
+    def get(self, kind: Literal["signin-decoy"], name: str) -> SignInDecoy | None: ...
     def get(self, kind: KindName, name: str) -> Record | None:
         """The entity of that kind and name (any case), or None."""
         k = KINDS[kind]
@@ -570,6 +608,10 @@ class Txn:
     def require(self, kind: Literal["oidc-provider"], name: str) -> OidcProvider: ...
     @overload
     def require(self, kind: Literal["saml-provider"], name: str) -> SamlProvider: ...
+    @overload
+    def require(self, kind: Literal["password-attempts"], name: str) -> PasswordAttempts: ...
+    @overload
+    def require(self, kind: Literal["signin-decoy"], name: str) -> SignInDecoy: ...
     def require(self, kind: KindName, name: str) -> Record:
         """The entity, or NoSuchEntity with AWS's wording."""
         found = self.get(kind, name)
@@ -589,20 +631,28 @@ class Txn:
             return self._staged[rel] is not None
         return (self.store.root / rel).is_file()
 
-    def put(self, kind: KindName, obj: Record) -> None:
-        """Stage a create or update of an entity (its file is named by its key field)."""
+    def put(self, kind: KindName, obj: Record, *, attempt: bool = False) -> None:
+        """Stage a create or update of an entity (its file is named by its key field).
+
+        `attempt=True` makes it an attempt record: the record of a try that may be refused (a
+        failure count, a lock, a spent MFA code). It is committed with the transaction, and
+        also when the transaction ends in an exception, alone, as it was when staged: so an
+        operation records the attempt, then raises its refusal, and the refusal cannot undo
+        the record. Keep attempt state in files of its own (nothing else staged in that file
+        should survive a failure)."""
         k = KINDS[kind]
         if not isinstance(obj, k.cls):
             raise TypeError(f"{kind} expects {k.cls.__name__}, got {type(obj).__name__}")
         rel = self._rel(k, getattr(obj, k.key_field))
         self._cache[rel] = obj
-        self._stage(rel, _dumps(codec.to_dict(obj)), secret=k.secret)
+        self._stage(rel, _dumps(codec.to_dict(obj)), secret=k.secret, attempt=attempt)
 
-    def delete(self, kind: KindName, name: str) -> None:
+    def delete(self, kind: KindName, name: str, *, attempt: bool = False) -> None:
+        """Stage the removal of an entity's file (`attempt`: as for `put`)."""
         k = KINDS[kind]
         rel = self._rel(k, name)
         self._cache[rel] = None
-        self._stage(rel, None, secret=k.secret)
+        self._stage(rel, None, secret=k.secret, attempt=attempt)
 
     def keys(self, kind: KindName) -> list[str]:
         """The lower-case file keys of every entity of a kind: a directory listing, no reads."""
@@ -654,6 +704,10 @@ class Txn:
     def list(self, kind: Literal["oidc-provider"]) -> list[OidcProvider]: ...
     @overload
     def list(self, kind: Literal["saml-provider"]) -> list[SamlProvider]: ...
+    @overload
+    def list(self, kind: Literal["password-attempts"]) -> list[PasswordAttempts]: ...
+    @overload
+    def list(self, kind: Literal["signin-decoy"]) -> list[SignInDecoy]: ...
     def list(self, kind: KindName) -> list[Any]:  # list is invariant: Any lets each overload's list[X] stand
         """Every entity of a kind, sorted by name (reads each file)."""
         return [obj for key in self.keys(kind) if (obj := self.get(kind, key)) is not None]
@@ -674,10 +728,11 @@ class Txn:
         found = self._cache[rel]
         return dict(found) if found is not None else None
 
-    def put_secret(self, kind: KindName, name: str, record: dict[str, Any]) -> None:
+    def put_secret(self, kind: KindName, name: str, record: dict[str, Any], *, attempt: bool = False) -> None:
+        """Stage an entity's secret record (`attempt`: an attempt record, as for `put`)."""
         rel = self._secret_rel(kind, name)
         self._cache[rel] = dict(record)
-        self._stage(rel, _dumps(record), secret=True)
+        self._stage(rel, _dumps(record), secret=True, attempt=attempt)
 
     def delete_secret(self, kind: KindName, name: str) -> None:
         rel = self._secret_rel(kind, name)
@@ -686,10 +741,12 @@ class Txn:
 
     # -- staging and reading ----------------------------------------------------------
 
-    def _stage(self, rel: str, data: str | None, *, secret: bool) -> None:
+    def _stage(self, rel: str, data: str | None, *, secret: bool, attempt: bool = False) -> None:
         if not self.writable:
             raise RuntimeError("write attempted in a read-only transaction")
         self._staged[rel] = data
+        if attempt:
+            self._attempts[rel] = data
         if secret:
             self._secret_paths.add(rel)
         folder, _, name = rel.rpartition("/")
@@ -714,11 +771,20 @@ class Txn:
         return self.store.decode(rel, cls, *found)
 
     def commit(self) -> None:
+        self._commit_only(self._staged)
+
+    def commit_attempts(self) -> None:
+        """Commit the attempt records alone (as staged), dropping every other change: what a
+        transaction that failed keeps (see `put`)."""
+        self._commit_only(self._attempts)
+
+    def _commit_only(self, staged: dict[str, str | None]) -> None:
         ops = [
             {"path": rel, "data": data, "secret": rel in self._secret_paths}
-            for rel, data in sorted(self._staged.items())
+            for rel, data in sorted(staged.items())
         ]
         self._staged = {}
+        self._attempts = {}
         self.store._commit(ops)
 
 

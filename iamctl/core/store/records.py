@@ -21,8 +21,9 @@ from typing import Literal
 
 from msgspec import Struct, field
 
-SCHEMA_VERSION = 1
-"""The version of the account-directory layout this iamctl writes."""
+SCHEMA_VERSION = 2
+"""The version of the account-directory layout this iamctl writes (see upgrade.py for the
+steps that bring an older directory up to it)."""
 
 
 class Record(Struct, forbid_unknown_fields=True):
@@ -148,6 +149,9 @@ class Role(Record):
     last_used: RoleLastUsed | None = None
     sessions_revoked_before: str | None = None  # `role revoke-sessions`
     extra: dict[str, str] | None = None  # imported AWS fields; see the module doc
+    # The user and role ARNs the trust policy names -> the unique ids (AIDA..., AROA...) they
+    # had when the policy was saved: IAM trusts the principal, not a later namesake.
+    trust_principal_ids: dict[str, str] = field(default_factory=dict)
 
 
 class PolicyVersion(Record):
@@ -208,7 +212,8 @@ class AccessKeyRecord(Record):
 
 KindName = Literal[
     "user", "group", "role", "policy", "mfa", "instance-profile", "access-key", "aws-policy",
-    "session", "session-token", "session-expiry", "oidc-provider", "saml-provider",
+    "session", "session-token", "session-expiry", "oidc-provider", "saml-provider", "password-attempts",
+    "signin-decoy",
 ]
 """Every registered kind's name. A new kind is added here, to `register` below and to the
 `Txn.get` / `require` / `list` overloads in directory.py (tests/core/store/test_types.py checks
@@ -276,10 +281,14 @@ class Session(Record):
     access_key_id: str
     type: str  # "user" (login, like GetSessionToken) | "assumed-role" | "web-identity" | "saml"
     arn: str  # whom the session acts as: the user ARN, or arn:aws:sts::ACCT:assumed-role/ROLE/NAME
-    issued: str
+    issued: str  # full precision (clock.iso_precise): revocation compares it with the revocation's instant
     expires: str
     user: str | None = None  # for "user" sessions
     role: str | None = None  # for role sessions: the role name (in this account)
+    # The unique id of the user (AIDA...) or role (AROA...) the session belongs to: a session
+    # acts only while an entity of that name has that id (not a renamed one, not a namesake).
+    user_id: str = ""
+    role_id: str = ""
     session_name: str | None = None
     caller_arn: str | None = None  # who asked for it (user, role session, provider)
     mfa_authenticated: bool = False
@@ -316,6 +325,35 @@ class SessionExpiry(Record):
 
 
 register(Kind("session-expiry", SessionExpiry, "session-expiry", "session expiry", key_field="minute", secret=True))
+
+
+class PasswordAttempts(Record):
+    """Wrong console passwords typed in a row for one user name, by `login` and
+    `change-password` alike, and the lock they set (iamctl/core/credentials/lockout.py).
+
+    Kept for any name typed, a user's or not, so that a name that is no user's behaves as a
+    user's does. Times are the system clock's (never IAMCTL_NOW): a pinned clock can neither
+    lift a lock nor make one last longer. An attempt record (`Txn.put(attempt=True)`): a
+    refusal is recorded before it is reported.
+    """
+
+    name: str  # the user name as typed (the file key is its lower case)
+    user_id: str = ""  # the unique id of the user of that name then ("" when there was none)
+    failures: int = 0
+    last_failure: str | None = None  # ISO 8601, to the microsecond (clock.iso_precise)
+    locked_until: str | None = None
+
+
+class SignInDecoy(Record):
+    """A password hash no password matches, made once per account, so that checking a
+    password for a name without one costs one verification, as checking a real one does."""
+
+    name: str  # "decoy"
+    password_hash: str
+
+
+register(Kind("password-attempts", PasswordAttempts, "password-attempts", "password attempts", secret=True))
+register(Kind("signin-decoy", SignInDecoy, "signin", "sign-in decoy", secret=True))
 
 
 class OidcProvider(Record):
