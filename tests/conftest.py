@@ -45,6 +45,22 @@ def now(monkeypatch):
 
 
 @pytest.fixture
+def wall(monkeypatch):
+    """wall(t): set the system clock that lockouts and throttles are kept on (clock.system_now,
+    which IAMCTL_NOW does not move) to epoch seconds t, and return t; it starts at T0."""
+    from iamctl.core.base import clock
+
+    current = [float(T0)]
+    monkeypatch.setattr(clock, "system_now", lambda: current[0], raising=False)
+
+    def set_to(t: float) -> float:
+        current[0] = float(t)
+        return t
+
+    return set_to
+
+
+@pytest.fixture
 def account_dir(tmp_path, monkeypatch):
     """An empty account directory, selected through IAMCTL_DIR."""
     path = tmp_path / "acct"

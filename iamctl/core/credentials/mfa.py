@@ -24,9 +24,13 @@ The seed and the verifier's state (`totp.MfaState`) live in the device's secret 
     failures = 0                # consecutive refused codes
     locked_until = 1.7e9        # throttled until this Unix time (absent: not throttled)
 
-Checking a sign-in code must record a failure even though the check fails, so `check_code`
-does not raise for a wrong code: it returns a `CodeCheck` whose state is already staged, and
-the caller commits the transaction, then calls `CodeCheck.result()`, which raises.
+Checking a sign-in code must record a failure even though the check fails: `check_code`
+stages the device's new state as an attempt record (`Txn.put_secret(attempt=True)`), which the
+store commits even when the check then raises its refusal. The throttle's lock is kept on the
+system clock (`clock.system_now`), so a pinned IAMCTL_NOW neither lifts nor lengthens it; which
+codes are valid follows iamctl's clock (`clock.now`, which IAMCTL_NOW pins, for reproducible
+tests). The replay guard moves only when a code is accepted, so no clock can move it without
+the device's seed.
 """
 
 from __future__ import annotations
@@ -74,21 +78,6 @@ class Enrolment(Struct, frozen=True):
     uri: str
 
 
-class CodeCheck(Struct, frozen=True):
-    """The outcome of one sign-in code check; the device's new state is already staged."""
-
-    ok: bool
-    reason: str  # "accepted" | "invalid" | "replayed"
-    device: MfaDevice
-
-    def result(self) -> MfaDevice:
-        """The device when the code was accepted; InvalidAuthenticationCode otherwise."""
-        if self.ok:
-            return self.device
-        why = "this code was already used" if self.reason == "replayed" else "the code is not valid now"
-        raise InvalidAuthenticationCode(f"Authentication code for device {self.device.serial} is not valid: {why}.")
-
-
 # -- names and lookups ---------------------------------------------------------------------------
 
 
@@ -116,13 +105,13 @@ def _state(record: dict[str, Any]) -> totp.MfaState:
     )
 
 
-def _store_state(txn: Txn, device: MfaDevice, seed: str, state: totp.MfaState) -> None:
+def _store_state(txn: Txn, device: MfaDevice, seed: str, state: totp.MfaState, *, attempt: bool = False) -> None:
     record: dict[str, Any] = {"seed": seed, "failures": state.failures}
     if state.last_used_step is not None:
         record["last_used_step"] = state.last_used_step
     if state.locked_until is not None:
         record["locked_until"] = state.locked_until
-    txn.put_secret("mfa", device.name, record)
+    txn.put_secret("mfa", device.name, record, attempt=attempt)
 
 
 def _secret(txn: Txn, device: MfaDevice) -> dict[str, Any]:
@@ -335,32 +324,51 @@ def enabled_device(txn: Txn, user: User, serial: str | None = None) -> MfaDevice
     return get_device(txn, user.mfa_devices[0])
 
 
-def check_code(txn: Txn, user_name: str, code: str, *, serial: str | None = None) -> CodeCheck:
+def check_code(txn: Txn, user_name: str, code: str, *, serial: str | None = None) -> MfaDevice:
     """Check one code from a user's device (±1 step, replay guard, throttle: see iamctl.core.totp)
-    and stage the device's new state, whatever the outcome.
+    and return the device when it is accepted.
 
-    Raises NoSuchEntity when the user has no enabled device, ValidationError for a code that is
-    not six digits and EntityTemporarilyUnmodifiable while the device is throttled (for those
-    nothing changes). A wrong or replayed code does not raise here: commit, then `.result()`.
+    The device's new state is staged as an attempt record whatever the outcome, so a wrong or
+    replayed code is recorded, then refused (InvalidAuthenticationCode). Raises NoSuchEntity
+    when the user has no enabled device, ValidationError for a code that is not six digits and
+    EntityTemporarilyUnmodifiable while the device is throttled (for those nothing changes).
     """
     user = txn.require("user", user_name)
     device = enabled_device(txn, user, serial)
     if device is None:
         raise NoSuchEntity(f"User {user.name} has no enabled MFA device.")
     record = _secret(txn, device)
-    outcome = totp.check(record["seed"], code, _state(record), clock.now())
-    _store_state(txn, device, record["seed"], outcome.state)
-    return CodeCheck(outcome.ok, outcome.reason, device)
+    outcome = totp.check(record["seed"], code, _state(record), clock.now(), wall=clock.system_now())
+    _store_state(txn, device, record["seed"], outcome.state, attempt=True)
+    if not outcome.ok:
+        why = "this code was already used" if outcome.reason == "replayed" else "the code is not valid now"
+        raise InvalidAuthenticationCode(f"Authentication code for device {device.serial} is not valid: {why}.")
+    return device
+
+
+def clear_throttles(txn: Txn, user_name: str) -> list[MfaDevice]:
+    """Lift the throttle of the user's enabled devices (the administrator's unlock), keeping the
+    replay guard; returns the devices that were throttled."""
+    user = txn.require("user", user_name)
+    lifted = []
+    for device in list_mfa_devices(txn, user.name):
+        record = txn.get_secret("mfa", device.name) or {}
+        if record.get("seed") and (record.get("failures") or record.get("locked_until") is not None):
+            state = structs.replace(_state(record), failures=0, locked_until=None)
+            _store_state(txn, device, record["seed"], state)
+            if record.get("locked_until") is not None and clock.system_now() < record["locked_until"]:
+                lifted.append(device)
+    return lifted
 
 
 __all__ = [
     "ASSIGNMENT_STATUSES",
     "DEFAULT_ISSUER",
-    "CodeCheck",
     "Enrolment",
     "NewDevice",
     "check_code",
     "check_enrolment_codes",
+    "clear_throttles",
     "complete_enrolment",
     "create_virtual_mfa_device",
     "deactivate_mfa_device",

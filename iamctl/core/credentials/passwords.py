@@ -25,7 +25,7 @@ from msgspec import Struct, structs
 from iamctl.core.base import clock
 from iamctl.core.base.errors import AccessDenied, NoSuchEntity, PasswordPolicyViolation
 from iamctl.core.base.names import arn
-from iamctl.core.credentials import hashing, password_policy
+from iamctl.core.credentials import hashing, lockout, password_policy
 from iamctl.core.store.records import LoginProfile, PasswordPolicy, User
 
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ def set_password(
     a password whatever AllowUsersToChangePassword says. The profile's `password_reset_required`
     becomes `require_reset`. `password_hash`, when given, is `hashing.hash_password(password)`
     computed beforehand (batch onboarding hashes many passwords in parallel before applying).
+    A new password from the administrator also lifts a sign-in lockout (`lockout.clear`).
     """
     user = _require_user(txn, user_name)
     policy = txn.account.password_policy
@@ -110,6 +111,7 @@ def set_password(
         password_last_used=None if old is None else old.password_last_used,
     )
     _store_password(txn, user, secret, password, password_hash)
+    lockout.clear(txn, user.name)
     user = structs.replace(user, login_profile=profile)
     txn.put("user", user)
     return PasswordSet(user, profile, created, generated)
@@ -149,8 +151,10 @@ def change_password(txn: Txn, user_name: str, old_password: str, new_password: s
     policy has AllowUsersToChangePassword false (or there is no custom policy) and no IAM
     policy of the user allows iam:ChangePassword on the user's ARN, or one explicitly denies
     it (see `_may_change_own_password`); or the password has expired under a policy with HardExpiry, when only an
-    administrator (`set_password`) can give a new one. The old password is verified in constant
-    time (Argon2); the new one is checked against the policy. Clears "reset required".
+    administrator (`set_password`) can give a new one. The old password is checked as `login`
+    checks it (`lockout.check_password`): a wrong one counts towards the same lockout, a locked
+    user is refused even with the right one, and the refusal is login's, at login's cost. The
+    new one is checked against the policy. Clears "reset required".
     """
     user = _require_user(txn, user_name)
     profile = get_login_profile(txn, user.name)
@@ -166,10 +170,8 @@ def change_password(txn: Txn, user_name: str, old_password: str, new_password: s
             f"The password of user {user.name} has expired and the account password policy has "
             "hard expiry: an administrator must set a new one (iamctl user set-password)."
         )
+    lockout.check_password(txn, user.name, old_password)
     secret = _secret(txn, user)
-    current = (secret.get("password") or {}).get("hash", "")
-    if not hashing.verify_password(current, old_password):
-        raise AccessDenied("The old password is incorrect.")
     _check(policy, new_password, user, secret)
     _store_password(txn, user, secret, new_password)
     profile = structs.replace(profile, password_reset_required=False, password_last_changed=clock.iso())
@@ -185,8 +187,7 @@ def verify_user_password(txn: Txn, user: User, password: str) -> bool:
     """
     if user.login_profile is None:
         return False
-    current = ((txn.get_secret("user", user.name) or {}).get("password") or {}).get("hash", "")
-    return hashing.verify_password(current, password)
+    return hashing.verify_password(lockout.current_hash(txn, user), password)
 
 
 # --- expiry -----------------------------------------------------------------------------------

@@ -6,27 +6,31 @@ they expire. Durations follow GetSessionToken for IAM users: 900 s (15 minutes) 
 (36 hours), default 43,200 s (12 hours).
 
 The session is stored as a `Session` record (kind "session", kept with the secrets) holding
-only salted hashes of the secret key and of the token, plus an index entry from the token's
-hash to the session, so `--session TOKEN` finds it in one read. Sessions carry the MFA facts
+only salted hashes of the secret key and of the token, and the user's unique id: it acts as
+the user only while a user of that name has that id, and only for a caller presenting all
+three parts (`sessions.authenticate_session`). Sessions carry the MFA facts
 AWS puts in the request context of temporary credentials: aws:MultiFactorAuthPresent is true
 with MFA and *false* without it (present, unlike long-term access keys, where it is absent),
 aws:MultiFactorAuthAge counts from the sign-in, and aws:TokenIssueTime is the issue time.
 
-Password rules, from the account password policy (iamctl.core.logins): an expired password
-under HardExpiry cannot sign in (an administrator must set a new one); an expired password
-otherwise, or one marked "reset required", signs in only together with a new password, which
-must satisfy the policy. A wrong MFA code is recorded (replay guard, throttle) even though the
-sign-in fails: `sign_in` returns a `SignIn` whose `result()` raises after the caller commits.
+Password rules, from the account password policy (iamctl.core.credentials.passwords): an
+expired password under HardExpiry cannot sign in (an administrator must set a new one); an
+expired password otherwise, or one marked "reset required", signs in only together with a new
+password, which must satisfy the policy.
 
-Throttle: 5 wrong passwords in a row lock the user's sign-in for 300 seconds (the count and the
-lock live in the user's secret record, section ``signin``), as the AWS console locks out
-repeated failures; a right password resets the count.
+The password is checked by `lockout.check_password` (shared with change-password: 5 wrong
+passwords in a row lock the name for 300 seconds, one answer and one cost for every name) and
+the MFA code by `mfa.check_code` (drift window, replay guard, throttle). Both record a failure
+as an attempt record before they raise, so a refused sign-in is remembered.
+
+A sign-in can be taken in steps, so that nothing typed is asked for in vain: `check_password`,
+then `check_mfa_code` (which spends the code and returns an `MfaProof`), then `sign_in` with the
+proof and, when due, the new password. `sign_in` checks the password again, and the proof
+against the user and device, so the steps may be separate transactions.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 from typing import TYPE_CHECKING
 
 from msgspec import Struct, structs
@@ -34,13 +38,13 @@ from msgspec import Struct, structs
 from iamctl.core.base import clock, ids, names
 from iamctl.core.base.errors import (
     AccessDenied,
-    IamError,
     InvalidInput,
     MfaCodeRequired,
     PasswordResetRequired,
     ValidationError,
 )
-from iamctl.core.credentials import hashing, mfa, passwords, sessions
+from iamctl.core.credentials import hashing, lockout, mfa, passwords, sessions
+from iamctl.core.credentials.sessions import SessionCredentials
 from iamctl.core.store.records import MfaDevice, Session, User
 
 if TYPE_CHECKING:
@@ -49,11 +53,6 @@ if TYPE_CHECKING:
 MIN_DURATION = 900  # GetSessionToken DurationSeconds: 15 minutes ...
 MAX_DURATION = 129_600  # ... to 36 hours for IAM users
 DEFAULT_DURATION = 43_200  # 12 hours
-# Consecutive wrong passwords that lock a user's sign-in, and for how long (as the MFA throttle).
-MAX_PASSWORD_FAILURES = 5
-PASSWORD_LOCKOUT_SECONDS = 300
-
-_INCORRECT = "Your authentication information is incorrect. Please try again."
 
 
 class Precheck(Struct, frozen=True):
@@ -71,18 +70,17 @@ class Credentials(Struct, frozen=True):
     secret_access_key: str
     session_token: str
 
+    def presented(self) -> SessionCredentials:
+        """The three parts a caller presents to use the session."""
+        return SessionCredentials(self.session.access_key_id, self.secret_access_key, self.session_token)
 
-class SignIn(Struct, frozen=True):
-    """The outcome of `sign_in`: credentials, or the error to raise once the state is saved."""
 
-    credentials: Credentials | None
-    error: IamError | None = None
+class MfaProof(Struct, frozen=True):
+    """An MFA code accepted for a sign-in (`check_mfa_code`): the code is spent, this stands for it."""
 
-    def result(self) -> Credentials:
-        if self.error is not None:
-            raise self.error
-        assert self.credentials is not None
-        return self.credentials
+    user_id: str
+    serial: str
+    auth_time: str
 
 
 def check_duration(duration_seconds: int | None) -> int:
@@ -98,83 +96,29 @@ def check_duration(duration_seconds: int | None) -> int:
     return duration_seconds
 
 
-class PasswordCheck(Struct, frozen=True):
-    """The outcome of `check_password`: a `Precheck`, or the error to raise once the state is saved."""
-
-    precheck: Precheck | None
-    error: IamError | None = None
-
-    def result(self) -> Precheck:
-        if self.error is not None:
-            raise self.error
-        assert self.precheck is not None
-        return self.precheck
-
-
-def precheck(txn: Txn, user_name: str, password: str, *, mfa_serial: str | None = None) -> Precheck:
+def check_password(txn: Txn, user_name: str, password: str, *, mfa_serial: str | None = None) -> Precheck:
     """Verify the password and say what else signing in needs: an MFA code, a new password.
 
-    AccessDenied with AWS's console wording for an unknown user, a user without a password or a
-    wrong password (one message for all three); AccessDenied when the password has expired
-    under a HardExpiry policy, or while sign-in is locked (`check_password`).
+    The password goes through `lockout.check_password`: a wrong one is recorded towards the
+    lockout before AccessDenied is raised, with one message for an unknown user, a user without
+    a password, a wrong password and a locked name. AccessDenied too when the password has
+    expired under a HardExpiry policy. A writable transaction is needed (the attempt is kept).
     """
-    return check_password(txn, user_name, password, mfa_serial=mfa_serial).result()
+    user = lockout.check_password(txn, user_name, password)
+    reason = _new_password_reason(txn, user)
+    return Precheck(user, mfa.enabled_device(txn, user, mfa_serial), reason)
 
 
-def check_password(txn: Txn, user_name: str, password: str, *, mfa_serial: str | None = None) -> PasswordCheck:
-    """`precheck` that records the outcome: in a writable transaction a wrong password counts
-    as a failure, and `MAX_PASSWORD_FAILURES` (5) in a row lock the user's sign-in for
-    `PASSWORD_LOCKOUT_SECONDS` (300 s), during which even the right password is refused without
-    being looked at; a right password resets the count. Commit, then call `result()`.
+def check_mfa_code(txn: Txn, pre: Precheck, code: str) -> MfaProof:
+    """Check the MFA code of a sign-in whose password `pre` accepted; the code is spent.
 
-    An unknown user or one without a password costs the same Argon2 verification as a wrong
-    password, so the time taken does not tell whether the user exists.
-    """
-    user = txn.get("user", user_name)
-    if user is None or user.login_profile is None:
-        hashing.verify_password(_decoy_hash(), password)
-        return PasswordCheck(None, AccessDenied(_INCORRECT))
-    secret = txn.get_secret("user", user.name) or {}
-    throttle = dict(secret.get("signin") or {})
-    now = clock.now()
-    locked_until = throttle.get("locked_until")
-    if locked_until is not None and now < locked_until:
-        return PasswordCheck(None, AccessDenied(
-            f"Sign-in for user {user.name} is locked after {MAX_PASSWORD_FAILURES} failed attempts; try "
-            f"again in {math.ceil(locked_until - now)} seconds."))
-    if locked_until is not None:
-        throttle = {}  # the lock has run out: the count restarts
-    if not passwords.verify_user_password(txn, user, password):
-        failures = int(throttle.get("failures", 0)) + 1
-        throttle = {"failures": failures}
-        if failures >= MAX_PASSWORD_FAILURES:
-            throttle["locked_until"] = now + PASSWORD_LOCKOUT_SECONDS
-        _save_throttle(txn, user, secret, throttle)
-        return PasswordCheck(None, AccessDenied(_INCORRECT))
-    if "signin" in secret:
-        _save_throttle(txn, user, secret, None)
-    try:
-        reason = _new_password_reason(txn, user)
-    except IamError as e:
-        return PasswordCheck(None, e)
-    return PasswordCheck(Precheck(user, mfa.enabled_device(txn, user, mfa_serial), reason))
-
-
-def _save_throttle(txn: Txn, user: User, secret: dict, throttle: dict | None) -> None:
-    """Stage the sign-in failure count in the user's secret record (read-only: nothing to do)."""
-    if not txn.writable:
-        return
-    record = dict(secret)
-    if throttle:
-        record["signin"] = throttle
-    else:
-        record.pop("signin", None)
-    txn.put_secret("user", user.name, record)
-
-
-@functools.cache
-def _decoy_hash() -> str:
-    return hashing.hash_password("iamctl decoy password")
+    A wrong or replayed code is recorded (replay guard, throttle) and refused
+    (InvalidAuthenticationCode); a locked device is EntityTemporarilyUnmodifiable. InvalidInput
+    when the user has no enabled MFA device."""
+    if pre.mfa_device is None:
+        raise InvalidInput(f"user {pre.user.name} has no enabled MFA device; sign in without an MFA code")
+    device = mfa.check_code(txn, pre.user.name, code, serial=pre.mfa_device.serial)
+    return MfaProof(pre.user.user_id, device.serial, clock.iso())
 
 
 def _new_password_reason(txn: Txn, user: User) -> str | None:
@@ -191,43 +135,59 @@ def _new_password_reason(txn: Txn, user: User) -> str | None:
 
 
 def sign_in(txn: Txn, user_name: str, password: str, *, mfa_code: str | None = None,
-            mfa_serial: str | None = None, new_password: str | None = None,
-            duration_seconds: int | None = None) -> SignIn:
+            mfa_proof: MfaProof | None = None, mfa_serial: str | None = None, new_password: str | None = None,
+            duration_seconds: int | None = None) -> Credentials:
     """Sign a user in and issue a session (console sign-in + GetSessionToken).
 
-    Checks, in order: the duration (ValidationError), the password (`precheck`'s errors), a
-    new password when one is due (PasswordResetRequired when missing), the MFA code when the
-    user has an enabled device (MfaCodeRequired when missing; a wrong or replayed code is
-    returned as the `SignIn.error`, with the device's failure count staged). Then the new
-    password is set (passwords.change_password: policy and permission checks), the session stored
-    and the password's last use recorded.
+    Checks, in order: the duration (ValidationError), the password (`check_password`'s errors),
+    a new password when one is due (PasswordResetRequired when missing), MFA when the user has
+    an enabled device: `mfa_proof` from `check_mfa_code` for this user and device, else
+    `mfa_code`, checked here (MfaCodeRequired when neither is given; a wrong or replayed code is
+    recorded, then refused). Then the new password is set (passwords.change_password: policy and
+    permission checks), the session stored and the password's last use recorded.
     """
     duration = check_duration(duration_seconds)
-    pre = precheck(txn, user_name, password, mfa_serial=mfa_serial)
+    pre = check_password(txn, user_name, password, mfa_serial=mfa_serial)
     user = pre.user
     if pre.new_password_reason and new_password is None:
         raise PasswordResetRequired(f"The password of user {user.name} must be changed to sign in "
                                     f"({pre.new_password_reason}); give a new password.")
-    mfa_used = False
+    mfa_time = None
     if pre.mfa_device is not None:
-        if mfa_code is None:
+        if mfa_proof is None and mfa_code is None:
             raise MfaCodeRequired(f"MultiFactorAuthentication failed: user {user.name} has MFA device "
                                   f"{pre.mfa_device.serial}; give a code from it.")
-        check = mfa.check_code(txn, user.name, mfa_code, serial=pre.mfa_device.serial)
-        if not check.ok:
-            try:
-                check.result()
-            except IamError as e:
-                return SignIn(None, e)
-        mfa_used = True
-    elif mfa_code is not None:
+        if mfa_proof is None:
+            mfa_proof = check_mfa_code(txn, pre, mfa_code or "")
+        if (mfa_proof.user_id, mfa_proof.serial) != (user.user_id, pre.mfa_device.serial):
+            raise AccessDenied(f"MultiFactorAuthentication failed: the code was accepted for another user or "
+                               f"device than {user.name}'s {pre.mfa_device.serial}.")
+        mfa_time = mfa_proof.auth_time
+    elif mfa_code is not None or mfa_proof is not None:
         raise InvalidInput(f"user {user.name} has no enabled MFA device; sign in without an MFA code")
     if pre.new_password_reason:
         user = passwords.change_password(txn, user.name, password, new_password or "")
-    return SignIn(_issue(txn, user, duration, mfa=mfa_used))
+    return _issue(txn, user, duration, mfa_auth_time=mfa_time)
 
 
-def _issue(txn: Txn, user: User, duration: int, *, mfa: bool) -> Credentials:
+class Unlocked(Struct, frozen=True):
+    """What `unlock` lifted: the user's sign-in lock (if it was locked) and throttled devices."""
+
+    user: User
+    sign_in_was_locked: bool
+    devices: list[MfaDevice]
+
+
+def unlock(txn: Txn, user_name: str) -> Unlocked:
+    """The administrator's unlock: forget the user's wrong passwords and lift the sign-in lock
+    (`lockout.clear`), and lift the throttle of the user's MFA devices, keeping their replay
+    guard (`mfa.clear_throttles`). NoSuchEntity for an unknown user."""
+    user: User = txn.require("user", user_name)
+    was_locked = lockout.clear(txn, user.name)
+    return Unlocked(user, was_locked, mfa.clear_throttles(txn, user.name))
+
+
+def _issue(txn: Txn, user: User, duration: int, *, mfa_auth_time: str | None) -> Credentials:
     now = clock.now()
     key_id = ids.new_access_key_id("ASIA")
     while txn.exists("session", key_id):
@@ -236,8 +196,9 @@ def _issue(txn: Txn, user: User, duration: int, *, mfa: bool) -> Credentials:
     token = hashing.new_session_token()
     arn = names.arn(txn.account_id, "user", user.path, user.name)
     session = Session(
-        access_key_id=key_id, type="user", arn=arn, issued=clock.iso(now), expires=clock.iso(now + duration),
-        user=user.name, caller_arn=arn, mfa_authenticated=mfa, mfa_auth_time=clock.iso(now) if mfa else None,
+        access_key_id=key_id, type="user", arn=arn, issued=clock.iso_precise(now),
+        expires=clock.iso(now + duration), user=user.name, user_id=user.user_id, caller_arn=arn,
+        mfa_authenticated=mfa_auth_time is not None, mfa_auth_time=mfa_auth_time,
         secret_hash=hashing.hash_secret(secret), token_hash=hashing.hash_secret(token),
     )
     txn.put("session", session)

@@ -171,16 +171,19 @@ def _matching_steps(seed: str, code: str, steps: range) -> list[int]:
     return matched
 
 
-def check(seed: str, code: str, state: MfaState, now: float) -> Verification:
+def check(seed: str, code: str, state: MfaState, now: float, *, wall: float | None = None) -> Verification:
     """Verify one MFA code at time `now` against `state`; see the module docstring for the rules.
 
-    Returns a ``Verification`` whose ``state`` the caller must store whatever the outcome.
+    `wall` is the clock the lock is kept on (default `now`): the caller passes a clock that whoever
+    submits codes cannot set, so that the time which decides the codes cannot lift or lengthen a
+    lock. Returns a ``Verification`` whose ``state`` the caller must store whatever the outcome.
     Raises ``EntityTemporarilyUnmodifiable`` while the device is locked (state unchanged), and
     ``ValidationError`` for a code that is not six digits (state unchanged).
     """
+    wall = now if wall is None else wall
     if state.locked_until is not None:
-        if now < state.locked_until:
-            wait = math.ceil(state.locked_until - now)
+        if wall < state.locked_until:
+            wait = math.ceil(state.locked_until - wall)
             raise EntityTemporarilyUnmodifiable(
                 f"MFA device is locked after {MAX_FAILURES} consecutive invalid codes; "
                 f"try again in {wait} seconds"
@@ -197,7 +200,7 @@ def check(seed: str, code: str, state: MfaState, now: float) -> Verification:
         return Verification(True, MfaState(last_used_step=step), "accepted", step)
 
     failures = state.failures + 1
-    locked_until = now + LOCKOUT_SECONDS if failures >= MAX_FAILURES else None
+    locked_until = wall + LOCKOUT_SECONDS if failures >= MAX_FAILURES else None
     new_state = structs.replace(state, failures=failures, locked_until=locked_until)
     if matched:
         return Verification(False, new_state, "replayed", max(matched))

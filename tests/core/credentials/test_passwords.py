@@ -122,11 +122,15 @@ def test_change_password_requires_the_old_password(store):
     with store.write() as txn:
         passwords.set_password_policy(txn, allow_users_to_change_password=True)
         passwords.set_password(txn, "alice", GOOD, require_reset=True)
-    with store.write() as txn, pytest.raises(AccessDenied, match="old password"):
+    with store.write() as txn, pytest.raises(AccessDenied, match="authentication information is incorrect"):
         passwords.change_password(txn, "alice", "not-it", "Brand-new-1")
+    with store.read() as txn:  # the wrong old password counts towards the sign-in lockout
+        assert txn.get("password-attempts", "alice").failures == 1
     with store.write() as txn:
         user = passwords.change_password(txn, "alice", GOOD, "Brand-new-1")
     assert user.login_profile.password_reset_required is False
+    with store.read() as txn:  # and the right one resets the count
+        assert txn.get("password-attempts", "alice") is None
 
 
 def test_change_password_refused_when_policy_does_not_allow_users_to_change(store):
