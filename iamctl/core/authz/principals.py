@@ -57,7 +57,7 @@ def _identity_policies(txn: Txn, kind: EntityKind, name: str) -> tuple[tuple[Pol
 
 
 def _when(iso: str | None) -> datetime | None:
-    return None if iso is None else datetime.fromtimestamp(clock.parse_instant(iso), UTC)
+    return None if iso is None else clock.parse_datetime(iso)
 
 
 def resolve_user(txn: Txn, name: str, *, mfa: bool | None = None, mfa_auth_time: str | None = None,
@@ -111,8 +111,11 @@ def resolve_role(txn: Txn, name: str, *, session_name: str = "iamctl-simulation"
 
 
 def trust_policy(role: Role) -> Policy:
-    """A role's trust policy, parsed for evaluation."""
-    return _parse(f"role/{role.name} trust policy", role.assume_role_policy, "trust")
+    """A role's trust policy, parsed for evaluation: with the unique ids of the users and roles
+    it named when it was saved (identities.roles.trust_policy_to_evaluate)."""
+    from iamctl.core.identities.roles import trust_policy_to_evaluate  # lazy: start-up
+
+    return _parse(f"role/{role.name} trust policy", trust_policy_to_evaluate(role), "trust")
 
 
 def directory_role(txn: Txn, resource: str) -> tuple[Txn, Role] | None:

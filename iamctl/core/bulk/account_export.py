@@ -16,6 +16,7 @@ from iamctl.core.bulk.authdetails import (
     UNLISTED_BOUNDARY_USES,
     normalise_date,
 )
+from iamctl.core.identities.roles import trust_policy_to_show
 from iamctl.core.store.records import (
     AwsPolicyUse,
     Group,
@@ -91,7 +92,7 @@ class _Exporter:
         fields = _fields(r.extra)
         item = {"Path": fields.get("Path", r.path), "RoleName": r.name, "RoleId": r.role_id,
                 "Arn": self.arn("role", r), "CreateDate": r.created,
-                "AssumeRolePolicyDocument": json.loads(r.assume_role_policy)}
+                "AssumeRolePolicyDocument": json.loads(trust_policy_to_show(self.txn, r))}
         if r.description is not None:
             item["Description"] = r.description
         if r.max_session_duration != DEFAULT_MAX_SESSION:

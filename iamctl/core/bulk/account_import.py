@@ -42,7 +42,7 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from msgspec import Struct, field
+from msgspec import Struct, field, structs
 
 from iamctl.core.base import names
 from iamctl.core.base.errors import IamError, InvalidInput, MalformedPolicyDocument
@@ -73,6 +73,7 @@ from iamctl.core.store.records import (
     RoleLastUsed,
     User,
 )
+from iamctl.core.store.trust import trust_principal_ids
 
 if TYPE_CHECKING:
     from iamctl.core.engine.parse import PolicyKind
@@ -617,6 +618,9 @@ def import_details(txn, details: Details, *, plan: tuple[_Plan, list[str]] | Non
             target.put(kind, obj)
     for use in planned.aws.values():
         target.put("aws-policy", use)
+    for role in planned.roles.values():  # the principals its trust policy names, now that all exist
+        target.put("role", structs.replace(role, trust_principal_ids=trust_principal_ids(
+            target, role.assume_role_policy)))
     counts = {"users": len(planned.users), "groups": len(planned.groups), "roles": len(planned.roles),
               "policies": len(planned.policies), "instance_profiles": len(planned.profiles),
               "aws_managed_policies": len(planned.aws)}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct, structs
 
-from iamctl.core.base import clock, ids
+from iamctl.core.base import clock, ids, names
 from iamctl.core.base.errors import InvalidClientTokenId, NoSuchEntity, SignatureDoesNotMatch, ValidationError
 from iamctl.core.credentials import hashing
 from iamctl.core.identities.account import check_quota
@@ -127,6 +127,14 @@ def authenticate_access_key(txn: Txn, key_id: str, secret_access_key: str, *, se
         user = structs.replace(user, access_keys=keys)
         txn.put("user", user)
     return user
+
+
+def caller_identity(txn: Txn, key_id: str, secret_access_key: str) -> dict[str, str]:
+    """GetCallerIdentity for a long-term key pair: {UserId, Account, Arn} of its user
+    (`authenticate_access_key`, so a success is recorded as the key's last use)."""
+    user = authenticate_access_key(txn, key_id, secret_access_key)
+    return {"UserId": user.user_id, "Account": txn.account_id,
+            "Arn": names.arn(txn.account_id, "user", user.path, user.name)}
 
 
 def _index_of(user: User, key_id: str) -> int:

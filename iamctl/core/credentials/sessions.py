@@ -1,8 +1,12 @@
-"""Live sessions (ASIA... credentials from `login` and `role assume`): finding one from its
-token, the token index, purging expired ones, and the principal a session acts as.
+"""Live sessions (ASIA... credentials from `login` and `role assume`): checking the credentials a
+caller presents, the token index, purging expired ones, and the principal a session acts as.
 
-Sessions are secret records (`secrets/ACCOUNT/sessions/`); a token is found through an index
-keyed by its hash, so `--session TOKEN` reads two small files whatever the number of sessions.
+Sessions are secret records (`secrets/ACCOUNT/sessions/`) holding only hashes of the secret
+access key and the session token. A session is used only by a caller presenting all three
+parts (`SessionCredentials`), checked as AWS checks a request signed with temporary
+credentials: the access key id alone, or the token alone, is nothing. A session is bound to the
+unique id of its user (AIDA...) or role (AROA...): it stops working when that entity is
+deleted or renamed, and a later namesake never inherits it.
 """
 
 from __future__ import annotations
@@ -10,41 +14,85 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from msgspec import structs
+from msgspec import Struct, structs
 
 from iamctl.core.authz.principals import Principal, _identity_policies, _parse, _when, resolve_user
 from iamctl.core.base import clock, names
-from iamctl.core.base.errors import InvalidClientTokenId, NoSuchEntity
+from iamctl.core.base.errors import ExpiredToken, InvalidClientTokenId, SignatureDoesNotMatch
+from iamctl.core.credentials.access_keys import BAD_SIGNATURE, INVALID_TOKEN
 from iamctl.core.credentials.hashing import verify_secret
-from iamctl.core.store.records import SessionExpiry, SessionTokenIndex
+from iamctl.core.store.records import SessionExpiry, SessionTokenIndex, User
 
 if TYPE_CHECKING:
     from iamctl.core.engine.parse import Policy
     from iamctl.core.store.directory import Txn
-    from iamctl.core.store.records import Session
+    from iamctl.core.store.records import Role, Session
+
+# AWS's wording for an expired session (ExpiredToken); the others are access keys' (access_keys.py).
+EXPIRED_TOKEN = "The security token included in the request is expired"
 
 
-def find_session(txn: Txn, token_or_id: str) -> Session:
-    """A live session by its access key id (ASIA...) or its session token, in any account of
-    the directory. Expired or unknown → InvalidClientTokenId."""
+class SessionCredentials(Struct, frozen=True):
+    """Temporary credentials as a caller presents them: all three parts, as AWS wants them."""
 
-    by_id = token_or_id.startswith("ASIA")
-    for account_id in txn.account_ids():
-        view = txn.in_account(account_id)
-        if by_id:
-            key_id = token_or_id
-        else:
-            index = view.get("session-token", _token_key(token_or_id))
-            if index is None:
-                continue
-            key_id = index.access_key_id
-        session = view.get("session", key_id)
-        if session is None or (not by_id and not verify_secret(session.token_hash, token_or_id)):
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+
+
+def authenticate_session(txn: Txn, credentials: SessionCredentials) -> Session:
+    """The live session the credentials belong to, in any account of the directory.
+
+    As AWS answers a request signed with temporary credentials: an unknown access key id or a
+    token that is not the session's is InvalidClientTokenId; a wrong secret access key is
+    SignatureDoesNotMatch; an expired session is ExpiredToken. Both hashes are compared in
+    constant time. A session whose user or role is gone (deleted, renamed, or replaced by a
+    namesake with another unique id) is InvalidClientTokenId too.
+    """
+    key_id = credentials.access_key_id
+    for account_id in txn.account_ids() if key_id.startswith("ASIA") else []:
+        session: Session | None = txn.in_account(account_id).get("session", key_id)
+        if session is None or session.access_key_id != key_id:
             continue
+        token_ok = verify_secret(session.token_hash, credentials.session_token)
+        secret_ok = verify_secret(session.secret_hash, credentials.secret_access_key)
+        if not token_ok:
+            break
+        if not secret_ok:
+            raise SignatureDoesNotMatch(BAD_SIGNATURE)
         if clock.parse_instant(session.expires) <= clock.now():
-            raise InvalidClientTokenId(f"the session {session.access_key_id} expired at {session.expires}")
+            raise ExpiredToken(f"{EXPIRED_TOKEN} (the session {key_id} expired at {session.expires})")
+        _bound_entity(txn.in_account(account_id), session)
         return session
-    raise InvalidClientTokenId("The security token included in the request is invalid.")
+    raise InvalidClientTokenId(INVALID_TOKEN)
+
+
+def caller_identity(txn: Txn, credentials: SessionCredentials) -> dict[str, str]:
+    """GetCallerIdentity for temporary credentials: {UserId, Account, Arn}, where UserId is what
+    aws:userid holds (the user's unique id for a login session, ROLE-ID:SESSION-NAME for a role
+    session) and Arn the session's (the user's ARN, or the assumed-role ARN)."""
+    session = authenticate_session(txn, credentials)
+    account_id = session.arn.split(":")[4]
+    entity = _bound_entity(txn.in_account(account_id), session)
+    user_id = entity.user_id if isinstance(entity, User) else f"{entity.role_id}:{session.session_name}"
+    return {"UserId": user_id, "Account": account_id, "Arn": session.arn}
+
+
+def _bound_entity(view: Txn, session: Session) -> User | Role:
+    """The user or role the session acts as: the entity of its name, if it has the unique id the
+    session was issued for (IAM binds credentials to the principal, not to a name)."""
+    if session.type == "user":
+        kind, name, bound = "user", session.user or "", session.user_id
+    else:
+        kind, name, bound = "role", session.role or "", session.role_id
+    entity: User | Role | None = view.get(kind, name)
+    unique_id = None if entity is None else (entity.user_id if isinstance(entity, User) else entity.role_id)
+    if entity is None or not bound or unique_id != bound:
+        raise InvalidClientTokenId(
+            f"{INVALID_TOKEN} (the session {session.access_key_id} belonged to {kind} {name}"
+            f"{f' ({bound})' if bound else ''}, which no longer exists"
+            f"{'; the ' + kind + ' of that name now is another one' if entity is not None else ''})")
+    return entity
 
 
 def _token_key(token: str) -> str:
@@ -55,7 +103,7 @@ def _token_key(token: str) -> str:
 
 
 def index_session_token(txn: Txn, token: str, access_key_id: str) -> None:
-    """Record token → access key id so `--session TOKEN` finds its session in one read.
+    """Record token → access key id (the index the purge drops with the session).
 
     Called once for every session issued (login, role assume), after the session is stored: it
     also files the session under the minute by which it expires and drops the account's sessions
@@ -120,12 +168,13 @@ def _drop_session(txn: Txn, access_key_id: str, token_key: str) -> list[str]:
     return []
 
 
-def resolve_session(txn: Txn, token_or_id: str) -> Principal:
-    """A live session: a signed-in user (login) or a role session with its session policy,
-    session tags and MFA facts, as AWS evaluates requests made with those credentials."""
+def resolve_session(txn: Txn, credentials: SessionCredentials) -> Principal:
+    """The principal a live session acts as (`authenticate_session` first): a signed-in user
+    (login) or a role session with its session policy, session tags and MFA facts, as AWS
+    evaluates requests made with those credentials."""
     from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
-    session = find_session(txn, token_or_id)
+    session = authenticate_session(txn, credentials)
     view = txn.in_account(session.arn.split(":")[4])
     issued = _when(session.issued)
     if session.type == "user":
@@ -133,13 +182,7 @@ def resolve_session(txn: Txn, token_or_id: str) -> Principal:
                             mfa_auth_time=session.mfa_auth_time, token_issue_time=session.issued)
         return Principal(user.info, user.identity, user.boundary, label=f"session {session.access_key_id}",
                          account_id=view.account_id)
-    role = view.get("role", session.role or "")
-    if role is None:
-        raise NoSuchEntity(f"The role with name {session.role} cannot be found.")
-    if clock.parse_instant(role.created) > clock.parse_instant(session.issued):
-        # A role deleted and created again under the same name is a new role (AWS tells them
-        # apart by unique id): sessions of the old one must not gain the new one's permissions.
-        raise InvalidClientTokenId(f"the session {session.access_key_id} belongs to an earlier role named {role.name}")
+    role: Role = view.require("role", session.role or "")
     identity, boundary = _identity_policies(view, "role", role.name)
     session_policies: tuple[Policy, ...] = ()
     if session.session_policy:

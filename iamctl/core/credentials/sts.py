@@ -42,7 +42,7 @@ from iamctl.core.base import clock, names
 from iamctl.core.base.errors import (
     AccessDenied,
     ExpiredToken,
-    IamError,
+    InvalidAuthenticationCode,
     InvalidIdentityToken,
     InvalidInput,
     LimitExceeded,
@@ -51,7 +51,8 @@ from iamctl.core.base.errors import (
 from iamctl.core.credentials import mfa
 from iamctl.core.credentials.hashing import hash_secret, new_secret_access_key, new_session_token
 from iamctl.core.credentials.sessions import (
-    find_session,
+    SessionCredentials,
+    authenticate_session,
     index_session_token,
     purge_expired_sessions,
     resolve_session,
@@ -85,7 +86,6 @@ class Caller(Struct, frozen=True):
     arn: str
     chained: bool = False  # a role session: role chaining rules apply
     session: Session | None = None  # the caller's own session, when it used one
-    mfa_refused: IamError | None = None  # a wrong MFA code, recorded; report it after the commit
 
 
 class Issued(Struct, frozen=True):
@@ -95,6 +95,10 @@ class Issued(Struct, frozen=True):
     secret_access_key: str
     session_token: str
     role_id: str
+
+    def presented(self) -> SessionCredentials:
+        """The three parts a caller presents to use the session."""
+        return SessionCredentials(self.session.access_key_id, self.secret_access_key, self.session_token)
 
 
 class WebIdentityOutcome(Struct, frozen=True):
@@ -115,30 +119,25 @@ class WebIdentityOutcome(Struct, frozen=True):
 
 
 def resolve_caller(txn: Txn, kind: Literal["user", "role", "session"], name: str | None = None, *,
-                   token: str | None = None, mfa_code: str | None = None) -> Caller:
+                   credentials: SessionCredentials | None = None, mfa_code: str | None = None) -> Caller:
     """The caller of an AssumeRole: the user `name` (long-term credentials; with `mfa_code`
     accepted by the user's MFA device, MFA is present), the role `name` (a session of that role:
-    role chaining) or a session (the live session whose token or ASIA id is `token`, with its
-    MFA facts and tags).
+    role chaining) or a session (the live session whose `credentials` are presented, all three
+    parts, with its MFA facts and tags).
 
-    A wrong or replayed MFA code is recorded by the MFA module (replay guard, throttle) in this
-    transaction and returned as `Caller.mfa_refused`: commit, then raise it; `assume_role`
-    refuses such a caller.
+    A wrong or replayed MFA code is recorded by the MFA module (replay guard, throttle) as an
+    attempt record, then refused with AccessDenied.
     """
     if kind == "user" and name:
         if mfa_code is None:
             principal = resolve_user(txn, name)
             return Caller(principal, principal.info.arn or "")
-
-        check = mfa.check_code(txn, name, mfa_code)
-        principal = resolve_user(txn, name, mfa=check.ok or None, mfa_auth_time=clock.iso() if check.ok else None)
-        refused = None
-        if not check.ok:
-            try:
-                check.result()
-            except IamError as e:
-                refused = AccessDenied(f"MultiFactorAuthentication failed with invalid MFA one time pass code. ({e})")
-        return Caller(principal, principal.info.arn or "", mfa_refused=refused)
+        try:
+            mfa.check_code(txn, name, mfa_code)
+        except InvalidAuthenticationCode as e:
+            raise AccessDenied(f"MultiFactorAuthentication failed with invalid MFA one time pass code. ({e})") from None
+        principal = resolve_user(txn, name, mfa=True, mfa_auth_time=clock.iso())
+        return Caller(principal, principal.info.arn or "")
     if mfa_code is not None:
         raise InvalidInput("an MFA code goes with a user caller (the user's own MFA device); a session carries "
                            "the MFA facts of its sign-in")
@@ -146,10 +145,11 @@ def resolve_caller(txn: Txn, kind: Literal["user", "role", "session"], name: str
         principal = resolve_role(txn, name)
         return Caller(principal, principal.info.arn or "", chained=True)
     if kind == "session":
-        if not token:
-            raise InvalidInput("a session caller needs the session token (or its ASIA access key id)")
-        session = find_session(txn, token)
-        principal = resolve_session(txn, token)
+        if credentials is None:
+            raise InvalidInput("a session caller needs the session's credentials: access key id, secret access "
+                               "key and session token")
+        session = authenticate_session(txn, credentials)
+        principal = resolve_session(txn, credentials)
         return Caller(principal, session.arn, chained=session.type != "user", session=session)
     if kind in ("user", "role"):
         raise InvalidInput(f"a {kind} caller needs the {kind}'s name")
@@ -277,8 +277,6 @@ def assume_role(
     refused) when the trust policy or the caller's policies do not allow it, or do not allow
     sts:TagSession / sts:SetSourceIdentity when tags or a source identity are passed.
     """
-    if caller.mfa_refused is not None:
-        raise caller.mfa_refused
     view, role = locate_role(txn, role_ref)
     check_session_name(session_name)
     seconds = check_duration(duration, role, chained=caller.chained)
@@ -334,7 +332,8 @@ def _issue(view: Txn, role: Role, session_name: str, seconds: int, *, kind: str,
     secret, token = new_secret_access_key(), new_session_token()
     session = Session(
         access_key_id=key_id, type=kind, arn=role_session_arn(view.account_id, role.name, session_name),
-        issued=clock.iso(now), expires=clock.iso(now + seconds), role=role.name, session_name=session_name,
+        issued=clock.iso_precise(now), expires=clock.iso(now + seconds), role=role.name, role_id=role.role_id,
+        session_name=session_name,
         caller_arn=caller_arn, mfa_authenticated=mfa, mfa_auth_time=mfa_auth_time,
         source_identity=source_identity, tags=dict(tags or {}), transitive_tag_keys=list(transitive or []),
         session_policy=session_policy, chained=chained, secret_hash=hash_secret(secret),
@@ -501,7 +500,8 @@ def load_claims(text: str) -> dict[str, Any]:
 
 
 def list_sessions(txn: Txn, role_ref: str) -> list[Session]:
-    """The role's sessions that have not expired, oldest first (reads the account's sessions).
+    """The role's sessions that have not expired, oldest first (reads the account's sessions);
+    sessions of an earlier role of the same name are not this role's.
 
     In a writable transaction the account's expired sessions are dropped on the way
     (`principals.purge_expired_sessions`)."""
@@ -511,7 +511,7 @@ def list_sessions(txn: Txn, role_ref: str) -> list[Session]:
         purge_expired_sessions(view, read_all=True)
     now = clock.now()
     live = [s for s in view.list("session")
-            if s.role is not None and s.role.lower() == role.name.lower()
+            if s.role is not None and s.role.lower() == role.name.lower() and s.role_id == role.role_id
             and clock.parse_instant(s.expires) > now]
     return sorted(live, key=lambda s: (s.issued, s.access_key_id))
 
@@ -522,7 +522,8 @@ def revoke_sessions(txn: Txn, role_ref: str) -> Role:
     before now (replacing an earlier one), so the revocation shows in the role's policies."""
 
     view, role = locate_role(txn, role_ref)
-    now = clock.iso()
+    # To the microsecond: a session issued earlier in the same second is older, and revoked.
+    now = clock.iso_precise()
     document = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Deny", "Action": ["*"], "Resource": ["*"],

@@ -84,6 +84,13 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _iso_precise(dt: datetime) -> str:
+    """`_iso` keeping a fraction of a second: a session issued in the same second as a
+    revocation (DateLessThan aws:TokenIssueTime) but before it must compare as before it."""
+    fraction = f".{dt.microsecond:06d}".rstrip("0") if dt.microsecond else ""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+
+
 def request_context(principal: PrincipalInfo | None, *, now: datetime | None = None) -> dict[str, Any]:
     """The context keys AWS fills for `principal` at time `now` (default: the current time)."""
     now = now or datetime.now(UTC)
@@ -123,7 +130,7 @@ def request_context(principal: PrincipalInfo | None, *, now: datetime | None = N
     if p.mfa_auth_time is not None:
         ctx["aws:MultiFactorAuthAge"] = str(max(0, int((now - p.mfa_auth_time).total_seconds())))
     if p.token_issue_time is not None:
-        ctx["aws:TokenIssueTime"] = _iso(p.token_issue_time)
+        ctx["aws:TokenIssueTime"] = _iso_precise(p.token_issue_time)
     if p.source_identity is not None:
         ctx["aws:SourceIdentity"] = p.source_identity
     return ctx

@@ -44,6 +44,7 @@ from iamctl.core.identities.entities import Page, paginate, tag_list
 from iamctl.core.identities.instance_profiles import instance_profile_arn
 from iamctl.core.identities.policies import detach_all, document_size, set_boundary, validate_document
 from iamctl.core.identities.providers import oidc_arn, oidc_identifier, require_oidc_provider
+from iamctl.core.store import trust
 from iamctl.core.store.directory import Txn
 from iamctl.core.store.records import Role
 
@@ -58,11 +59,13 @@ _SERVICE = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$")
 
 
 class RoleDetails(Struct, frozen=True):
-    """Everything `role show` prints: the role, its ARN and its instance profiles' ARNs."""
+    """Everything `role show` prints: the role, its ARN, its instance profiles' ARNs, and its
+    trust policy as IAM shows it (`trust_policy_to_show`)."""
 
     role: Role
     arn: str
     instance_profile_arns: list[str]
+    trust_policy: str
 
 
 # -- trust policies ------------------------------------------------------------------------------
@@ -252,12 +255,36 @@ def create_role(
 
     role = Role(name=name, role_id=new_unique_id("AROA"), path=path, created=clock.iso(),
                 assume_role_policy=trust_policy, description=description,
-                max_session_duration=max_session_duration, tags=tags)
+                max_session_duration=max_session_duration, tags=tags,
+                trust_principal_ids=trust.trust_principal_ids(txn, trust_policy))
     txn.put("role", role)
     if permissions_boundary is not None:
 
         role = set_boundary(txn, "role", name, permissions_boundary)
     return role
+
+
+# -- trust policy principals ------------------------------------------------------------------
+#
+# IAM User Guide, "AWS JSON policy elements: Principal" (IAM role and user principals): when a
+# trust policy naming a user or role ARN is saved, IAM stores the principal's unique id; the ARN
+# is shown while it still names that principal, the id once it no longer does (the principal was
+# deleted; a namesake created later is another principal and is not trusted). The ids are kept
+# in `Role.trust_principal_ids` (store/trust.py, which the store's upgrade uses too).
+
+
+def trust_policy_to_evaluate(role: Role) -> str:
+    """The trust policy as IAM evaluates it: the users and roles it names by ARN stand for the
+    principals they were when it was saved (their unique ids), so a later namesake matches
+    nothing and a renamed user still matches."""
+    return trust.with_unique_ids(role, lambda arn, unique_id: False)
+
+
+def trust_policy_to_show(txn: Txn, role: Role) -> str:
+    """The trust policy as IAM shows it: the ARN while it names the principal it named when the
+    policy was saved, that principal's unique id once it no longer does (deleted, or replaced by
+    a namesake). The text as written when every ARN still holds."""
+    return trust.with_unique_ids(role, lambda arn, unique_id: trust.principal_unique_id(txn, arn) == unique_id)
 
 
 def get_role(txn: Txn, name: str) -> Role:
@@ -270,7 +297,7 @@ def role_details(txn: Txn, name: str) -> RoleDetails:
     role = get_role(txn, name)
     arns = [instance_profile_arn(txn, p) for n in role.instance_profiles
             if (p := txn.get("instance-profile", n)) is not None]
-    return RoleDetails(role, role_arn(txn, role), arns)
+    return RoleDetails(role, role_arn(txn, role), arns, trust_policy_to_show(txn, role))
 
 
 def list_roles(txn: Txn, *, path_prefix: str | None = None, max_items: int | None = None,
@@ -303,10 +330,12 @@ def update_role(txn: Txn, name: str, *, description: str | None = _UNSET, max_se
 
 def update_trust_policy(txn: Txn, name: str, trust_policy: str, *, findings: list[Finding] | None = None) -> Role:
     """Replace a role's trust policy (UpdateAssumeRolePolicy), validated as a trust policy (its
-    warnings to `findings`)."""
+    warnings to `findings`); the users and roles it names are bound to their unique ids now
+    (`trust_principal_ids`)."""
     role = get_role(txn, name)
     validate_trust_policy(trust_policy, findings=findings)
-    updated = structs.replace(role, assume_role_policy=trust_policy)
+    updated = structs.replace(role, assume_role_policy=trust_policy,
+                              trust_principal_ids=trust.trust_principal_ids(txn, trust_policy))
     txn.put("role", updated)
     return updated
 

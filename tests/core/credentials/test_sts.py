@@ -19,6 +19,7 @@ from iamctl.core.base.errors import (
     ValidationError,
 )
 from iamctl.core.credentials import sessions, sts
+from iamctl.core.credentials.hashing import hash_secret
 from iamctl.core.identities import policies, providers, roles, users
 from iamctl.core.store.directory import Store
 from iamctl.core.store.records import Session
@@ -64,16 +65,17 @@ def setup(store: Store, role_trust: str, *, user_policy: str | None = None, max_
         policies.put_inline_policy(txn, "role", "deploy", "s3", ALLOW_S3)
 
 
-def assume(store: Store, caller: str = "user/bob", role: str = "deploy", token: str | None = None, **kw):
+def assume(store: Store, caller: str = "user/bob", role: str = "deploy",
+           creds: sessions.SessionCredentials | None = None, **kw):
     kw.setdefault("session_name", "bob-session")
     with store.write() as txn:
         kind, _, name = caller.partition("/")
-        return sts.assume_role(txn, role, sts.resolve_caller(txn, kind, name or None, token=token), **kw)
+        return sts.assume_role(txn, role, sts.resolve_caller(txn, kind, name or None, credentials=creds), **kw)
 
 
-def decide_as_session(store: Store, token: str, action: str = "s3:GetObject", resource: str = "*"):
+def decide_as_session(store: Store, issued: sts.Issued, action: str = "s3:GetObject", resource: str = "*"):
     with store.read() as txn:
-        return principals.authorize(sessions.resolve_session(txn, token), action, resource)
+        return principals.authorize(sessions.resolve_session(txn, issued.presented()), action, resource)
 
 
 # -- the trust rule in one account -----------------------------------------------------------
@@ -85,7 +87,7 @@ def test_trust_naming_the_user_is_enough_without_an_identity_policy(store):
     issued = assume(store)
     assert issued.session.arn == f"arn:aws:sts::{A}:assumed-role/deploy/bob-session"
     assert issued.secret_access_key not in issued.session.secret_hash
-    assert decide_as_session(store, issued.session_token).allowed
+    assert decide_as_session(store, issued).allowed
 
 
 def test_trusting_the_account_root_delegates_so_the_users_policy_must_allow(store):
@@ -183,12 +185,14 @@ def test_aws_doc_mfa_trust_refuses_long_term_keys_and_accepts_an_mfa_login_sessi
     with store.write() as txn:
         login = Session(access_key_id="ASIALOGINSESSION0001", type="user", arn=f"arn:aws:iam::{A}:user/bob",
                         issued=clock.iso(), expires=clock.iso(clock.now() + 3600), user="bob",
-                        mfa_authenticated=True, mfa_auth_time=clock.iso())
+                        user_id=txn.require("user", "bob").user_id, mfa_authenticated=True,
+                        mfa_auth_time=clock.iso(), secret_hash=hash_secret("s3cret"), token_hash=hash_secret("t0ken"))
         txn.put("session", login)
-    issued = assume(store, caller="session", token="ASIALOGINSESSION0001")
+    issued = assume(store, caller="session", creds=sessions.SessionCredentials("ASIALOGINSESSION0001", "s3cret",
+                                                                               "t0ken"))
     assert issued.session.mfa_authenticated and not issued.session.chained
     with store.read() as txn:
-        info = sessions.resolve_session(txn, issued.session_token).info
+        info = sessions.resolve_session(txn, issued.presented()).info
     assert info.mfa_authenticated is True
 
 
@@ -219,14 +223,10 @@ def test_mfa_trust_accepts_a_valid_code_of_the_users_device(store):
 def test_a_wrong_mfa_code_is_recorded_and_refused(store):
     setup(store, trust(aws(f"arn:aws:iam::{A}:user/bob")))
     enable_mfa(store)
-    with store.write() as txn:
-        caller = sts.resolve_caller(txn, "user", "bob", mfa_code="000000")
-    assert isinstance(caller.mfa_refused, AccessDenied)
-    assert "MultiFactorAuthentication failed" in str(caller.mfa_refused)
-    with store.read() as txn:
-        assert txn.get_secret("mfa", "bob-phone")["failures"] == 1  # counts towards the throttle
-    with store.write() as txn, pytest.raises(AccessDenied, match="MultiFactorAuthentication"):
-        sts.assume_role(txn, "deploy", caller, session_name="x")
+    with pytest.raises(AccessDenied, match="MultiFactorAuthentication failed"), store.write() as txn:
+        sts.resolve_caller(txn, "user", "bob", mfa_code="000000")
+    with store.read() as txn:  # recorded though refused: counts towards the throttle
+        assert txn.get_secret("mfa", "bob-phone")["failures"] == 1
 
 
 # -- services ------------------------------------------------------------------------------
@@ -261,8 +261,8 @@ def test_role_chaining_is_capped_at_one_hour_whatever_the_roles_maximum(store):
         roles.create_role(txn, "hop", trust(aws(f"arn:aws:iam::{A}:role/deploy")), max_session_duration=43200)
     first = assume(store, duration=43200)
     with pytest.raises(ValidationError, match="1 hour session limit for roles assumed by role chaining"):
-        assume(store, caller="session", token=first.session_token, role="hop", duration=3601)
-    chained = assume(store, caller="session", token=first.session_token, role="hop", duration=3600)
+        assume(store, caller="session", creds=first.presented(), role="hop", duration=3601)
+    chained = assume(store, caller="session", creds=first.presented(), role="hop", duration=3600)
     assert chained.session.chained
     assert chained.session.caller_arn == first.session.arn
     with pytest.raises(ValidationError, match="role chaining"):
@@ -284,8 +284,8 @@ def test_session_policy_caps_the_session_to_the_intersection(store):
     only_get = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
     issued = assume(store, session_policy=only_get)
-    assert decide_as_session(store, issued.session_token, "s3:GetObject").allowed
-    denied = decide_as_session(store, issued.session_token, "s3:PutObject")
+    assert decide_as_session(store, issued, "s3:GetObject").allowed
+    denied = decide_as_session(store, issued, "s3:PutObject")
     assert not denied.allowed and denied.settled_by == "session"
 
 
@@ -310,14 +310,14 @@ def test_transitive_tags_pass_to_chained_sessions_and_cannot_be_overridden(store
         roles.create_role(txn, "hop", trust(aws(f"arn:aws:iam::{A}:role/deploy",
                                                 ["sts:AssumeRole", "sts:TagSession"])))
     first = assume(store, tags={"project": "blue", "team": "web"}, transitive_tag_keys=["project"])
-    chained = assume(store, caller="session", token=first.session_token, role="hop")
+    chained = assume(store, caller="session", creds=first.presented(), role="hop")
     assert chained.session.tags == {"project": "blue"}
     assert chained.session.transitive_tag_keys == ["project"]
     with store.read() as txn:
-        ctx = sessions.resolve_session(txn, chained.session_token).info.session_tags
+        ctx = sessions.resolve_session(txn, chained.presented()).info.session_tags
     assert ctx == {"project": "blue"}
     with pytest.raises(InvalidInput, match="cannot be overridden"):
-        assume(store, caller="session", token=first.session_token, role="hop", tags={"Project": "red"})
+        assume(store, caller="session", creds=first.presented(), role="hop", tags={"Project": "red"})
     with pytest.raises(InvalidInput, match="not one of the session tags"):
         assume(store, tags={"a": "1"}, transitive_tag_keys=["b"])
 
@@ -329,18 +329,18 @@ def test_revoke_sessions_denies_older_sessions_through_a_visible_policy(store, m
     """IAM User Guide, "Revoking IAM role temporary security credentials"."""
     setup(store, trust(aws(f"arn:aws:iam::{A}:user/bob")))
     old = assume(store)
-    assert decide_as_session(store, old.session_token).allowed
+    assert decide_as_session(store, old).allowed
     monkeypatch.setenv("IAMCTL_NOW", "2026-01-01T00:10:00Z")
     with store.write() as txn:
         role = sts.revoke_sessions(txn, "deploy")
         doc = json.loads(policies.get_inline_policy(txn, "role", "deploy", sts.REVOKE_POLICY_NAME).document)
     assert role.sessions_revoked_before == "2026-01-01T00:10:00Z"
     assert doc["Statement"][0]["Condition"] == {"DateLessThan": {"aws:TokenIssueTime": "2026-01-01T00:10:00Z"}}
-    result = decide_as_session(store, old.session_token)
+    result = decide_as_session(store, old)
     assert result.decision == "explicitDeny"
     assert any(sts.REVOKE_POLICY_NAME in line for line in result.explanation)
     new = assume(store)
-    assert decide_as_session(store, new.session_token).allowed
+    assert decide_as_session(store, new).allowed
 
 
 def test_sessions_lists_live_sessions_only(store, monkeypatch):
@@ -350,8 +350,8 @@ def test_sessions_lists_live_sessions_only(store, monkeypatch):
     monkeypatch.setenv("IAMCTL_NOW", "2026-01-01T00:20:00Z")
     with store.read() as txn:
         assert [s.session_name for s in sts.list_sessions(txn, "deploy")] == ["long"]
-        with pytest.raises(InvalidClientTokenId, match="expired"):
-            sessions.resolve_session(txn, short.session_token)
+        with pytest.raises(ExpiredToken, match="expired"):
+            sessions.resolve_session(txn, short.presented())
     assert long.session.session_name == "long"
 
 
@@ -362,8 +362,8 @@ def test_a_role_created_again_does_not_honour_the_old_roles_sessions(store, monk
     with store.write() as txn:
         roles.delete_role(txn, "deploy", force=True)
         roles.create_role(txn, "deploy", trust(aws(f"arn:aws:iam::{A}:user/bob")))
-    with store.read() as txn, pytest.raises(InvalidClientTokenId, match="earlier role"):
-        sessions.resolve_session(txn, issued.session_token)
+    with store.read() as txn, pytest.raises(InvalidClientTokenId, match="the role of that name now is another one"):
+        sessions.resolve_session(txn, issued.presented())
 
 
 # -- web identity (GitHub Actions OIDC) ----------------------------------------------------
@@ -478,7 +478,7 @@ def test_expired_sessions_are_deleted_with_their_token_index_when_a_session_is_i
         assert txn.keys("session") == [new.session.access_key_id.lower()]
         assert [e.access_key_id for e in txn.list("session-token")] == [new.session.access_key_id]
         with pytest.raises(InvalidClientTokenId):
-            sessions.find_session(txn, old.session_token)
+            sessions.authenticate_session(txn, old.presented())
 
 
 def test_role_sessions_drops_expired_sessions_and_legacy_token_entries(store, monkeypatch):
