@@ -124,3 +124,20 @@ def read_input(source: str, *, option: str) -> str:
         raise typer.BadParameter(f"{path} is not UTF-8 text (byte {e.start})", param_hint=option) from None
     except OSError as e:
         raise typer.BadParameter(f"cannot read {path}: {e.strerror}", param_hint=option) from None
+
+
+def stdin_is_terminal() -> bool:
+    """Whether standard input is a terminal, where a hidden prompt can be answered."""
+    return sys.stdin.isatty()
+
+
+def secret_prompt(what: str, *, option: str, confirm: bool = False, hide: bool = True) -> str:
+    """Ask for a secret on the terminal, hidden (prompt on stderr), twice with `confirm`.
+
+    Without a terminal there is no one to ask, and reading a piped secret unasked would take a
+    secret the user did not mean to give: refuse, naming the option that gives it otherwise
+    (a usage error, exit 2). `hide=False` for what may be seen (an MFA code)."""
+    if not stdin_is_terminal():
+        raise typer.BadParameter(f"standard input is not a terminal, so the {what} cannot be asked for; "
+                                 f"give it with {option}", param_hint=option)
+    return typer.prompt(what[0].upper() + what[1:], hide_input=hide, confirmation_prompt=confirm, err=True)

@@ -230,6 +230,12 @@ def init(
 
     s = store(ctx)
     account_id, created = s.init(account_id)
+    if created:
+        from iamctl.core.credentials import lockout  # lazy: start-up
+        from iamctl.core.store.directory import Store  # lazy: start-up
+
+        with Store(s.root, account=account_id).write() as txn:
+            lockout.decoy_hash(txn)  # made now, so that no sign-in pays for hashing it
     render.record(
         fmt(ctx, output),
         key="Account",

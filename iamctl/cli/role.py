@@ -12,7 +12,7 @@ from iamctl.cli.complete import complete_roles
 from iamctl.cli.listing import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page
 from iamctl.cli.policy_commands import add_policy_commands, read_document, show_with_document
 from iamctl.cli.shapes import role_item, tags_item
-from iamctl.cli.syntax import CallerOpt, ConditionOpt, Tag, TagOpt, TagsArg, parse_tag, tag_dict
+from iamctl.cli.syntax import CallerOpt, ConditionOpt, Tag, TagOpt, TagsArg, parse_tag, session_credentials, tag_dict
 
 if TYPE_CHECKING:
     from iamctl.core.credentials.sts import Issued
@@ -111,7 +111,7 @@ def show(ctx: typer.Context, name: NameArg, output: OutputOpt = None) -> None:
         "RoleLastUsed": {"LastUsedDate": r.last_used.last_used_date} if r.last_used else {},
         "SessionsRevokedBefore": r.sessions_revoked_before,
     }
-    show_with_document(fmt(ctx, output), key="Role", item=item, document=r.assume_role_policy,
+    show_with_document(fmt(ctx, output), key="Role", item=item, document=d.trust_policy,
                        doc_key="AssumeRolePolicyDocument")
 
 
@@ -304,22 +304,19 @@ def assume(
     if mfa_code is not None and caller.kind != "user":
         raise typer.BadParameter("only a user caller (--as user/NAME) has an MFA device; a session carries "
                                  "the MFA facts of its sign-in", param_hint="'--mfa-code'")
-    token = None
+    credentials = None
     if caller.kind == "session":
-        token = sys.stdin.readline().strip()
-        if not token:
-            raise typer.BadParameter("session needs the session token (or its ASIA access key id) on stdin",
-                                     param_hint="'--as'")
+        if policy_file == "-":
+            raise typer.BadParameter("standard input holds the session's credentials with --as session; give "
+                                     "the session policy in a file", param_hint="'--policy-file'")
+        credentials = session_credentials(sys.stdin.read(), option="'--as'")
     policy = read_document(policy_file) if policy_file else None
-    with writing(ctx) as txn:
-        who = sts.resolve_caller(txn, caller.kind, caller.name, token=token, mfa_code=mfa_code)
-        issued = None if who.mfa_refused else sts.assume_role(
+    with writing(ctx) as txn:  # a refused MFA code is recorded all the same (the store's attempt records)
+        who = sts.resolve_caller(txn, caller.kind, caller.name, credentials=credentials, mfa_code=mfa_code)
+        issued = sts.assume_role(
             txn, role, who, session_name=session_name, duration=duration, external_id=external_id,
             tags=tag_dict(tag), transitive_tag_keys=transitive, session_policy=policy,
             source_identity=source_identity)
-    if issued is None:
-        assert who.mfa_refused is not None  # the only reason for no credentials
-        raise who.mfa_refused  # after the commit: the refused code is recorded (replay guard, throttle)
     render.record(fmt(ctx, output), key=None, item=credentials_item(issued), title="Temporary credentials")
     render.note("the secret access key and session token are shown only now; keep them safe")
 

@@ -3,6 +3,7 @@
 Exit status: 0 when every request is allowed, 3 when any is denied (README, "Exit status").
 """
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
@@ -11,7 +12,7 @@ from iamctl.cli import render
 from iamctl.cli.common import OutputOpt, fmt, read_input, reading
 from iamctl.cli.complete import complete_groups, complete_roles, complete_users
 from iamctl.cli.exit_codes import ExitCode
-from iamctl.cli.syntax import ContextEntry, ContextOpt
+from iamctl.cli.syntax import ContextEntry, ContextOpt, session_credentials
 
 if TYPE_CHECKING:
     from iamctl.core.authz.principals import Principal
@@ -146,6 +147,19 @@ def simulate_policy(
     _report(ctx, output, _run(principal, requests, resource_policy_file, scp_file, rcp_file), explain)
 
 
+def _session_file(source: str):
+    """The credentials `--session` names: a file or `-`, never the secrets themselves (which
+    would show in `ps` and the shell's history)."""
+    if source != "-" and not Path(source.removeprefix("file://")).exists():
+        looks_secret = source.startswith("ASIA") or len(source) > 64
+        raise typer.BadParameter(
+            f"no such file: {source if not looks_secret else source[:4] + '...'}"
+            + ("; --session takes a file holding the session's credentials (as `iamctl login -o json` prints "
+               "them) or - for standard input, not a session token or access key id" if looks_secret else ""),
+            param_hint="--session")
+    return session_credentials(read_input(source, option="--session"), option="--session")
+
+
 @app.command("principal")
 def simulate_principal(
     ctx: typer.Context,
@@ -156,8 +170,9 @@ def simulate_principal(
                                               autocompletion=complete_groups)] = None,
     role: Annotated[str | None, typer.Option("--role", help="Simulate as a session of this role.",
                                              autocompletion=complete_roles)] = None,
-    session: Annotated[str | None, typer.Option("--session", help="Simulate as a live session: its access "
-                                                "key id (ASIA...) or session token.", metavar="ID")] = None,
+    session: Annotated[str | None, typer.Option("--session", help="Simulate as a live session: a file holding "
+                                                "its credentials (as login -o json prints them), or - for stdin.",
+                                                metavar="FILE|-")] = None,
     mfa: Annotated[bool, typer.Option("--mfa", help="With --user: as signed in with MFA just now.")] = False,
     resource: ResourceOpt = None,
     resource_policy_file: ResourcePolicyOpt = None,
@@ -185,6 +200,7 @@ def simulate_principal(
         raise typer.BadParameter("give exactly one of --user, --group, --role or --session")
     if mfa and not user:
         raise typer.BadParameter("--mfa goes with --user")
+    credentials = _session_file(session) if session else None
     requests = _requests(action, resource, context, context_file, resource_owner)
     with reading(ctx) as txn:
         if user:
@@ -198,7 +214,7 @@ def simulate_principal(
         else:
             from iamctl.core.credentials import sessions  # lazy: start-up (hashing, secrets)
 
-            assert session is not None  # exactly one of the four was given
-            principal = sessions.resolve_session(txn, session)
+            assert credentials is not None  # exactly one of the four was given
+            principal = sessions.resolve_session(txn, credentials)
         outcomes = _run(principal, requests, resource_policy_file, scp_file, rcp_file, directory=txn)
     _report(ctx, output, outcomes, explain)

@@ -7,9 +7,12 @@ values mean (tag rules, duplicate keys, whether a user exists) stays the core's 
 """
 
 import re
-from typing import Annotated, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
 
 import typer
+
+if TYPE_CHECKING:
+    from iamctl.core.credentials.sessions import SessionCredentials
 
 # -- tags: --tag KEY=VALUE ---------------------------------------------------------------------
 
@@ -68,7 +71,7 @@ ContextOpt = Annotated[list[ContextEntry] | None, typer.Option(
 
 class CallerSpec(NamedTuple):
     """Who calls `role assume`: a user with long-term credentials, a role (chaining), or the
-    session whose token is on standard input (`name` None)."""
+    session whose credentials are on standard input (`name` None)."""
 
     kind: Literal["user", "role", "session"]
     name: str | None = None
@@ -86,8 +89,8 @@ def parse_caller(text: str) -> CallerSpec:
 
 
 CallerOpt = Annotated[CallerSpec | None, typer.Option(
-    "--as", help="user/NAME, role/NAME (role chaining) or session (token or ASIA id on stdin).",
-    parser=parse_caller, metavar="CALLER")]
+    "--as", help="user/NAME, role/NAME (role chaining) or session (its credentials on stdin, as login -o json "
+    "prints them).", parser=parse_caller, metavar="CALLER")]
 
 
 # -- role create --condition '[OPERATOR ]KEY=VALUE' -----------------------------------------------
@@ -116,3 +119,43 @@ def parse_condition(text: str) -> Condition:
 ConditionOpt = Annotated[list[Condition] | None, typer.Option(
     "--condition", help="'[OPERATOR ]KEY=VALUE' (default StringEquals), e.g. 'StringLike HOST:sub=repo:org/repo:*'.",
     parser=parse_condition, metavar="CONDITION")]
+
+
+# -- a session's credentials, on standard input or in a file -------------------------------------
+
+# The credentials a session is used with, as `login -o json`, `role assume -o json` and AWS's
+# `aws sts get-session-token` / `assume-role` print them.
+_CREDENTIAL_KEYS = ("AccessKeyId", "SecretAccessKey", "SessionToken")
+_CREDENTIALS_LIMIT = 64 * 1024
+
+
+def session_credentials(text: str, *, option: str) -> "SessionCredentials":
+    """Temporary credentials from the text a user gave for `option`: the JSON that `login -o
+    json` or `role assume -o json` prints (an object with a "Credentials" member, or that member
+    itself), or three lines: access key id, secret access key, session token."""
+    import json  # lazy: start-up
+
+    from iamctl.core.credentials.sessions import SessionCredentials  # lazy: start-up
+
+    expected = ("the session's credentials: the JSON `iamctl login -o json` or `iamctl role assume -o json` "
+                "prints, or three lines (access key id, secret access key, session token)")
+    if len(text) > _CREDENTIALS_LIMIT:
+        raise typer.BadParameter(f"expected {expected}; got {len(text)} characters", param_hint=option)
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except (ValueError, RecursionError):
+            raise typer.BadParameter(f"expected {expected}; the JSON does not parse", param_hint=option) from None
+        inner = data.get("Credentials", data) if isinstance(data, dict) else None
+        values = [inner.get(k) for k in _CREDENTIAL_KEYS] if isinstance(inner, dict) else []
+        if len(values) != 3 or not all(isinstance(v, str) and v for v in values):
+            raise typer.BadParameter(f"expected {expected}; the JSON lacks {', '.join(_CREDENTIAL_KEYS)}",
+                                     param_hint=option)
+        return SessionCredentials(*values)
+    lines = [line.strip() for line in stripped.splitlines() if line.strip()]
+    if len(lines) != 3:
+        hint = (" (a session token or access key id alone is not a credential: give all three)"
+                if len(lines) == 1 else "")
+        raise typer.BadParameter(f"expected {expected}{hint}", param_hint=option)
+    return SessionCredentials(*lines)

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from iamctl.cli import render
-from iamctl.cli.common import OutputOpt, fmt, reading, writing
+from iamctl.cli.common import OutputOpt, fmt, reading, secret_prompt, writing
 from iamctl.cli.complete import complete_access_keys, complete_users
 
 UserArg = Annotated[str, typer.Argument(help="The user name.", metavar="NAME", autocompletion=complete_users)]
@@ -24,14 +24,15 @@ StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the passw
 def _stdin_line(what: str) -> str:
     line = sys.stdin.readline()
     if not line:
-        raise typer.BadParameter(f"expected the {what} on standard input, found end of input")
+        raise typer.BadParameter(f"expected the {what} on standard input, found end of input",
+                                 param_hint="--password-stdin")
     return line.removesuffix("\n").removesuffix("\r")
 
 
 def _new_password(from_stdin: bool) -> str:
     if from_stdin:
         return _stdin_line("new password")
-    return typer.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
+    return secret_prompt("new password", option="--password-stdin", confirm=True)
 
 
 def set_password(
@@ -81,7 +82,8 @@ def change_password(ctx: typer.Context, name: UserArg, password_stdin: StdinOpt 
     """Change a user's own password: the old one first, then the new one.
 
     Prompted for (hidden) on a terminal, or two lines on standard input with --password-stdin:
-    the old password, then the new. Allowed when the account password policy lets users change
+    the old password, then the new. A wrong old password counts towards the sign-in lockout,
+    and is refused as login refuses it. Allowed when the account password policy lets users change
     their own password, or the user's IAM policies allow iam:ChangePassword on the user's ARN
     (IAMUserChangePassword does); an explicit Deny refuses either way.
 
@@ -92,10 +94,27 @@ def change_password(ctx: typer.Context, name: UserArg, password_stdin: StdinOpt 
     if password_stdin:
         old = _stdin_line("old password")
     else:
-        old = typer.prompt("Old password", hide_input=True, err=True)
+        old = secret_prompt("old password", option="--password-stdin")
     new = _new_password(password_stdin)
-    with writing(ctx) as txn:
+    with writing(ctx) as txn:  # a wrong old password counts towards the sign-in lockout, so it is saved
         passwords.change_password(txn, name, old, new)
+
+
+def unlock(ctx: typer.Context, name: UserArg) -> None:
+    """Lift a user's sign-in lockout and the throttle of the user's MFA devices (administrator).
+
+    Five wrong passwords in a row (login or change-password) lock a user's sign-in for 300
+    seconds, five wrong MFA codes a device; this ends both now and forgets the failures. A new
+    password from set-password lifts the sign-in lockout too.
+
+    Example: iamctl user unlock alice
+    """
+    from iamctl.core.credentials import signin  # lazy: start-up
+
+    with writing(ctx) as txn:
+        done = signin.unlock(txn, name)
+    what = [f"sign-in of {done.user.name} {'unlocked' if done.sign_in_was_locked else 'was not locked'}"]
+    render.note("; ".join(what + [f"MFA device {d.serial} unlocked" for d in done.devices]))
 
 
 def create_access_key(ctx: typer.Context, name: UserArg, output: OutputOpt = None) -> None:
@@ -165,6 +184,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     "set-password": set_password,
     "delete-password": delete_password,
     "change-password": change_password,
+    "unlock": unlock,
     "create-access-key": create_access_key,
     "list-access-keys": list_access_keys,
     "update-access-key": update_access_key,

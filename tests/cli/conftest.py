@@ -86,6 +86,15 @@ def _build(iam, tmp) -> World:
                  files=files)
 
 
+@pytest.fixture
+def terminal(monkeypatch):
+    """Standard input as a terminal: iamctl prompts (hidden prompts included), and the test
+    runner types the `input=` lines at them."""
+    from iamctl.cli import common
+
+    monkeypatch.setattr(common, "stdin_is_terminal", lambda: True, raising=False)
+
+
 @pytest.fixture(scope="module")
 def _world_template(tmp_path_factory):
     return {"dir": tmp_path_factory.mktemp("world") / "acct", "world": None}

@@ -88,12 +88,14 @@ def test_role_chaining_through_a_session_token_on_stdin(two_accounts):
     iam("role", "create", "first", "--trust-user", f"arn:aws:iam::{A}:user/bob", "--max-session-duration", "43200")
     iam("role", "create", "second", "--trust-user", f"arn:aws:iam::{A}:role/first",
         "--max-session-duration", "43200")
-    token = iam("role", "assume", "first", "--as", "user/bob", "--session-name", "one",
-                "-o", "json").json()["Credentials"]["SessionToken"]
+    printed = iam("role", "assume", "first", "--as", "user/bob", "--session-name", "one", "-o", "json").stdout
     r = iam("role", "assume", "second", "--as", "session", "--session-name", "two", "--duration", "7200",
-            input=token + "\n", expect=1)
+            input=printed, expect=1)
     assert "1 hour session limit for roles assumed by role chaining" in r.stderr
-    iam("role", "assume", "second", "--as", "session", "--session-name", "two", input=token + "\n")
+    iam("role", "assume", "second", "--as", "session", "--session-name", "two", input=printed)
+    creds = json.loads(printed)["Credentials"]  # or three lines: key id, secret, token
+    lines = f"{creds['AccessKeyId']}\n{creds['SecretAccessKey']}\n{creds['SessionToken']}\n"
+    iam("role", "assume", "second", "--as", "session", "--session-name", "three", input=lines)
 
 
 def test_as_service_answers_without_credentials(iam):

@@ -32,9 +32,23 @@ def test_set_password_from_stdin_creates_the_login_profile(alice):
     assert "PasswordResetRequired" in shown and GOOD not in shown
 
 
-def test_set_password_prompts_twice_without_stdin_flag(alice):
+def test_set_password_prompts_twice_without_stdin_flag(alice, terminal):
     alice("user", "set-password", "alice", input=f"{GOOD}\n{GOOD}\n")
     alice("user", "delete-password", "alice")
+
+
+@pytest.mark.parametrize("command", [["user", "set-password", "alice"], ["user", "change-password", "alice"],
+                                     ["login", "alice"]])
+def test_a_password_piped_without_password_stdin_is_refused_in_one_line(alice, command):
+    """Issue 19.8: no terminal to ask on and no --password-stdin: a usage error naming the option,
+    never Python's GetPassWarning, and the piped password is not taken."""
+    alice("account", "password-policy", "set", "--allow-users-to-change-password")
+    alice("user", "set-password", "alice", "--password-stdin", input=GOOD + "\n")
+    result = alice(*command, input=f"{GOOD}\nBrand-new-1\nBrand-new-1\n", expect=2)
+    assert result.stderr.count("\n") == 1 and "--password-stdin" in result.stderr
+    assert "standard input is not a terminal" in result.stderr and "Warning" not in result.stderr
+    assert GOOD not in result.stderr
+    alice("login", "alice", "--password-stdin", input=GOOD + "\n")  # the password did not change
 
 
 def test_password_is_never_a_command_line_argument(alice):
@@ -102,7 +116,7 @@ def test_change_password_checks_the_old_password(alice):
     alice("user", "change-password", "alice", "--password-stdin", input=f"Brand-new-1\n{GOOD}x\n")
 
 
-def test_change_password_prompts_on_a_terminal(alice):
+def test_change_password_prompts_on_a_terminal(alice, terminal):
     alice("account", "password-policy", "set", "--allow-users-to-change-password")
     alice("user", "set-password", "alice", "--password-stdin", input=GOOD + "\n")
     alice("user", "change-password", "alice", input=f"{GOOD}\nBrand-new-1\nBrand-new-1\n")

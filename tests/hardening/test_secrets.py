@@ -179,7 +179,7 @@ def test_no_command_takes_a_secret_as_an_argument_or_option_value():
 
 @pytest.mark.parametrize("command", [
     ["user", "set-password", "alice", "--password-stdin"],
-    ["user", "change-password", "alice"],
+    ["user", "change-password", "alice", "--password-stdin"],
     ["login", "alice", "--password-stdin"],
 ])
 def test_the_flows_with_secrets_read_them_from_standard_input(tmp_path, command):
