@@ -12,7 +12,16 @@ from iamctl.cli.complete import complete_roles
 from iamctl.cli.listing import MaxItemsOpt, PathPrefixOpt, StartingTokenOpt, render_page
 from iamctl.cli.policy_commands import add_policy_commands, read_document, show_with_document
 from iamctl.cli.shapes import role_item, tags_item
-from iamctl.cli.syntax import CallerOpt, ConditionOpt, Tag, TagOpt, TagsArg, parse_tag, session_credentials, tag_dict
+from iamctl.cli.syntax import (
+    CallerOpt,
+    ConditionOpt,
+    Tag,
+    TagOpt,
+    TagsArg,
+    parse_tag,
+    session_credentials,
+    tag_dict,
+)
 
 if TYPE_CHECKING:
     from iamctl.core.credentials.sts import Issued

@@ -148,8 +148,9 @@ def session_credentials(text: str, *, option: str) -> "SessionCredentials":
         except (ValueError, RecursionError):
             raise typer.BadParameter(f"expected {expected}; the JSON does not parse", param_hint=option) from None
         inner = data.get("Credentials", data) if isinstance(data, dict) else None
-        values = [inner.get(k) for k in _CREDENTIAL_KEYS] if isinstance(inner, dict) else []
-        if len(values) != 3 or not all(isinstance(v, str) and v for v in values):
+        found = [inner.get(k) for k in _CREDENTIAL_KEYS] if isinstance(inner, dict) else []
+        values = [v for v in found if isinstance(v, str) and v]
+        if len(values) != 3:
             raise typer.BadParameter(f"expected {expected}; the JSON lacks {', '.join(_CREDENTIAL_KEYS)}",
                                      param_hint=option)
         return SessionCredentials(*values)

@@ -95,9 +95,9 @@ def test_context_values_with_commas_are_lists(iam, tmp_path):
     assert out["results"][0]["decision"] == "allowed"
 
 
-def test_as_session_without_a_token_on_stdin_is_a_usage_error(iam, account_dir):
+def test_as_session_without_its_credentials_on_stdin_is_a_usage_error(iam, account_dir):
     r = iam("role", "assume", "deploy", "--as", "session", "--session-name", "s", input="", expect=2)
-    assert r.stderr.startswith("iamctl: error: usage: Invalid value for '--as': session needs the session token")
+    assert r.stderr.startswith("iamctl: error: usage: Invalid value for '--as': expected the session's credentials")
     assert not account_dir.exists()
 
 

@@ -81,11 +81,13 @@ def caller_identity(txn: Txn, credentials: SessionCredentials) -> dict[str, str]
 def _bound_entity(view: Txn, session: Session) -> User | Role:
     """The user or role the session acts as: the entity of its name, if it has the unique id the
     session was issued for (IAM binds credentials to the principal, not to a name)."""
+    entity: User | Role | None
     if session.type == "user":
         kind, name, bound = "user", session.user or "", session.user_id
+        entity = view.get("user", name)
     else:
         kind, name, bound = "role", session.role or "", session.role_id
-    entity: User | Role | None = view.get(kind, name)
+        entity = view.get("role", name)
     unique_id = None if entity is None else (entity.user_id if isinstance(entity, User) else entity.role_id)
     if entity is None or not bound or unique_id != bound:
         raise InvalidClientTokenId(

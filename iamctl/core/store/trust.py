@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from iamctl.core.base import names
+from iamctl.core.store.records import User
 
 if TYPE_CHECKING:
     from iamctl.core.store.directory import Txn
@@ -36,7 +37,9 @@ def _principal_slots(document: Any) -> list[tuple[dict[str, Any], int | None]]:
     for st in statements if isinstance(statements, list) else [statements]:
         for element in ("Principal", "NotPrincipal"):
             value = st.get(element) if isinstance(st, dict) else None
-            aws = value.get("AWS") if isinstance(value, dict) else None
+            if not isinstance(value, dict):
+                continue
+            aws = value.get("AWS")
             if isinstance(aws, str):
                 found.append((value, None))
             elif isinstance(aws, list):
@@ -62,10 +65,10 @@ def principal_unique_id(txn: Txn, arn: str) -> str | None:
     if m is None or not txn.account_exists(m.group(1)):
         return None
     view = txn if m.group(1) == txn.account_id else txn.in_account(m.group(1))
-    entity = view.get(m.group(2), m.group(4))
+    entity = view.get("user", m.group(4)) if m.group(2) == "user" else view.get("role", m.group(4))
     if entity is None or names.arn(m.group(1), m.group(2), entity.path, entity.name) != arn:
         return None
-    return str(entity.user_id if m.group(2) == "user" else entity.role_id)
+    return entity.user_id if isinstance(entity, User) else entity.role_id
 
 
 def trust_principal_ids(txn: Txn, trust_policy: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from msgspec import structs
 
 from iamctl.core.base import clock
-from iamctl.core.store.records import SCHEMA_VERSION, PasswordAttempts
+from iamctl.core.store.records import SCHEMA_VERSION, PasswordAttempts, User
 from iamctl.core.store.trust import trust_principal_ids
 
 if TYPE_CHECKING:
@@ -47,10 +47,9 @@ def _v1_to_v2(txn: Txn) -> None:
     """
     now = clock.system_now()
     for session in txn.list("session"):
-        kind, name = ("user", session.user) if session.type == "user" else ("role", session.role)
-        entity = txn.get(kind, name or "")
+        entity = txn.get("user", session.user or "") if session.type == "user" else txn.get("role", session.role or "")
         if entity is not None and clock.parse_instant(entity.created) <= clock.parse_instant(session.issued):
-            ids = {"user_id": entity.user_id} if kind == "user" else {"role_id": entity.role_id}
+            ids = {"user_id": entity.user_id} if isinstance(entity, User) else {"role_id": entity.role_id}
             txn.put("session", structs.replace(session, **ids))
         else:
             txn.delete("session", session.access_key_id)
