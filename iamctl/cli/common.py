@@ -131,6 +131,15 @@ def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
 
 
+def stdin_line(what: str, *, option: str) -> str:
+    """The next line of standard input (without its line end), for `option`; a usage error at
+    the end of input."""
+    line = sys.stdin.readline()
+    if not line:
+        raise typer.BadParameter(f"expected the {what} on standard input, found end of input", param_hint=option)
+    return line.removesuffix("\n").removesuffix("\r")
+
+
 def secret_prompt(what: str, *, option: str, confirm: bool = False, hide: bool = True) -> str:
     """Ask for a secret on the terminal, hidden (prompt on stderr), twice with `confirm`.
 

@@ -1,12 +1,11 @@
 """`iamctl login USER`: sign in with a password (and an MFA code) and get temporary credentials."""
 
-import sys
 from typing import Annotated
 
 import typer
 
 from iamctl.cli import render
-from iamctl.cli.common import OutputOpt, fmt, secret_prompt, writing
+from iamctl.cli.common import OutputOpt, fmt, secret_prompt, stdin_line, writing
 from iamctl.cli.complete import complete_mfa_devices, complete_users
 
 # add_completion=False: completion is installed for `iamctl`, not for this one command.
@@ -15,11 +14,7 @@ _NEW_PASSWORD_TRIES = 3
 
 
 def _stdin_line(what: str) -> str:
-    line = sys.stdin.readline()
-    if not line:
-        raise typer.BadParameter(f"expected the {what} on standard input, found end of input",
-                                 param_hint="--password-stdin")
-    return line.removesuffix("\n").removesuffix("\r")
+    return stdin_line(what, option="--password-stdin")
 
 
 def _secret(from_stdin: bool, what: str, *, confirm: bool = False) -> str:

@@ -5,14 +5,13 @@ arguments (they would land in shell history and `ps`): they are prompted for, hi
 twice, on a terminal, or read from standard input with `--password-stdin`.
 """
 
-import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
 from iamctl.cli import render
-from iamctl.cli.common import OutputOpt, fmt, reading, secret_prompt, writing
+from iamctl.cli.common import OutputOpt, fmt, reading, secret_prompt, stdin_line, writing
 from iamctl.cli.complete import complete_access_keys, complete_users
 
 UserArg = Annotated[str, typer.Argument(help="The user name.", metavar="NAME", autocompletion=complete_users)]
@@ -22,11 +21,7 @@ StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the passw
 
 
 def _stdin_line(what: str) -> str:
-    line = sys.stdin.readline()
-    if not line:
-        raise typer.BadParameter(f"expected the {what} on standard input, found end of input",
-                                 param_hint="--password-stdin")
-    return line.removesuffix("\n").removesuffix("\r")
+    return stdin_line(what, option="--password-stdin")
 
 
 def _new_password(from_stdin: bool) -> str:

@@ -1,22 +1,18 @@
 """`iamctl whoami`: verify credentials and print their principal (like sts get-caller-identity)."""
 
-import sys
 from typing import Annotated
 
 import typer
 
 from iamctl.cli import render
-from iamctl.cli.common import OutputOpt, fmt, secret_prompt, writing
+from iamctl.cli.common import OutputOpt, fmt, secret_prompt, stdin_line, writing
 
 # add_completion=False: completion is installed for `iamctl`, not for this one command.
 app = typer.Typer(help="Verify an access key pair and show whose it is.", add_completion=False)
 
 
 def _line(what: str) -> str:
-    line = sys.stdin.readline()
-    if not line.strip():
-        raise typer.BadParameter(f"expected the {what} on standard input", param_hint="--secret-stdin")
-    return line.strip()
+    return stdin_line(what, option="--secret-stdin").strip()
 
 
 @app.command("whoami")
