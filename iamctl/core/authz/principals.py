@@ -10,6 +10,7 @@ so a decision is made the same way everywhere.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct, field
@@ -36,7 +37,11 @@ class Principal(Struct, frozen=True):
     extra_context: dict[str, Any] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=8192)
 def _parse(label: str, text: str, kind: PolicyKind) -> Policy:
+    """A parsed policy, kept by (label, document, kind): a managed policy attached to thousands of
+    principals is parsed once, and its Policy (immutable, with its per-action statement index)
+    is shared by all of them, which is what account-wide analyses need to stay fast."""
     from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
     # strict=False: a stored document is evaluated as AWS's rules give, even one (imported, or
