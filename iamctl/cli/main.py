@@ -36,6 +36,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "role": ("iamctl.cli.role", "IAM roles: trust policies, assume, sessions, instance profiles, providers."),
     "simulate": ("iamctl.cli.simulate", "Simulate requests: allowed or denied, and why."),
     "mfa": ("iamctl.cli.mfa", "Virtual MFA devices: enroll, create, enable, resync, verify, delete."),
+    "analyze": ("iamctl.cli.analyze", "Account-wide analysis: who can do X on Y, privilege escalation."),
 }
 
 

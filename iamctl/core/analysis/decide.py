@@ -1,0 +1,401 @@
+"""One request, decided by the engine, with the conditions its answer depends on.
+
+Every answer here is `principals.authorize` (or, for a role assumption, `sts.assume_decision`,
+which is authorize with the role's trust policy as the resource policy): the same decision the
+simulator, `role assume` and `login` make. What this module adds is *which requests to ask*:
+
+1. the request exactly as `simulate principal` makes it (long-term credentials for a user, a
+   plain session for a role): an "allowed" here is an unconditional yes;
+2. the same request from a session issued now (`aws:TokenIssueTime` now,
+   `aws:MultiFactorAuthPresent` false), which every present-day principal can have (a sign-in,
+   sts:GetSessionToken, a role session);
+3. the same session signed in with MFA;
+4. for a request still denied, values for the condition keys the caller controls
+   (`aws:SourceIp`, `sts:ExternalId`, an OIDC token's claims, ...), read off the conditions of
+   the statements that match the request's action, resource and principal: a value that makes
+   an Allow's conditions hold, or a Deny's fail (each value checked with the condition itself),
+   and the request decided again with them.
+
+A yes at 2-4 is a conditional answer; its `requirements` are the conditions of the deciding
+statements (and of the Deny statements avoided) on the keys that were added, as the policies
+wrote them, with the value that satisfied them. Keys that describe the caller or the present
+(`aws:PrincipalTag/*`, `aws:CurrentTime`, `aws:TokenIssueTime`, ...) are never invented: a
+condition on them that a present-day session cannot meet is no answer.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+
+from iamctl.core.authz.principals import authorize
+from iamctl.core.base import clock
+from iamctl.core.credentials.sts import assume_decision
+
+if TYPE_CHECKING:
+    from iamctl.core.authz.principals import Principal
+    from iamctl.core.engine.conditions import Condition
+    from iamctl.core.engine.decision import Result
+    from iamctl.core.engine.parse import Policy, Statement
+    from iamctl.core.store.directory import Txn
+    from iamctl.core.store.records import Role
+
+ALLOWED = "allowed"
+CONDITIONAL = "conditional"
+DENIED = "denied"
+
+# What a requirement needs: "session" is met by any session issued now (so it is no condition
+# for an escalation), "mfa" needs a session signed in with MFA, "request" a value the caller
+# puts in the request (or a property of an unseen resource).
+SESSION, MFA, REQUEST = "session", "mfa", "request"
+
+# Condition keys that describe the caller, the time or the accounts: the caller cannot choose
+# them, so the solver never invents a value for them (lower case).
+FACT_KEYS = frozenset({
+    "aws:username", "aws:userid", "aws:principalarn", "aws:principalaccount", "aws:principaltype",
+    "aws:principaltagkeys", "aws:principalorgid", "aws:principalorgpaths", "aws:principalisawsservice",
+    "aws:principalservicename", "aws:principalservicenameslist", "aws:currenttime", "aws:epochtime",
+    "aws:tokenissuetime", "aws:multifactorauthpresent", "aws:multifactorauthage", "aws:resourceaccount",
+    "aws:resourceorgid", "aws:resourceorgpaths", "aws:viaawsservice", "aws:calledvia", "aws:calledviafirst",
+    "aws:calledvialast", "aws:federatedprovider", "aws:ec2instancesourceprivateipv4",
+    "aws:ec2instancesourcevpc", "aws:sourceowner",
+})
+FACT_PREFIXES = ("aws:principaltag/",)
+_MFA_KEYS = frozenset({"aws:multifactorauthpresent", "aws:multifactorauthage"})
+_NO_MATCH = "iamctl-no-match"
+
+
+_TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime", "aws:tokenissuetime"})
+
+
+def is_fact(key_l: str, *, outside: bool = False) -> bool:
+    """Whether the caller cannot choose `key_l`. For a principal outside the directory, who it is
+    (its ARN, tags, organization) is open too: only the time is a fact."""
+    if outside:
+        return key_l in _TIME_KEYS
+    return key_l in FACT_KEYS or key_l.startswith(FACT_PREFIXES)
+
+
+class Requirement(Struct, frozen=True):
+    """A condition an answer depends on, in the words of the policy that holds it."""
+
+    key: str
+    operator: str
+    values: tuple[str, ...]
+    statement: str  # 'policy "NAME" statement "SID"'
+    effect: str  # Allow: must hold; Deny: must not hold
+    value: Any  # the request value that met it (a witness: `simulate principal -c KEY=VALUE`)
+    need: str  # SESSION | MFA | REQUEST
+    summary: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"Key": self.key, "Operator": self.operator, "Values": list(self.values),
+                "Statement": self.statement, "Effect": self.effect, "Value": self.value,
+                "Needs": self.need, "Summary": self.summary}
+
+
+class Answer(Struct, frozen=True):
+    """The engine's answer to one request, with what it depends on."""
+
+    decision: str  # ALLOWED | CONDITIONAL | DENIED
+    result: Result  # the evaluation that decided (the allowing one when not DENIED)
+    context: dict[str, Any]  # the context added to the simulate-principal request
+    requirements: tuple[Requirement, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.decision != DENIED
+
+    @property
+    def unconditional(self) -> bool:
+        """Allowed for a present-day session: no MFA, no request value, no unseen resource."""
+        return self.ok and all(r.need == SESSION for r in self.requirements)
+
+    def matched(self) -> list[dict[str, Any]]:
+        """The deciding statements, in `simulate`'s shape."""
+        return [{"policy": m.policy, "sid": m.sid, "effect": m.effect, "index": m.index}
+                for m in self.result.matched]
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _summary(cond: Condition, effect: str, value: Any) -> str:
+    """The condition as a person would say it: "only with MFA", "only from 203.0.113.0/24"."""
+    from iamctl.core.engine.conditions import describe  # lazy: the engine
+
+    key = cond.key_l
+    if key == "aws:tokenissuetime":
+        return ("only with temporary credentials issued now (a sign-in, sts:GetSessionToken or a role "
+                "session), not long-term access keys")
+    if key == "aws:multifactorauthpresent":
+        return "only with MFA" if str(value).lower() == "true" else "only without MFA"
+    if key == "aws:multifactorauthage":
+        return f"only with MFA, signed in recently ({describe(cond)})"
+    # An Allow's condition must hold; a Deny's must not: either way, does the value have to match?
+    must_match = (effect == "Allow") != cond.negated
+    values = " or ".join(cond.values)
+    if cond.family == "ip":
+        return f"only from {values}" if must_match else f"only from outside {values}"
+    if cond.family == "bool":
+        return f"only when {cond.key} is {_shown(value)}"
+    if cond.family in ("string", "arn") and cond.qualifier is None:
+        like = cond.family == "arn" or cond.base.endswith("Like")
+        verb = ("matches" if must_match else "does not match") if like else ("is" if must_match else "is not")
+        return f"only when {cond.key} {verb} {values}"
+    if effect == "Deny":
+        return f"only when not ({describe(cond)})"
+    return f"only when {describe(cond)}"
+
+
+def _shown(value: Any) -> str:
+    return ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def _candidates(cond: Condition) -> list[Any]:
+    """Request values worth trying against `cond`: derived from its own values first."""
+    out: list[Any] = []
+    for text in cond.values:
+        if cond.family in ("string", "arn"):
+            out.append(text.replace("*", "x").replace("?", "x"))
+            out.append(text)
+        elif cond.family in ("numeric", "date"):
+            try:
+                from iamctl.core.engine.conditions import parse_date, parse_number  # lazy: the engine
+
+                n = parse_number(text) if cond.family == "numeric" else parse_date(text)
+            except (TypeError, ValueError):
+                continue
+            for v in (n, n - 1, n + 1):
+                out.append(_iso(v) if cond.family == "date" else (str(int(v)) if v == int(v) else str(v)))
+        elif cond.family == "ip":
+            try:
+                net = ipaddress.ip_network(text.strip(), strict=False)
+            except ValueError:
+                continue
+            hosts = net.num_addresses > 2
+            out.append(str(net.network_address + 1 if hosts else net.network_address))
+        else:
+            out.append(text)
+    out += [_NO_MATCH, "true", "false", "0", "192.0.2.1", "2001:db8::1", _iso(0)]
+    if cond.qualifier is not None:
+        out = [[v] for v in out]
+    return out
+
+
+def witness(cond: Condition, want: bool) -> tuple[bool, Any]:
+    """(found, value): a request value for `cond`'s key that makes the condition `want`, checked
+    by the condition itself; (True, None) when leaving the key out does it."""
+    from iamctl.core.engine.conditions import ConditionEvaluationError  # lazy: the engine
+
+    if cond.templated:
+        return False, None  # a policy variable: its value depends on other keys
+    if cond.absent == want:
+        return True, None
+    for value in _candidates(cond):
+        try:
+            if cond.evaluate({cond.key_l: value}) == want:
+                return True, value
+        except ConditionEvaluationError:
+            continue
+    return False, None
+
+
+def applicable(result: Result) -> list[tuple[Policy, Statement]]:
+    """The statements of every policy of `result` whose action, resource and principal match its
+    request (the engine's own matchers), conditions aside."""
+    from iamctl.core.engine.evaluator import Evaluator  # lazy: the engine
+    from iamctl.core.engine.match import NO_GRANT  # lazy: the engine
+
+    request = result.request
+    ev = Evaluator(request, has_boundary=bool(result.policies.get("boundary")))
+    out = []
+    for kind in ("identity", "resource", "boundary", "session", "scp", "rcp"):
+        for pol in result.policies.get(kind, ()):
+            for entry in pol.entries_for(request.action_l):
+                st = entry[0]
+                if ev.resource_matches(st) and ev.principal_grant(st) != NO_GRANT:
+                    out.append((pol, st))
+    return out
+
+
+def _label(pol: Policy, st: Statement) -> str:
+    return f'policy "{pol.name}" {st.label}'
+
+
+def requirements(result: Result, added: dict[str, Any], *, outside: bool = False) -> tuple[Requirement, ...]:
+    """The conditions on the keys in `added` that the allowing `result` depends on: those of its
+    deciding Allow statements, and those of the matching Deny statements they kept from applying."""
+    keys = {k.lower(): v for k, v in added.items()}
+    if not keys:
+        return ()
+    matched = {(m.policy, m.kind, m.index) for m in result.matched}
+    out: list[Requirement] = []
+    seen: set[tuple[str, str, str]] = set()
+    for pol, st in applicable(result):
+        deciding = (pol.name, pol.kind, st.index) in matched
+        if not (deciding or st.is_deny):
+            continue
+        for cond in st.conditions:
+            if cond.key_l not in keys:
+                continue
+            sig = (cond.key_l, cond.operator, ",".join(cond.values))
+            if sig in seen:
+                continue
+            seen.add(sig)
+            value = keys[cond.key_l]
+            need = MFA if cond.key_l in _MFA_KEYS else SESSION if is_fact(cond.key_l, outside=outside) else REQUEST
+            out.append(Requirement(cond.key, cond.operator, cond.values, _label(pol, st), st.effect, value, need,
+                                   _summary(cond, st.effect, value)))
+    return tuple(out)
+
+
+def solve(result: Result, *, outside: bool = False) -> list[dict[str, Any]]:
+    """Contexts worth trying for a denied `result`: values for caller-controlled keys that make
+    a matching Allow statement's conditions hold, and a matching Deny's fail, most promising first."""
+    ctx = result.request.ctx
+    allow_sets: list[dict[str, Any]] = []
+    deny_set: dict[str, Any] = {}
+    for _pol, st in applicable(result):
+        if not st.conditions:
+            continue
+        if st.is_deny:
+            for cond in st.conditions:  # one failing condition keeps the Deny away
+                if cond.key_l in ctx or is_fact(cond.key_l, outside=outside):
+                    continue
+                found, value = witness(cond, False)
+                if found and value is not None:
+                    deny_set.setdefault(cond.key, value)
+                    break
+            continue
+        wanted: dict[str, Any] = {}
+        for cond in st.conditions:
+            if cond.key_l in ctx or is_fact(cond.key_l, outside=outside):
+                wanted = {}
+                if not _holds(cond, ctx):
+                    break  # a condition on a key the caller cannot set fails: this statement is out
+                continue
+            found, value = witness(cond, True)
+            if not found:
+                wanted = {}
+                break
+            if value is not None:
+                wanted[cond.key] = value
+        else:
+            if wanted:
+                allow_sets.append(wanted)
+    if not allow_sets and not deny_set:
+        return []
+    union: dict[str, Any] = dict(deny_set)
+    for s in allow_sets:
+        for k, v in s.items():
+            union.setdefault(k, v)
+    tries = [union] + [{**deny_set, **s} for s in allow_sets if len(allow_sets) > 1]
+    out: list[dict[str, Any]] = []
+    for t in tries:
+        if t and t not in out:
+            out.append(t)
+    return out
+
+
+def _holds(cond: Condition, ctx: dict[str, Any]) -> bool:
+    from iamctl.core.engine.conditions import ConditionEvaluationError  # lazy: the engine
+
+    try:
+        return cond.evaluate(ctx)
+    except ConditionEvaluationError:
+        return False
+
+
+def may_allow(principal: Principal, action: str) -> bool:
+    """False when no identity-based statement of `principal` can allow `action` (the engine's
+    per-action statement index): such a request, with no resource policy, is denied for sure."""
+    action_l = action.lower()
+    for pol in principal.identity:
+        for entry in pol.entries_for(action_l):
+            if not entry[4]:  # an Allow
+                return True
+    return False
+
+
+class Decider:
+    """Decides requests for the analyses: the session variants, the solver, and `context` (the
+    user's `-c KEY=VALUE` pairs), which overrides what the variants put in."""
+
+    def __init__(self, context: dict[str, Any] | None = None, *, now: float | None = None) -> None:
+        self.context = dict(context or {})
+        issued = _iso(clock.now() if now is None else now)
+        self.session_context = {"aws:TokenIssueTime": issued, "aws:MultiFactorAuthPresent": "false"}
+        self.mfa_context = {"aws:TokenIssueTime": issued, "aws:MultiFactorAuthPresent": "true",
+                            "aws:MultiFactorAuthAge": "0"}
+        self.decisions = 0
+
+    def request(self, principal: Principal, action: str, resource: str = "*", *,
+                extra: dict[str, Any] | None = None, resource_account: str | None = None) -> Answer:
+        """`principal` calling `action` on `resource` (identity-based policies only: the directory
+        holds no resource-based policies besides trust policies)."""
+        def evaluate(ctx: dict[str, Any]) -> Result:
+            return authorize(principal, action, resource, context=ctx, resource_account=resource_account)
+
+        return self._answer(evaluate, principal, extra)
+
+    def allows(self, principal: Principal, action: str, resource: str = "*", *,
+               extra: dict[str, Any] | None = None, mfa: bool = False) -> bool:
+        """Whether the engine allows the request for `principal` as simulated or from a session
+        issued now (with `mfa`, also one signed in with MFA); no condition values are invented."""
+        if not may_allow(principal, action):
+            return False
+        variants: list[dict[str, Any]] = [{}]
+        if principal.info.type in ("User", "AssumedRole"):
+            variants += [self.session_context, self.mfa_context] if mfa else [self.session_context]
+        for overlay in variants:
+            self.decisions += 1
+            ctx = {**overlay, **self.context, **(extra or {})}
+            if authorize(principal, action, resource, context=ctx).allowed:
+                return True
+        return False
+
+    def assume(self, principal: Principal, view: Txn, role: Role, *, action: str = "sts:AssumeRole",
+               extra: dict[str, Any] | None = None, trust: Policy | None = None, outside: bool = False) -> Answer:
+        """`principal` assuming `role` (of the account `view`): the role's trust policy (or
+        `trust`) and the caller's policies, in one evaluation, as `role assume` decides it."""
+        base = {"sts:RoleSessionName": "iamctl-analysis", **(extra or {})}
+
+        def evaluate(ctx: dict[str, Any]) -> Result:
+            return assume_decision(view, role, principal, action, ctx, trust=trust)
+
+        return self._answer(evaluate, principal, base, outside=outside)
+
+    def _answer(self, evaluate: Callable[[dict[str, Any]], Result], principal: Principal,
+                extra: dict[str, Any] | None, *, outside: bool = False) -> Answer:
+        fixed = {**self.context, **(extra or {})}
+        variants: list[dict[str, Any]] = [{}]
+        if principal.info.type in ("User", "AssumedRole"):
+            variants += [self.session_context, self.mfa_context]
+        first: Result | None = None
+        denied: list[tuple[dict[str, Any], Result]] = []
+        for overlay in variants:
+            added = {k: v for k, v in overlay.items() if k not in self.context}
+            result = evaluate({**overlay, **fixed})
+            self.decisions += 1
+            if result.allowed:
+                return Answer(ALLOWED if not added else CONDITIONAL, result, added,
+                              requirements(result, added, outside=outside))
+            first = first or result
+            denied.append((added, result))
+        assert first is not None
+        if first.decision == "explicitDeny" and not first.missing_context_keys:
+            return Answer(DENIED, first, {})  # a Deny that reads no absent key: no value changes it
+        for added, result in denied[1:] or denied:
+            for extra_ctx in solve(result, outside=outside):
+                tried = {**added, **extra_ctx}
+                again = evaluate({**tried, **fixed})
+                self.decisions += 1
+                if again.allowed:
+                    return Answer(CONDITIONAL, again, tried, requirements(again, tried, outside=outside))
+        return Answer(DENIED, first, {})
