@@ -10,6 +10,7 @@ import typer
 
 from iamctl.cli import render
 from iamctl.cli.common import OutputOpt, fmt, read_input, reading, settings
+from iamctl.cli.syntax import ContextOpt
 
 if TYPE_CHECKING:
     from iamctl.core.analysis.escalation import Escalation
@@ -32,15 +33,6 @@ def _scope(ctx: typer.Context, account: str | None, all_accounts: bool) -> None:
         settings(ctx).account = account
 
 
-def _short(arn: str) -> str:
-    """`user/alice` for an IAM ARN of the directory's kind; anything else as it is."""
-    if arn.startswith("arn:aws:iam::") and arn.count(":") == 5:
-        kind, _, rest = arn.split(":", 5)[5].partition("/")
-        if kind in ("user", "role", "group", "policy"):
-            return f"{kind}/{rest.rsplit('/', 1)[-1]}"
-    return arn
-
-
 @app.command("who-can")
 def who_can(
     ctx: typer.Context,
@@ -48,9 +40,7 @@ def who_can(
                                         metavar="ACTION")],
     resource: Annotated[str, typer.Option("--resource", "-r", help="The resource ARN, or * .",
                                           metavar="ARN")] = "*",
-    context: Annotated[list[str] | None, typer.Option("--context", "-c", help="Context key KEY=VALUE for every "
-                                                      "request; commas make a list. Repeatable.",
-                                                      metavar="KEY=VALUE")] = None,
+    context: ContextOpt = None,
     context_file: Annotated[str | None, typer.Option("--context-file", help="JSON object of context keys.",
                                                      metavar="FILE")] = None,
     account: AccountOpt = None,
@@ -66,13 +56,13 @@ def who_can(
     Example: iamctl analyze who-can -a s3:DeleteBucket -r arn:aws:s3:::prod-data
     """
     from iamctl.core.analysis.whocan import who_can_in  # lazy: start-up
-    from iamctl.core.authz.simulate import parse_context_file, parse_context_pairs  # lazy: start-up
+    from iamctl.core.authz.simulate import parse_context_file  # lazy: start-up
 
     _scope(ctx, account, all_accounts)
     values: dict[str, Any] = {}
     if context_file:
         values.update(parse_context_file(read_input(context_file, option="--context-file"), source=context_file))
-    values.update(parse_context_pairs(context or []))
+    values.update(context or [])
     with reading(ctx) as txn:
         entries = who_can_in(txn, action, resource, context=values, all_accounts=all_accounts)
     items = [e.as_dict() for e in entries]
@@ -80,15 +70,17 @@ def who_can(
     if out == "json":
         render.json_dump({"Principals": items})
         return
-    rows = [{"Principal": _short(i["Arn"]), "Type": i["Type"], "Decision": i["Decision"],
-             "Via": " -> ".join(_short(h["To"]) for h in i["Via"]),
-             "Conditions": "; ".join(dict.fromkeys(c["Summary"] for c in i["Conditions"]))} for i in items]
-    render.rows(out, key="Principals", items=rows, columns=["Principal", "Type", "Decision", "Via", "Conditions"],
-                styles=_DECISION_STYLE)
+    rows = [{"Principal": i["Arn"], "Type": i["Type"], "Decision": i["Decision"],
+             "Via": " -> ".join(h["To"] for h in i["Via"]),
+             "Conditions": "; ".join(dict.fromkeys(c["Summary"] for c in i["Conditions"])),
+             "Matched": ", ".join(f"{m['policy']}#{m['sid'] or m['index']}" for m in i["MatchedStatements"])}
+            for i in items]
+    render.rows(out, key="Principals", items=rows,
+                columns=["Principal", "Type", "Decision", "Via", "Conditions", "Matched"], styles=_DECISION_STYLE)
 
 
 def _path(e: "Escalation") -> str:
-    return "; ".join(f"{_short(s.principal)} {s.action} {_short(s.resource)}" for s in e.steps)
+    return "; ".join(f"{s.principal} {s.action} {s.resource}" for s in e.steps)
 
 
 @app.command("escalation")
@@ -128,17 +120,18 @@ def escalation(
     if out == "json":
         render.json_dump({"Escalations": items, "Admins": admins})
         return
-    rows = [{"Principal": _short(e.principal), "Reaches": _short(e.reaches),
+    rows = [{"Principal": e.principal, "Reaches": e.reaches,
              "Conditional": "true" if e.conditional else "false", "Techniques": ", ".join(e.techniques),
              "Path": _path(e), "Requires": "; ".join(e.needs),
+             "Gains": f"{e.gains[0]} on {e.gains[1]}" if e.gains else "",
              "Proved": "" if proofs is None else {True: "yes", False: "NO", None: "-"}[proofs[i].proved]}
             for i, e in enumerate(report.escalations)]
-    columns = ["Principal", "Reaches", "Conditional", "Techniques", "Path", "Requires"]
+    columns = ["Principal", "Reaches", "Conditional", "Techniques", "Path", "Requires", "Gains"]
     render.rows(out, key="Escalations", items=rows, columns=columns + (["Proved"] if proofs is not None else []),
                 title="Escalations", styles=_DECISION_STYLE)
-    render.rows(out, key="Admins", items=[{"Admin": _short(a["Arn"]), "Type": a["Type"]} for a in admins],
+    render.rows(out, key="Admins", items=[{"Admin": a["Arn"], "Type": a["Type"]} for a in admins],
                 columns=["Admin", "Type"], title="Admins (already allowed everything)")
     if proofs is not None:
         for e, proof in zip(report.escalations, proofs, strict=True):
             if proof.proved is False:
-                render.note(f"warning: the path of {_short(e.principal)} did not replay: {proof.reason}")
+                render.note(f"warning: the path of {e.principal} did not replay: {proof.reason}")

@@ -97,6 +97,8 @@ CASES = {
     "login": Case(_login, SECRETS | {"Expiration"}, stdin=lambda w: PASSWORD + "\n", one_time=True),
     "simulate principal": Case(("simulate", "principal", "--user", "alice", "-a", "s3:GetObject", "-a",
                                 "s3:PutObject", "-r", "arn:aws:s3:::reports/q3.csv"), SIMULATE_JSON_ONLY, expect=3),
+    "analyze who-can": Case(("analyze", "who-can", "-a", "s3:GetObject", "-r", "arn:aws:s3:::reports/q3.csv"),
+                            frozenset({"effect", "index"})),
     "simulate policy": Case(lambda w, n: ("simulate", "policy", "-p", w.files["doc"], "-a", "s3:GetObject",
                                           "-r", "arn:aws:s3:::reports/q3.csv"), SIMULATE_JSON_ONLY),
 }

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from msgspec import Struct
 
-from iamctl.core.analysis.decide import may_allow
+from iamctl.core.analysis.decide import policy_may_allow
 from iamctl.core.authz.principals import Principal, resolve_role
 
 if TYPE_CHECKING:
@@ -86,11 +86,18 @@ def callers(snapshot: Snapshot, role_arn: str, scope: set[str]) -> list[Caller]:
             return
         if account_id not in scope:
             return
-        for arn, n in snapshot.nodes.items():
-            # Trusting an account delegates to its principals' own policies ("Principal": AWS
-            # account principals): one with no statement that can allow the call is let in by nothing.
-            if n.account_id == account_id and (not needs_identity or may_allow(n.principal, ASSUME)):
-                node(arn)
+        if not needs_identity:
+            for arn, n in snapshot.nodes.items():
+                if n.account_id == account_id:
+                    node(arn)
+            return
+        # Trusting an account delegates to its principals' own policies ("Principal": AWS account
+        # principals): one with no statement that can allow sts:AssumeRole on the role is let in by
+        # nothing, so only the holders of a policy that may are candidates.
+        for pol, holders in snapshot.identity_policies(account_id):
+            if policy_may_allow(pol, "sts:assumerole", role_arn):
+                for arn in holders:
+                    node(arn)
 
     for st in _allow_statements(trust):
         spec = st.principal

@@ -312,15 +312,27 @@ def _holds(cond: Condition, ctx: dict[str, Any]) -> bool:
         return False
 
 
-def may_allow(principal: Principal, action: str) -> bool:
-    """False when no identity-based statement of `principal` can allow `action` (the engine's
-    per-action statement index): such a request, with no resource policy, is denied for sure."""
-    action_l = action.lower()
-    for pol in principal.identity:
-        for entry in pol.entries_for(action_l):
-            if not entry[4]:  # an Allow
-                return True
+def policy_may_allow(pol: Policy, action_l: str, resource: str | None = None) -> bool:
+    """False when no Allow statement of `pol` can match `action_l` (lower case) on `resource`:
+    the engine's per-action statement index, and each resource pattern's necessary condition
+    (a pattern's policy variables widened to match anything; NotResource always may)."""
+    for st, _, pats, _, deny in pol.entries_for(action_l):
+        if deny:
+            continue
+        if resource is None or pats is None or st.not_resource:
+            return True
+        if (resource in pats.exact or resource.startswith(pats.prefixes)
+                or (pats.regex is not None and pats.regex.fullmatch(resource) is not None)
+                or (pats.skeleton is not None and pats.skeleton.fullmatch(resource) is not None)):
+            return True
     return False
+
+
+def may_allow(principal: Principal, action: str, resource: str | None = None) -> bool:
+    """False when no identity-based statement of `principal` can allow `action` (on `resource`):
+    such a request, with no resource-based policy, is denied for sure, so it need not be asked."""
+    action_l = action.lower()
+    return any(policy_may_allow(pol, action_l, resource) for pol in principal.identity)
 
 
 class Decider:
@@ -348,7 +360,7 @@ class Decider:
                extra: dict[str, Any] | None = None, mfa: bool = False) -> bool:
         """Whether the engine allows the request for `principal` as simulated or from a session
         issued now (with `mfa`, also one signed in with MFA); no condition values are invented."""
-        if not may_allow(principal, action):
+        if not may_allow(principal, action, resource):
             return False
         variants: list[dict[str, Any]] = [{}]
         if principal.info.type in ("User", "AssumedRole"):
@@ -356,8 +368,11 @@ class Decider:
         for overlay in variants:
             self.decisions += 1
             ctx = {**overlay, **self.context, **(extra or {})}
-            if authorize(principal, action, resource, context=ctx).allowed:
+            result = authorize(principal, action, resource, context=ctx)
+            if result.allowed:
                 return True
+            if not result.missing_context_keys:
+                return False  # no added key can change it (see _answer)
         return False
 
     def assume(self, principal: Principal, view: Txn, role: Role, *, action: str = "sts:AssumeRole",
@@ -386,6 +401,10 @@ class Decider:
             if result.allowed:
                 return Answer(ALLOWED if not added else CONDITIONAL, result, added,
                               requirements(result, added, outside=outside))
+            if first is None and not result.missing_context_keys:
+                # No statement matching the request reads a key it lacks: no added key can
+                # change the engine's answer (Result.missing_context_keys lists every such key).
+                return Answer(DENIED, result, {})
             first = first or result
             denied.append((added, result))
         assert first is not None

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from msgspec import Struct
 
 from iamctl.core.analysis.callers import callers
-from iamctl.core.analysis.decide import Answer, Decider, may_allow
+from iamctl.core.analysis.decide import SESSION, Answer, Decider, may_allow
 from iamctl.core.analysis.snapshot import Snapshot
 from iamctl.core.analysis.techniques import (
     ACCESS,
@@ -65,6 +65,10 @@ PROBE_ACTIONS = (
     "kms:Decrypt", "kms:ScheduleKeyDeletion", "secretsmanager:GetSecretValue", "dynamodb:DeleteTable",
     "rds:DeleteDBInstance", "cloudtrail:StopLogging", "logs:DeleteLogGroup", "ssm:SendCommand",
 )
+# The calls of the `policy` techniques: a principal allowed none of them writes no permissions.
+WRITE_ACTIONS = ("iam:PutUserPolicy", "iam:PutRolePolicy", "iam:PutGroupPolicy", "iam:AttachUserPolicy",
+                 "iam:AttachRolePolicy", "iam:AttachGroupPolicy", "iam:AddUserToGroup", "iam:CreatePolicyVersion",
+                 "iam:SetDefaultPolicyVersion")
 # No AWS service has this action: only a `*` (or a NotAction) statement can match it.
 CATCH_ALL = "iamctl-probe:AnyActionOfAnyService"
 
@@ -80,11 +84,17 @@ class Step(Struct, frozen=True):
     note: str = ""
     subject: str = ""  # the principal the call changes permissions for (writes)
     becomes: str = ""  # the principal whose permissions the caller holds after it
-    detail: str = ""  # a policy version id, for SetDefaultPolicyVersion
+    detail: str = ""  # a policy version id, for SetDefaultPolicyVersion; a service, for PassRole
+    context: dict[str, Any] | None = None  # context keys the technique's request carries
+
+    def request_context(self) -> dict[str, Any]:
+        """Every context key the engine was asked with beyond `simulate principal`'s: the
+        technique's own (iam:PassedToService, ...) and the values that met its conditions."""
+        return {**(self.context or {}), **(self.answer.context if self.answer else {})}
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"Principal": self.principal, "Action": self.action, "Resource": self.resource,
-                               "Technique": self.technique,
+                               "Technique": self.technique, "Context": self.request_context(),
                                "Conditions": [r.as_dict() for r in self.answer.requirements] if self.answer else []}
         if self.note:
             out["Note"] = self.note
@@ -184,6 +194,18 @@ def allowed_everything(decider: Decider, p: Principal, *, mfa: bool = False) -> 
     return all(decider.allows(p, action, resource, mfa=mfa) for action, resource in _probes(p))
 
 
+# Keys naming the resource a service acts for: when the technique creates that resource, the
+# attacker names it, so a condition on them is one it meets.
+_CHOSEN = frozenset({"aws:sourcearn", "aws:sourceaccount", "iam:associatedresourcearn"})
+
+
+def _met(answer: Answer, tech: Technique) -> bool:
+    """Unconditional for this technique: a present-day session's answer, or (for a technique that
+    creates the resource the role is passed to) one whose only other conditions name that resource."""
+    return all(r.need == SESSION or (tech.kind == PASSROLE and r.key.lower() in _CHOSEN)
+               for r in answer.requirements)
+
+
 class Search:
     """The escalation graph of a snapshot, built lazily from the principals asked about."""
 
@@ -204,11 +226,12 @@ class Search:
         self.ends: dict[str, tuple[str, Principal]] = {}  # changed principal's node id -> (ARN, principal)
         self._changed: dict[tuple[str, ...], Principal] = {}
         self._gains: dict[tuple[int, int], tuple[str, str] | None] = {}
+        self._samples: dict[int, list[tuple[str, str]]] = {}
 
     # -- decisions ------------------------------------------------------------------------------
 
     def _allowed(self, p: Principal, action: str, resource: str, extra: dict[str, Any] | None = None) -> Answer | None:
-        if not may_allow(p, action):
+        if not may_allow(p, action, resource):
             return None
         answer = self.decider.request(p, action, resource, extra=extra)
         return answer if answer.ok else None
@@ -232,6 +255,20 @@ class Search:
         return self._gains[key]
 
     def _find_gain(self, end: Principal, start: Principal) -> tuple[str, str] | None:
+        for action, resource in self._allowed_sample(end):
+            if not self.decider.allows(start, action, resource, mfa=True):
+                return action, resource
+        return None
+
+    def _allowed_sample(self, end: Principal) -> list[tuple[str, str]]:
+        """Requests the engine allows `end`, drawn from its Allow statements (at most 40 of the
+        first 400 asked): what a principal reaching `end` might gain, asked of each start."""
+        key = id(end)
+        found = self._samples.get(key)
+        if found is not None:
+            return found
+        self._keep.append(end)
+        found = self._samples[key] = []
         tried = 0
         for pol in end.identity:
             for st in pol.statements:
@@ -253,12 +290,11 @@ class Search:
                 for action in actions:
                     for resource in resources:
                         tried += 1
-                        if tried > 400:
-                            return None
-                        if (self.decider.allows(end, action, resource)
-                                and not self.decider.allows(start, action, resource, mfa=True)):
-                            return action, resource
-        return None
+                        if tried > 400 or len(found) >= 40:
+                            return found
+                        if self.decider.allows(end, action, resource):
+                            found.append((action, resource))
+        return found
 
     def service_trust(self, role_arn: str, service: str) -> Answer:
         """May the AWS service assume the role (its trust policy alone decides)?"""
@@ -346,9 +382,10 @@ class Search:
                              Step(node.arn, "sts:AssumeRole", role_arn, "iam-012", answer, becomes=role_arn))
                     yield Edge(node.arn, role_arn, "iam-012", steps,
                                conditional=not (update.unconditional and answer.unconditional))
-        for user_arn in self._same_account(node, snap.users):
+        can = {a: may_allow(p, a) for a in ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")}
+        for user_arn in self._same_account(node, snap.users) if any(can.values()) else ():
             user = snap.users[user_arn]
-            keys = self._allowed(p, "iam:CreateAccessKey", user_arn)
+            keys = self._allowed(p, "iam:CreateAccessKey", user_arn) if can["iam:CreateAccessKey"] else None
             if keys is not None:
                 steps: tuple[Step, ...] = ()
                 technique = "iam-002"
@@ -364,13 +401,13 @@ class Search:
                 if keys is not None:
                     steps += (Step(node.arn, "iam:CreateAccessKey", user_arn, technique, keys, becomes=user_arn),)
                     yield Edge(node.arn, user_arn, technique, steps, conditional=not ok)
-            if user.login_profile is None:
+            if user.login_profile is None and can["iam:CreateLoginProfile"]:
                 create = self._allowed(p, "iam:CreateLoginProfile", user_arn)
                 if create is not None:
                     yield Edge(node.arn, user_arn, "iam-004",
                                (Step(node.arn, "iam:CreateLoginProfile", user_arn, "iam-004", create, becomes=user_arn),),
                                conditional=not create.unconditional)
-            update = self._allowed(p, "iam:UpdateLoginProfile", user_arn)
+            update = self._allowed(p, "iam:UpdateLoginProfile", user_arn) if can["iam:UpdateLoginProfile"] else None
             if update is not None:
                 needs = () if user.login_profile else (
                     f"{user_arn} has a console password (login profile): the directory shows none",)
@@ -415,18 +452,20 @@ class Search:
                 if not trust.ok:
                     continue
                 steps: list[Step] = []
-                ok = all(a.unconditional for _, _, a in calls) and trust.unconditional
+                ok = all(a.unconditional for _, _, a in calls) and _met(trust, tech)
                 if tech.kind == PASSROLE:
                     passing = self._allowed(p, "iam:PassRole", role_arn, {"iam:PassedToService": service})
                     if passing is None:
                         continue
-                    ok = ok and passing.unconditional
+                    ok = ok and _met(passing, tech)
                     steps.append(Step(node.arn, "iam:PassRole", role_arn, tech.id, passing,
-                                      note=f"to {service}", detail=service))
+                                      note=f"to {service}", detail=service,
+                                      context={"iam:PassedToService": service}))
                 steps += [Step(node.arn, action, resource, tech.id, answer) for action, resource, answer in calls]
                 how = (f"in an instance profile ({', '.join(role.instance_profiles)})" if tech.profile else "")
                 steps.append(Step(service, "sts:AssumeRole", role_arn, tech.id, trust,
-                                  note=f"{service} runs the code as the role {how}".strip(), becomes=role_arn))
+                                  note=f"{service} runs the code as the role {how}".strip(), becomes=role_arn,
+                                  context={"aws:SourceAccount": node.account_id}))
                 needs = (tech.needs.format(role=role_arn),) if tech.needs else ()
                 yield Edge(node.arn, role_arn, tech.id, tuple(steps), needs=needs, conditional=bool(needs) or not ok)
                 break  # one service admitting the role is enough
@@ -469,7 +508,8 @@ class Search:
         for tech_id, action, resource, extra, end, note in writes:
             answer = self._allowed(p, action, resource, extra)
             if answer is not None:
-                yield tech_id, (Step(node.arn, action, resource, tech_id, answer, note=note, subject=target),), end(), \
+                yield tech_id, (Step(node.arn, action, resource, tech_id, answer, note=note, subject=target,
+                                     context=extra),), end(), \
                     answer.unconditional
         for policy_arn in self._customer_policies_of(target):
             yield from self._policy_versions(node, t, target, policy_arn)
@@ -590,7 +630,7 @@ class Search:
         become = self.graph.copy()
         for arn in sorted(seen):
             node = self.snap.nodes[arn]
-            if self.is_admin(node.principal):
+            if self.is_admin(node.principal) or not any(may_allow(node.principal, a) for a in WRITE_ACTIONS):
                 continue
             dist, paths = nx.single_source_dijkstra(become, arn, weight="weight")
             for target in [arn, *sorted(t for t in paths if t != arn and t in self.snap.nodes)]:

@@ -61,6 +61,7 @@ class Snapshot:
         self._groups_by_name: dict[tuple[str, str], str] | None = None
         self._members: dict[str, list[str]] | None = None
         self._holders: dict[str, list[str]] | None = None
+        self._by_policy: dict[str, list[tuple[Policy, list[str]]]] | None = None
         for account_id in self.account_ids:
             view = txn if account_id == txn.account_id else txn.in_account(account_id)
             self.views[account_id] = view
@@ -166,6 +167,18 @@ class Snapshot:
                 for p in role.attached_policies:
                     self._holders.setdefault(p, []).append(arn)
         return self._holders.get(policy_arn, [])
+
+    def identity_policies(self, account_id: str) -> list[tuple[Policy, list[str]]]:
+        """Each distinct parsed identity policy of the account's principals, with the ARNs of the
+        principals it applies to (a managed policy shared by thousands is listed once)."""
+        if self._by_policy is None:
+            index: dict[str, dict[int, tuple[Policy, list[str]]]] = {}
+            for arn, node in self.nodes.items():
+                mine = index.setdefault(node.account_id, {})
+                for pol in node.principal.identity:
+                    mine.setdefault(id(pol), (pol, []))[1].append(arn)
+            self._by_policy = {acct: list(found.values()) for acct, found in index.items()}
+        return self._by_policy.get(account_id, [])
 
     def bounded_by(self, policy_arn: str) -> list[str]:
         """The users and roles whose permissions boundary is this policy."""

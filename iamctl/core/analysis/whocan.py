@@ -112,7 +112,7 @@ def who_can(snapshot: Snapshot, action: str, resource: str, *, context: dict[str
             continue
         if trust_target is not None:
             answer = decider.assume(node.principal, snapshot.view(resource), trust_target, action=action)
-        elif may_allow(node.principal, action):
+        elif may_allow(node.principal, action, resource):
             answer = decider.request(node.principal, action, resource, resource_account=resource_owner)
         else:
             continue  # no statement of its own can allow it, and the directory holds no resource policy

@@ -1,0 +1,1 @@
+"""Tests of iamctl.core.analysis that need no command line."""
