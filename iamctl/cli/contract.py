@@ -420,6 +420,93 @@ class SimulateOut(TypedDict):
     results: list[SimulationResult]
 
 
+# -- analyze ---------------------------------------------------------------------------------------
+
+
+class Condition(TypedDict):  # a condition an analysis answer depends on
+    Key: Annotated[str, Note("empty for what a principal outside the directory needs of its own policies")]
+    Operator: str
+    Values: list[str]
+    Statement: str
+    Effect: Literal["Allow", "Deny"]
+    Value: Annotated[Any, Note("the request value that met it, for simulate -c KEY=VALUE")]
+    Needs: Literal["session", "mfa", "request"]
+    Summary: Annotated[str, Note("in words")]
+
+
+class Hop(TypedDict):
+    From: str
+    To: str
+    Action: str
+    Decision: Literal["allowed", "conditional"]
+    Conditions: list[Condition]
+    MatchedStatements: list[MatchedStatement]
+
+
+class WhoCanPrincipal(TypedDict):
+    Arn: str
+    Type: Literal["User", "Role", "Session", "Account", "Service", "WebIdentity", "SAML", "Everyone"]
+    Decision: Literal["allowed", "conditional"]
+    Via: Annotated[list[Hop], Note("the role assumptions on the way; none: directly")]
+    Conditions: list[Condition]
+    MatchedStatements: list[MatchedStatement]
+
+
+class WhoCanOut(TypedDict):
+    Principals: list[WhoCanPrincipal]
+
+
+class EscalationStep(TypedDict):
+    Principal: str
+    Action: str
+    Resource: str
+    Technique: str
+    Context: Annotated[dict[str, Any], Shown("{key: value}")]
+    Conditions: list[Condition]
+    Note: NotRequired[str]
+
+
+class Gain(TypedDict):
+    Action: str
+    Resource: str
+
+
+class ReplayStep(TypedDict):
+    Principal: str
+    Action: str
+    Resource: str
+    Decision: Literal["allowed"]
+    Done: str
+
+
+class Replay(TypedDict):
+    Proved: Annotated[bool | None, Note("null: conditional, not replayed")]
+    Steps: list[ReplayStep]
+    EndState: str
+    Reason: str
+
+
+class Escalation(TypedDict):
+    Principal: str
+    Reaches: Annotated[str, Note("admin, or a principal ARN")]
+    Conditional: bool
+    Requires: Annotated[list[str], Shown("[what must exist]")]
+    Techniques: Annotated[list[str], Shown("[technique id]")]
+    Steps: list[EscalationStep]
+    Gains: Annotated[Gain | None, Note("short of admin: a request gained")]
+    Replay: Annotated[NotRequired[Replay], Note("with --replay")]
+
+
+class AdminItem(TypedDict):
+    Arn: str
+    Type: Literal["User", "Role"]
+
+
+class EscalationOut(TypedDict):
+    Escalations: list[Escalation]
+    Admins: list[AdminItem]
+
+
 # -- MFA, account, sign-in --------------------------------------------------------------------------
 
 
@@ -499,7 +586,7 @@ class LoginOut(TypedDict):  # sts get-session-token
 RECORDS: dict[str, type] = {
     "User": UserItem, "Group": GroupItem, "Role": RoleItem, "Policy": PolicyItem, "Version": VersionItem,
     "Tag": Tag, "AttachedPolicy": AttachedPolicy, "Boundary": Boundary, "MFADevice": MfaDeviceItem,
-    "InstanceProfile": InstanceProfileItem, "Credentials": Credentials,
+    "InstanceProfile": InstanceProfileItem, "Credentials": Credentials, "Condition": Condition,
 }
 """The records README's first table defines once, by name, for the outputs to refer to."""
 
@@ -548,6 +635,8 @@ OUTPUTS: tuple[Output, ...] = (
     Output(("policy get-version",), VersionOut),
     Output(("policy validate",), ValidateOut),
     Output(("simulate policy", "simulate principal"), SimulateOut),
+    Output(("analyze who-can",), WhoCanOut),
+    Output(("analyze escalation",), EscalationOut),
     Output(("mfa list",), VirtualMfaDevicesOut),
     Output(("mfa list --user NAME",), MfaDevicesOut),
     Output(("account show",), AccountShowOut),

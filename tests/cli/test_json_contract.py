@@ -9,6 +9,7 @@ built by the `world` fixture (tests/cli/conftest.py) shows every one of them, so
 also fails when an optional key is never printed. Renaming, adding or removing a key fails.
 """
 
+import json
 import re
 import types
 import typing
@@ -26,6 +27,7 @@ from iamctl.cli.contract import (
     AttachedPoliciesOut,
     CallerIdentityOut,
     CreateAccessKeyOut,
+    EscalationOut,
     GroupInlinePolicyOut,
     GroupListOut,
     GroupShowOut,
@@ -54,6 +56,7 @@ from iamctl.cli.contract import (
     VersionOut,
     VersionsOut,
     VirtualMfaDevicesOut,
+    WhoCanOut,
 )
 
 from .conftest import ACCOUNT, DOC, PASSWORD, T0, TRUST
@@ -299,6 +302,25 @@ def test_simulate_principal_and_policy_results(iam, world):
     denied = iam("simulate", "policy", "-p", world.files["doc"], "-a", "s3:PutObject", "-o", "json", expect=3).json()
     assert_shape(SimulateOut, principal, custom, denied)
     assert [r["decision"] for r in (principal["results"] + denied["results"])] == ["allowed", "implicitDeny"]
+
+
+def test_analyze_who_can_and_escalation(iam, world, tmp_path):
+    admin = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    own = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:PutUserPolicy", "Resource": f"arn:aws:iam::{ACCOUNT}:user/bob"},
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    (tmp_path / "admin.json").write_text(json.dumps(admin))
+    (tmp_path / "own.json").write_text(json.dumps(own))
+    iam("role", "create", "ops", "--trust-account", ACCOUNT, "--require-mfa")
+    iam("role", "put-policy", "ops", "All", "--document", str(tmp_path / "admin.json"))
+    iam("user", "put-policy", "bob", "Own", "--document", str(tmp_path / "own.json"))
+    who = js(iam, "analyze", "who-can", "-a", "s3:GetObject", "-r", "arn:aws:s3:::reports/q3.csv")
+    assert_shape(WhoCanOut, who)
+    assert {p["Decision"] for p in who["Principals"]} == {"allowed", "conditional"}
+    plain = js(iam, "analyze", "escalation")
+    replayed = js(iam, "analyze", "escalation", "--replay")
+    assert_shape(EscalationOut, plain, replayed)
+    assert "admin" in {e["Reaches"] for e in replayed["Escalations"]}
 
 
 def test_user_import_dry_run(iam, world):

@@ -19,6 +19,7 @@ from iamctl.core.authz.principals import Principal, resolve_role
 if TYPE_CHECKING:
     from iamctl.core.analysis.snapshot import Snapshot
     from iamctl.core.engine.parse import Policy
+    from iamctl.core.engine.request import PrincipalInfo
 
 ASSUME = "sts:AssumeRole"
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
@@ -45,28 +46,32 @@ def _own_policies(action: str) -> tuple[Policy, ...]:
     return (parse_policy(doc, name="its own policies (outside this directory)", kind="identity"),)
 
 
-def _external(name: str, type_: str, info_type: str, **info: str) -> Caller:
+def _external(name: str, type_: str, info: PrincipalInfo) -> Caller:
+    action = WEB_IDENTITY if type_ == "WebIdentity" else SAML if type_ == "SAML" else ASSUME
+    own = _own_policies(action) if info.type == "User" else ()
+    return Caller(name, type_, Principal(info, own, label=name), action, outside=True)
+
+
+def _info(type_: str, **facts: str) -> PrincipalInfo:
     from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
-    action = WEB_IDENTITY if type_ == "WebIdentity" else SAML if type_ == "SAML" else ASSUME
-    own = _own_policies(action) if info_type == "User" else ()
-    return Caller(name, type_, Principal(PrincipalInfo(type=info_type, **info), own, label=name), action,
-                  outside=True)
+    return PrincipalInfo(type=type_, account_id=facts.get("account_id"), service=facts.get("service"),
+                         provider=facts.get("provider"))
 
 
 def _federated(arn: str) -> Caller:
     kind = "SAML" if ":saml-provider/" in arn else "WebIdentity"
-    return _external(arn, kind, kind, provider=arn)
+    return _external(arn, kind, _info(kind, provider=arn))
 
 
 def _everyone() -> Caller:
     # Any principal of any account: an IAM user nobody knows, whose own policies allow the call.
-    return _external("*", "Everyone", "User")
+    return _external("*", "Everyone", _info("User"))
 
 
 def _account(account_id: str) -> Caller:
     # Some principal of that account, whose own policies allow the call: the account delegates.
-    return _external(f"arn:aws:iam::{account_id}:root", "Account", "User", account_id=account_id)
+    return _external(f"arn:aws:iam::{account_id}:root", "Account", _info("User", account_id=account_id))
 
 
 def callers(snapshot: Snapshot, role_arn: str, scope: set[str]) -> list[Caller]:
@@ -117,7 +122,7 @@ def callers(snapshot: Snapshot, role_arn: str, scope: set[str]) -> list[Caller]:
             if resolved is not None:
                 node(resolved)
         for service in sorted(spec.services):
-            found.setdefault(service, _external(service, "Service", "Service", service=service))
+            found.setdefault(service, _external(service, "Service", _info("Service", service=service)))
         for provider in sorted(spec.federated):
             found.setdefault(provider, _federated(provider))
     return list(found.values())

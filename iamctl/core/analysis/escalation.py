@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from functools import lru_cache, partial
+from typing import TYPE_CHECKING, Any, cast
 
 from msgspec import Struct
 
@@ -47,6 +47,8 @@ from iamctl.core.analysis.techniques import (
 from iamctl.core.authz.principals import Principal
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from iamctl.core.analysis.snapshot import Node
     from iamctl.core.engine.parse import Policy
     from iamctl.core.store.directory import Txn
@@ -215,7 +217,7 @@ class Search:
         self.snap = snapshot
         self.scope = set(scope or snapshot.account_ids)
         self.decider = Decider()
-        self.graph = nx.DiGraph()
+        self.graph: nx.DiGraph[str] = nx.DiGraph()
         self._become: dict[str, list[Edge]] = {}
         self._admin: dict[int, bool] = {}
         self._keep: list[Principal] = []  # principals whose id() keys a cache entry
@@ -387,7 +389,7 @@ class Search:
             user = snap.users[user_arn]
             keys = self._allowed(p, "iam:CreateAccessKey", user_arn) if can["iam:CreateAccessKey"] else None
             if keys is not None:
-                steps: tuple[Step, ...] = ()
+                made: tuple[Step, ...] = ()
                 technique = "iam-002"
                 ok = keys.unconditional
                 if len(user.access_keys) >= snap.view(user_arn).account.quotas.access_keys_per_user:
@@ -396,11 +398,11 @@ class Search:
                         keys = None
                     else:
                         technique, ok = "iam-003", ok and delete.unconditional
-                        steps = (Step(node.arn, "iam:DeleteAccessKey", user_arn, technique, delete,
-                                      note="the user already has the most access keys allowed"),)
+                        made = (Step(node.arn, "iam:DeleteAccessKey", user_arn, technique, delete,
+                                     note="the user already has the most access keys allowed"),)
                 if keys is not None:
-                    steps += (Step(node.arn, "iam:CreateAccessKey", user_arn, technique, keys, becomes=user_arn),)
-                    yield Edge(node.arn, user_arn, technique, steps, conditional=not ok)
+                    made += (Step(node.arn, "iam:CreateAccessKey", user_arn, technique, keys, becomes=user_arn),)
+                    yield Edge(node.arn, user_arn, technique, made, conditional=not ok)
             if user.login_profile is None and can["iam:CreateLoginProfile"]:
                 create = self._allowed(p, "iam:CreateLoginProfile", user_arn)
                 if create is not None:
@@ -549,16 +551,17 @@ class Search:
                 end = self._change((target, "version", policy_arn),
                                    lambda: self._swapped(t, target, policy_arn, ADMIN_DOCUMENT))
                 yield "iam-001", steps, end, ok
-        if len(policy.versions) > 1:
-            answer = self._allowed(p, "iam:SetDefaultPolicyVersion", policy_arn)
-            for version in policy.versions if answer is not None else ():
-                if version.version_id != policy.default_version:
-                    end = self._change((target, "default", policy_arn, version.version_id),
-                                       lambda v=version: self._swapped(t, target, policy_arn, v.document))
-                    yield "rhino-2", (Step(node.arn, "iam:SetDefaultPolicyVersion", policy_arn, "rhino-2", answer,
-                                           note=f"makes {version.version_id} the default", subject=target,
-                                           detail=version.version_id),), end, \
-                        answer.unconditional
+        switch = self._allowed(p, "iam:SetDefaultPolicyVersion", policy_arn) if len(policy.versions) > 1 else None
+        if switch is None:
+            return
+        for version in policy.versions:
+            if version.version_id == policy.default_version:
+                continue
+            end = self._change((target, "default", policy_arn, version.version_id),
+                               partial(self._swapped, t, target, policy_arn, version.document))
+            yield "rhino-2", (Step(node.arn, "iam:SetDefaultPolicyVersion", policy_arn, "rhino-2", switch,
+                                   note=f"makes {version.version_id} the default", subject=target,
+                                   detail=version.version_id),), end, switch.unconditional
 
     def _change(self, key: tuple[str, ...], build: Callable[[], Principal]) -> Principal:
         """The principal a change makes, built once per (target, change), so that what the
@@ -610,7 +613,6 @@ class Search:
 
     def run(self, starts: list[str]) -> None:
         """Explore everything `starts` can reach, adding every edge found."""
-        import networkx as nx  # lazy: heavy library
 
         seen: set[str] = set()
         queue = deque(starts)
@@ -632,7 +634,7 @@ class Search:
             node = self.snap.nodes[arn]
             if self.is_admin(node.principal) or not any(may_allow(node.principal, a) for a in WRITE_ACTIONS):
                 continue
-            dist, paths = nx.single_source_dijkstra(become, arn, weight="weight")
+            dist, paths = _dijkstra(become, arn)
             for target in [arn, *sorted(t for t in paths if t != arn and t in self.snap.nodes)]:
                 lead = [become[u][v]["edge"] for u, v in zip(paths[target], paths[target][1:], strict=False)]
                 for tech_id, steps, end, ok in self._writes(node, target):
@@ -647,6 +649,14 @@ class Search:
                     changed = f"{target}#{tech_id}#{id(end)}"
                     self.ends[changed] = (target, end)
                     self._add(Edge(arn, changed, tech_id, steps + tail, needs, conditional))
+
+
+def _dijkstra(graph: nx.DiGraph[str], source: str) -> tuple[dict[str, float], dict[str, list[str]]]:
+    """Distances and cheapest paths from `source` to every node it reaches."""
+    import networkx as nx  # lazy: heavy library
+
+    dist, paths = nx.single_source_dijkstra(graph, source, weight="weight")
+    return cast("dict[str, float]", dist), cast("dict[str, list[str]]", paths)
 
 
 def _techniques(edges: list[Edge]) -> tuple[str, ...]:
@@ -676,7 +686,6 @@ def escalations(txn: Txn, *, principal: str | None = None, all_accounts: bool = 
 
 def analyse(snapshot: Snapshot, *, principal: str | None = None, scope: list[str] | None = None) -> Report:
     """Every escalation of the principals in `scope` (or of `principal` alone), and the admins."""
-    import networkx as nx  # lazy: heavy library
 
     search = Search(snapshot, scope=scope)
     accounts = search.scope
@@ -695,7 +704,7 @@ def analyse(snapshot: Snapshot, *, principal: str | None = None, scope: list[str
         if start in admin_set:
             continue
         node = snapshot.nodes[start]
-        dist, paths = nx.single_source_dijkstra(graph, start, weight="weight")
+        dist, paths = _dijkstra(graph, start)
         found_admin = ADMIN in dist
         if found_admin:
             out.append(_escalation(graph, start, ADMIN, paths[ADMIN]))

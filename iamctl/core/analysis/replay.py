@@ -39,6 +39,7 @@ from iamctl.core.store.directory import Store
 
 if TYPE_CHECKING:
     from iamctl.core.store.directory import Txn
+    from iamctl.core.store.records import EntityKind
 
 REPLAY_POLICY = "iamctl-replay-escalation"
 SESSION_NAME = "iamctl-replay"
@@ -119,7 +120,7 @@ def _carry_out(scratch: _Scratch, step: Step, admin_text: str) -> str:
     """Do the step with iamctl's own operation; say what was done."""
     action, resource = step.action, step.resource
     view = scratch.view(resource) if resource.startswith("arn:") else scratch.txn
-    kind = "user" if ":user/" in resource else "group" if ":group/" in resource else "role"
+    kind: EntityKind = "user" if ":user/" in resource else "group" if ":group/" in resource else "role"
     if action in ("iam:PutUserPolicy", "iam:PutRolePolicy", "iam:PutGroupPolicy"):
         policies.put_inline_policy(view, kind, _name(resource), REPLAY_POLICY, admin_text)
         return f"put inline policy {REPLAY_POLICY} (Allow * on *) on {kind}/{_name(resource)}"
@@ -167,7 +168,7 @@ def _carry_out(scratch: _Scratch, step: Step, admin_text: str) -> str:
         return f"assumed {resource}: session {issued.session.arn} ({issued.session.access_key_id})"
     if action == "sts:AssumeRole":
         sts.check_service(scratch.txn, resource, step.principal)
-        return f"{step.principal} may assume {resource} (role assume --as-service)"
+        return f"{step.principal} may assume {resource} (sts.check_service: its trust policy lets the service in)"
     if action == "iam:PassRole":
         return "decided only: the role is passed in the service call that follows"
     return f"decided only: iamctl has no {action.split(':')[0]} to carry it out in"

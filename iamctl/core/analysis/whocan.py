@@ -128,13 +128,14 @@ def who_can(snapshot: Snapshot, action: str, resource: str, *, context: dict[str
         view = snapshot.view(target)
         for caller in callers(snapshot, target, accounts):
             key = (caller.arn, target)
-            answer = hops.get(key)
-            if answer is None:
-                answer = hops[key] = decider.assume(caller.principal, view, role, action=caller.action,
-                                                    outside=caller.outside)
-                if answer.ok and caller.outside and caller.type not in ("Service", "WebIdentity", "SAML"):
-                    answer = Answer(CONDITIONAL, answer.result, answer.context,
-                                    answer.requirements + (_outside_requirement(caller, target),))
+            known = hops.get(key)
+            if known is None:
+                known = decider.assume(caller.principal, view, role, action=caller.action, outside=caller.outside)
+                if known.ok and caller.outside and caller.type not in ("Service", "WebIdentity", "SAML"):
+                    known = Answer(CONDITIONAL, known.result, known.context,
+                                   known.requirements + (_outside_requirement(caller, target),))
+                hops[key] = known
+            answer = known
             if not answer.ok:
                 continue
             hop = Hop(caller.arn, target, caller.action, answer)
