@@ -14,20 +14,7 @@ import json
 
 import pytest
 
-ACCOUNT = "111122223333"
-OTHER = "444455556666"
-
-
-def doc(*statements: dict) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra) -> dict:
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def arn(kind: str, name: str, account: str = ACCOUNT) -> str:
-    return f"arn:aws:iam::{account}:{kind}/{name}"
+from .policy_docs import ACCOUNT, OTHER, allow, arn, doc
 
 
 @pytest.fixture

@@ -9,24 +9,9 @@ naming the condition the policy holds ("IAM JSON policy elements: Condition").
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-ACCOUNT = "111122223333"
-OTHER = "444455556666"
-
-
-def doc(*statements: dict) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra) -> dict:
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def trust(principal, action="sts:AssumeRole", **extra) -> str:
-    return doc({"Effect": "Allow", "Principal": principal, "Action": action, **extra})
+from .policy_docs import ACCOUNT, OTHER, allow, arn, doc
 
 
 @pytest.fixture
@@ -51,9 +36,6 @@ def who(iam, *args: str) -> dict[str, dict]:
     out = iam("analyze", "who-can", *args, "-o", "json").json()
     return {p["Arn"]: p for p in out["Principals"]}
 
-
-def arn(kind: str, name: str, account: str = ACCOUNT) -> str:
-    return f"arn:aws:iam::{account}:{kind}/{name}"
 
 
 def test_direct_answers_list_allowed_users_and_roles_with_their_deciding_statements(account, write):

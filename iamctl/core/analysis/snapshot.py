@@ -10,7 +10,8 @@ where they are attached, trust policies and instance profiles, which the techniq
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
 
@@ -78,17 +79,18 @@ class Snapshot:
             self.groups[arn] = group
             self.account_of[arn] = acct
         for user in view.list("user"):
-            arn = names.arn(acct, "user", user.path, user.name)
-            self.users[arn] = user
-            self.account_of[arn] = acct
-            self._by_id[user.user_id] = arn
-            self.nodes[arn] = Node(arn, "User", user.name, acct, resolve_user(view, user.name))
+            self._node(view, "User", user, user.user_id, self.users, resolve_user)
         for role in view.list("role"):
-            arn = names.arn(acct, "role", role.path, role.name)
-            self.roles[arn] = role
-            self.account_of[arn] = acct
-            self._by_id[role.role_id] = arn
-            self.nodes[arn] = Node(arn, "Role", role.name, acct, resolve_role(view, role.name))
+            self._node(view, "Role", role, role.role_id, self.roles, resolve_role)
+
+    def _node(self, view: Txn, type_: str, entity: Any, unique_id: str, records: dict[str, Any],
+              resolve: Callable[[Txn, str], Principal]) -> None:
+        acct = view.account_id
+        arn = names.arn(acct, type_.lower(), entity.path, entity.name)
+        records[arn] = entity
+        self.account_of[arn] = acct
+        self._by_id[unique_id] = arn
+        self.nodes[arn] = Node(arn, type_, entity.name, acct, resolve(view, entity.name))
 
     # -- lookups ----------------------------------------------------------------------------
 
