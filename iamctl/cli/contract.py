@@ -430,7 +430,9 @@ class Condition(TypedDict):  # a condition an analysis answer depends on
     Statement: str
     Effect: Literal["Allow", "Deny"]
     Value: Annotated[Any, Note("the request value that met it, for simulate -c KEY=VALUE")]
-    Needs: Literal["session", "mfa", "request"]
+    Needs: Annotated[Literal["session", "choice", "mfa", "request"],
+                     Note("session: any session issued now; choice: a value the caller picks; mfa; request: a "
+                          "value the caller may not have")]
     Summary: Annotated[str, Note("in words")]
 
 

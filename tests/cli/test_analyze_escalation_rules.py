@@ -185,3 +185,18 @@ def test_a_confused_deputy_condition_on_a_new_resource_is_met_by_naming_it(accou
     found = escalations(iam)[arn("user", "kit")]
     assert (found["Reaches"], found["Techniques"], found["Conditional"]) == ("admin", ["lambda-001"], False)
     assert found["Steps"][-1]["Conditions"][0]["Key"] == "aws:SourceArn"
+
+
+def test_a_value_the_caller_picks_is_no_condition_for_an_escalation(account):
+    """aws:RequestedRegion is whatever region the caller sends the request to ("AWS global
+    condition context keys"): who-can reports it, an escalation is not conditional on it."""
+    iam = account
+    iam("user", "create", "lou")
+    iam.put("user", "lou", allow("iam:PutUserPolicy", arn("user", "lou"),
+                                 Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}))
+    found = escalations(iam, "--replay")[arn("user", "lou")]
+    assert (found["Conditional"], found["Replay"]["Proved"]) == (False, True)
+    [cond] = found["Steps"][0]["Conditions"]
+    assert (cond["Needs"], cond["Summary"]) == ("choice", "only when aws:RequestedRegion is eu-west-1")
+    who = iam("analyze", "who-can", "-a", "iam:PutUserPolicy", "-r", arn("user", "lou"), "-o", "json").json()
+    assert [(p["Arn"], p["Decision"]) for p in who["Principals"]] == [(arn("user", "lou"), "conditional")]

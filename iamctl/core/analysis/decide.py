@@ -48,10 +48,14 @@ ALLOWED = "allowed"
 CONDITIONAL = "conditional"
 DENIED = "denied"
 
-# What a requirement needs: "session" is met by any session issued now (so it is no condition
-# for an escalation), "mfa" needs a session signed in with MFA, "request" a value the caller
-# puts in the request (or a property of an unseen resource).
-SESSION, MFA, REQUEST = "session", "mfa", "request"
+# What a requirement needs: "session" is met by any session issued now, "choice" by a value the
+# caller picks in its own request (a region, a session name, request tags): neither is a
+# condition for an escalation. "mfa" needs a session signed in with MFA, "request" a value the
+# caller may not have (a source address, an external id, a token claim, an unseen resource's tag).
+SESSION, CHOICE, MFA, REQUEST = "session", "choice", "mfa", "request"
+CHOICE_KEYS = frozenset({"aws:requestedregion", "aws:securetransport", "aws:useragent", "aws:referer",
+                         "sts:rolesessionname", "sts:sourceidentity", "sts:transitivetagkeys", "aws:tagkeys"})
+CHOICE_PREFIXES = ("aws:requesttag/",)
 
 # Condition keys that describe the caller, the time or the accounts: the caller cannot choose
 # them, so the solver never invents a value for them (lower case).
@@ -112,8 +116,9 @@ class Answer(Struct, frozen=True):
 
     @property
     def unconditional(self) -> bool:
-        """Allowed for a present-day session: no MFA, no request value, no unseen resource."""
-        return self.ok and all(r.need == SESSION for r in self.requirements)
+        """Allowed for a present-day session making its own choices: no MFA, no value it may not
+        have, no unseen resource."""
+        return self.ok and all(r.need in (SESSION, CHOICE) for r in self.requirements)
 
     def matched(self) -> list[dict[str, Any]]:
         """The deciding statements, in `simulate`'s shape."""
@@ -249,7 +254,8 @@ def requirements(result: Result, added: dict[str, Any], *, outside: bool = False
                 continue
             seen.add(sig)
             value = keys[cond.key_l]
-            need = MFA if cond.key_l in _MFA_KEYS else SESSION if is_fact(cond.key_l, outside=outside) else REQUEST
+            need = (MFA if cond.key_l in _MFA_KEYS else SESSION if is_fact(cond.key_l, outside=outside)
+                    else CHOICE if cond.key_l in CHOICE_KEYS or cond.key_l.startswith(CHOICE_PREFIXES) else REQUEST)
             out.append(Requirement(cond.key, cond.operator, cond.values, _label(pol, st), st.effect, value, need,
                                    _summary(cond, st.effect, value)))
     return tuple(out)

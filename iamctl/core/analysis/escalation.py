@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, cast
 from msgspec import Struct
 
 from iamctl.core.analysis.callers import callers
-from iamctl.core.analysis.decide import SESSION, Answer, Decider, may_allow
+from iamctl.core.analysis.decide import CHOICE, SESSION, Answer, Decider, may_allow
 from iamctl.core.analysis.snapshot import Snapshot
 from iamctl.core.analysis.techniques import (
     ACCESS,
@@ -204,7 +204,7 @@ _CHOSEN = frozenset({"aws:sourcearn", "aws:sourceaccount", "iam:associatedresour
 def _met(answer: Answer, tech: Technique) -> bool:
     """Unconditional for this technique: a present-day session's answer, or (for a technique that
     creates the resource the role is passed to) one whose only other conditions name that resource."""
-    return all(r.need == SESSION or (tech.kind == PASSROLE and r.key.lower() in _CHOSEN)
+    return all(r.need in (SESSION, CHOICE) or (tech.kind == PASSROLE and r.key.lower() in _CHOSEN)
                for r in answer.requirements)
 
 
