@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, cast
 
-from msgspec import Struct
+from msgspec import Struct, structs
 
 from iamctl.core.analysis.callers import callers
 from iamctl.core.analysis.decide import CHOICE, SESSION, Answer, Decider, may_allow
@@ -165,9 +165,9 @@ def _with(p: Principal, *, add: tuple[Policy, ...] = (), swap: dict[str, Policy]
     """`p` with policies added, or replaced by name (a managed policy's name is its ARN)."""
     swap = swap or {}
     identity = tuple(swap.get(pol.name, pol) for pol in p.identity) + add
-    new_boundary = boundary if boundary is not None else p.boundary
-    return Principal(p.info, identity, new_boundary, p.session, label=p.label, account_id=p.account_id,
-                     extra_context=p.extra_context)
+    # Everything else the principal carries (its session, its context, its organization's
+    # guardrails) stays as it is.
+    return structs.replace(p, identity=identity, boundary=boundary if boundary is not None else p.boundary)
 
 
 def _probes(p: Principal) -> Iterator[tuple[str, str]]:
