@@ -243,3 +243,23 @@ def test_table_and_text_show_principal_decision_route_and_conditions(account, wr
 def test_bad_input_is_one_line_and_no_output(account, args, code, message):
     r = account("analyze", "who-can", *args, expect=code)
     assert r.stdout == "" and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_hop_that_needs_session_tags_needs_sts_tag_session_too(account, write):
+    """"Passing session tags in AWS STS": a trust policy that reads aws:RequestTag is met only by
+    passing tags, which needs sts:TagSession allowed as well, as `role assume --tag` decides."""
+    iam = account
+    for name in ("quinn", "rita"):
+        iam("user", "create", name)
+    tagged = {"StringEquals": {"aws:RequestTag/project": "blue"}}
+    iam("role", "create", "blue", "--trust-policy", write(doc(
+        {"Effect": "Allow", "Principal": {"AWS": arn("user", "quinn")}, "Action": ["sts:AssumeRole", "sts:TagSession"],
+         "Condition": tagged},
+        {"Effect": "Allow", "Principal": {"AWS": arn("user", "rita")}, "Action": "sts:AssumeRole", "Condition": tagged})))
+    iam("role", "put-policy", "blue", "Read", "--document", write(doc(allow("s3:GetObject"))))
+    found = who(iam, "-a", "s3:GetObject", "-r", "arn:aws:s3:::blue/x")
+    quinn = found[arn("user", "quinn")]
+    assert [c["Summary"] for c in quinn["Conditions"]] == ["only when aws:RequestTag/project is blue"]
+    assert arn("user", "rita") not in found  # her trust statement grants no sts:TagSession
+    iam("role", "assume", "blue", "--as", "user/quinn", "--session-name", "q1", "--tag", "project=blue")
+    iam("role", "assume", "blue", "--as", "user/rita", "--session-name", "r1", "--tag", "project=blue", expect=1)

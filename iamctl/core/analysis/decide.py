@@ -390,7 +390,23 @@ class Decider:
         def evaluate(ctx: dict[str, Any]) -> Result:
             return assume_decision(view, role, principal, action, ctx, trust=trust)
 
-        return self._answer(evaluate, principal, base, outside=outside)
+        answer = self._answer(evaluate, principal, base, outside=outside)
+        if not answer.ok or action != "sts:AssumeRole":
+            return answer
+        # Session rules, as `role assume` applies them (STS AssumeRole; "Passing session tags in
+        # AWS STS"; "sts:SetSourceIdentity"): an answer that needs session tags needs
+        # sts:TagSession too, one that needs a source identity sts:SetSourceIdentity, decided by
+        # the trust policy and the caller's policies with the same request.
+        keys = {k.lower() for k in answer.context}
+        for needed, when in (("sts:TagSession", any(k.startswith("aws:requesttag/") or k == "aws:tagkeys"
+                                                      for k in keys)),
+                             ("sts:SetSourceIdentity", "sts:sourceidentity" in keys)):
+            if when:
+                ctx = {**answer.context, **self.context, **base}
+                self.decisions += 1
+                if not assume_decision(view, role, principal, needed, ctx, trust=trust).allowed:
+                    return Answer(DENIED, answer.result, {})
+        return answer
 
     def _answer(self, evaluate: Callable[[dict[str, Any]], Result], principal: Principal,
                 extra: dict[str, Any] | None, *, outside: bool = False) -> Answer:
