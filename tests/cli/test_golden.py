@@ -30,6 +30,7 @@ CASES: dict[str, tuple[tuple[str, ...], int]] = {
                                  "-a", "iam:CreateUser", "--explain"), 3),
     "simulate-role-explain": (("simulate", "principal", "--role", "deploy", "-a", "s3:GetObject", "-a",
                                "iam:PassRole", *REQUEST, "--explain"), 3),
+    "analyze-who-can": (("analyze", "who-can", "-a", "s3:GetObject", *REQUEST), 0),
     "account-show": (("account", "show"), 0),
     "mfa-list": (("mfa", "list"), 0),
     "mfa-list-user": (("mfa", "list", "--user", "alice"), 0),
