@@ -6,7 +6,8 @@ whose statements mix Allow and Deny, Action and NotAction, resources, and condit
 source address, principal tags and the token's issue time; trust policies naming the account,
 users, roles or a service, some requiring MFA. For each request, and each user and role:
 
-- simulate allows it  <=>  who-can lists the principal as allowed directly (no hops);
+- simulate allows it  <=>  who-can lists the principal as allowed directly (no hops), also for
+  sts:AssumeRole on a role of the directory, which both decide with the role's trust policy;
 - who-can lists it as conditional directly  =>  simulate denies it as asked, and allows it
   with the conditions' values given as -c KEY=VALUE;
 - who-can lists it through hops, unconditionally  =>  `role assume` takes each hop, and
@@ -34,7 +35,9 @@ CONDITIONS = [
     {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
 ]
 REQUESTS = [("s3:GetObject", "arn:aws:s3:::data/report.csv"), ("s3:DeleteBucket", "arn:aws:s3:::data"),
-            ("ec2:RunInstances", "*"), ("dynamodb:GetItem", "*"), ("s3:PutObject", "arn:aws:s3:::logs/x")]
+            ("ec2:RunInstances", "*"), ("dynamodb:GetItem", "*"), ("s3:PutObject", "arn:aws:s3:::logs/x"),
+            # a role of the directory: the trust policy decides too, in who-can as in simulate
+            ("sts:AssumeRole", "arn:aws:iam::111122223333:role/r1")]
 
 
 def _statement(rng: random.Random) -> dict:

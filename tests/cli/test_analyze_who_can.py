@@ -212,6 +212,8 @@ def test_sts_assume_role_on_a_role_is_decided_with_its_trust_policy(account, wri
     assert set(found) == {arn("user", "mia")}
     iam("role", "assume", "deploy", "--as", "user/mia", "--session-name", "s1")
     iam("role", "assume", "deploy", "--as", "user/ned", "--session-name", "s1", expect=1)
+    iam("simulate", "principal", "--user", "mia", "-a", "sts:AssumeRole", "-r", arn("role", "deploy"))
+    iam("simulate", "principal", "--user", "ned", "-a", "sts:AssumeRole", "-r", arn("role", "deploy"), expect=3)
 
 
 def test_context_given_on_the_command_line_applies_to_every_request(account, write):

@@ -1,8 +1,9 @@
 """One request, decided by the engine, with the conditions its answer depends on.
 
-Every answer here is `principals.authorize` (or, for a role assumption, `sts.assume_decision`,
-which is authorize with the role's trust policy as the resource policy): the same decision the
-simulator, `role assume` and `login` make. What this module adds is *which requests to ask*:
+Every answer here is the simulator's decision on one request (`simulate.decide`, which `simulate
+principal` makes for each of its requests), or, for a role assumption, `principals.authorize_assume`
+(the decision `role assume` makes: the role's trust policy as the resource policy and the
+caller's policies, in one evaluation). What this module adds is *which requests to ask*:
 
 1. the request exactly as `simulate principal` makes it (long-term credentials for a user, a
    plain session for a role): an "allowed" here is an unconditional yes;
@@ -30,11 +31,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from msgspec import Struct
+from msgspec import Struct, structs
 
-from iamctl.core.authz.principals import authorize
+from iamctl.core.authz.principals import authorize_assume
+from iamctl.core.authz.simulate import decide
 from iamctl.core.base import clock
-from iamctl.core.credentials.sts import assume_decision
 
 if TYPE_CHECKING:
     from iamctl.core.authz.principals import Principal
@@ -212,20 +213,24 @@ def witness(cond: Condition, want: bool) -> tuple[bool, Any]:
 
 
 def applicable(result: Result) -> list[tuple[Policy, Statement]]:
-    """The statements of every policy of `result` whose action, resource and principal match its
-    request (the engine's own matchers), conditions aside."""
-    from iamctl.core.engine.evaluator import Evaluator  # lazy: the engine
-    from iamctl.core.engine.match import NO_GRANT  # lazy: the engine
+    """The statements of every layer of `result` whose action, resource and principal match its
+    request, conditions aside: those that applied, and the near misses that failed only on a
+    condition, from the decision's scan run again with a trace (as `--explain` finds them)."""
+    from iamctl.core.engine.evaluator import Evaluator, Miss  # lazy: the engine
 
-    request = result.request
-    ev = Evaluator(request, has_boundary=bool(result.policies.get("boundary")))
-    out = []
-    for kind in ("identity", "resource", "boundary", "session", "scp", "rcp"):
-        for pol in result.policies.get(kind, ()):
-            for entry in pol.entries_for(request.action_l):
-                st = entry[0]
-                if ev.resource_matches(st) and ev.principal_grant(st) != NO_GRANT:
-                    out.append((pol, st))
+    out: list[tuple[Policy, Statement]] = []
+    for layer in result.layers:
+        if not layer.policies:
+            continue
+        trace: list[Miss] = []
+        ev = Evaluator(result.request, has_boundary=result.has_boundary, trace=trace)
+        scanned = ev.scan(layer.policies, [], principals=layer.kind in ("resource", "rcp"), kind=layer.kind,
+                          level=layer.level)
+        by_name = {pol.name: pol for pol in layer.policies}
+        for ref in (*scanned.allows, *scanned.denies):
+            pol = by_name[ref.policy]
+            out.append((pol, pol.statements[ref.index]))
+        out += [(miss.policy, miss.statement) for miss in trace if miss.element == "condition"]
     return out
 
 
@@ -343,22 +348,32 @@ def may_allow(principal: Principal, action: str, resource: str | None = None) ->
 
 class Decider:
     """Decides requests for the analyses: the session variants, the solver, and `context` (the
-    user's `-c KEY=VALUE` pairs), which overrides what the variants put in."""
+    user's `-c KEY=VALUE` pairs), which overrides what the variants put in. `directory`: the
+    transaction of the account directory, so that an STS action on one of its roles is decided
+    with the role's trust policy, as `simulate principal` decides it."""
 
-    def __init__(self, context: dict[str, Any] | None = None, *, now: float | None = None) -> None:
+    def __init__(self, context: dict[str, Any] | None = None, *, now: float | None = None,
+                 directory: Txn | None = None) -> None:
         self.context = dict(context or {})
+        self.directory = directory
         issued = _iso(clock.now() if now is None else now)
         self.session_context = {"aws:TokenIssueTime": issued, "aws:MultiFactorAuthPresent": "false"}
         self.mfa_context = {"aws:TokenIssueTime": issued, "aws:MultiFactorAuthPresent": "true",
                             "aws:MultiFactorAuthAge": "0"}
         self.decisions = 0
 
+    def _decide(self, principal: Principal, action: str, resource: str, ctx: dict[str, Any],
+                resource_owner: str | None = None) -> Result:
+        self.decisions += 1
+        return decide(principal, action, resource, context=ctx, resource_owner=resource_owner,
+                      directory=self.directory)
+
     def request(self, principal: Principal, action: str, resource: str = "*", *,
-                extra: dict[str, Any] | None = None, resource_account: str | None = None) -> Answer:
-        """`principal` calling `action` on `resource` (identity-based policies only: the directory
-        holds no resource-based policies besides trust policies)."""
+                extra: dict[str, Any] | None = None, resource_owner: str | None = None) -> Answer:
+        """`principal` calling `action` on `resource`, as `simulate principal` asks it (the
+        directory holds no resource-based policies besides trust policies)."""
         def evaluate(ctx: dict[str, Any]) -> Result:
-            return authorize(principal, action, resource, context=ctx, resource_account=resource_account)
+            return self._decide(principal, action, resource, ctx, resource_owner)
 
         return self._answer(evaluate, principal, extra)
 
@@ -372,9 +387,7 @@ class Decider:
         if principal.info.type in ("User", "AssumedRole"):
             variants += [self.session_context, self.mfa_context] if mfa else [self.session_context]
         for overlay in variants:
-            self.decisions += 1
-            ctx = {**overlay, **self.context, **(extra or {})}
-            result = authorize(principal, action, resource, context=ctx)
+            result = self._decide(principal, action, resource, {**overlay, **self.context, **(extra or {})})
             if result.allowed:
                 return True
             if not result.missing_context_keys:
@@ -382,13 +395,16 @@ class Decider:
         return False
 
     def assume(self, principal: Principal, view: Txn, role: Role, *, action: str = "sts:AssumeRole",
-               extra: dict[str, Any] | None = None, trust: Policy | None = None, outside: bool = False) -> Answer:
-        """`principal` assuming `role` (of the account `view`): the role's trust policy (or
-        `trust`) and the caller's policies, in one evaluation, as `role assume` decides it."""
+               extra: dict[str, Any] | None = None, trust_document: str | None = None,
+               outside: bool = False) -> Answer:
+        """`principal` assuming `role` (of the account `view`), as `role assume` decides it; with
+        `trust_document`, as it would decide it were that the role's trust policy."""
         base = {"sts:RoleSessionName": "iamctl-analysis", **(extra or {})}
+        target = role if trust_document is None else structs.replace(role, assume_role_policy=trust_document)
 
-        def evaluate(ctx: dict[str, Any]) -> Result:
-            return assume_decision(view, role, principal, action, ctx, trust=trust)
+        def evaluate(ctx: dict[str, Any], sts_action: str = action) -> Result:
+            self.decisions += 1
+            return authorize_assume(principal, sts_action, view, target, context=ctx)
 
         answer = self._answer(evaluate, principal, base, outside=outside)
         if not answer.ok or action != "sts:AssumeRole":
@@ -401,11 +417,8 @@ class Decider:
         for needed, when in (("sts:TagSession", any(k.startswith("aws:requesttag/") or k == "aws:tagkeys"
                                                       for k in keys)),
                              ("sts:SetSourceIdentity", "sts:sourceidentity" in keys)):
-            if when:
-                ctx = {**answer.context, **self.context, **base}
-                self.decisions += 1
-                if not assume_decision(view, role, principal, needed, ctx, trust=trust).allowed:
-                    return Answer(DENIED, answer.result, {})
+            if when and not evaluate({**answer.context, **self.context, **base}, needed).allowed:
+                return Answer(DENIED, answer.result, {})
         return answer
 
     def _answer(self, evaluate: Callable[[dict[str, Any]], Result], principal: Principal,
@@ -419,7 +432,6 @@ class Decider:
         for overlay in variants:
             added = {k: v for k, v in overlay.items() if k not in self.context}
             result = evaluate({**overlay, **fixed})
-            self.decisions += 1
             if result.allowed:
                 return Answer(ALLOWED if not added else CONDITIONAL, result, added,
                               requirements(result, added, outside=outside))
@@ -436,7 +448,6 @@ class Decider:
             for extra_ctx in solve(result, outside=outside):
                 tried = {**added, **extra_ctx}
                 again = evaluate({**tried, **fixed})
-                self.decisions += 1
                 if again.allowed:
                     return Answer(CONDITIONAL, again, tried, requirements(again, tried, outside=outside))
         return Answer(DENIED, first, {})

@@ -216,7 +216,7 @@ class Search:
 
         self.snap = snapshot
         self.scope = set(scope or snapshot.account_ids)
-        self.decider = Decider()
+        self.decider = Decider(directory=snapshot.txn)
         self.graph: nx.DiGraph[str] = nx.DiGraph()
         self._become: dict[str, list[Edge]] = {}
         self._admin: dict[int, bool] = {}
@@ -376,8 +376,8 @@ class Search:
                 update = self._allowed(p, "iam:UpdateAssumeRolePolicy", role_arn)
                 if update is None:
                     continue
-                trust = self._trusting(node)
-                answer = self.decider.assume(p, snap.view(role_arn), snap.roles[role_arn], trust=trust)
+                answer = self.decider.assume(p, snap.view(role_arn), snap.roles[role_arn],
+                                             trust_document=self._trusting(node))
                 if answer.ok:
                     steps = (Step(node.arn, "iam:UpdateAssumeRolePolicy", role_arn, "iam-012", update,
                                   note=f"trust policy becomes: Allow {node.arn} sts:AssumeRole"),
@@ -417,13 +417,12 @@ class Search:
                            (Step(node.arn, "iam:UpdateLoginProfile", user_arn, "iam-006", update, becomes=user_arn),),
                            needs=needs, conditional=bool(needs) or not update.unconditional)
 
-    def _trusting(self, node: Node) -> Policy:
+    def _trusting(self, node: Node) -> str:
         """The trust policy an attacker writes: their own ARN may assume the role."""
-        from iamctl.core.engine.parse import parse_policy  # lazy: the engine
+        import json  # lazy: start-up
 
-        doc = {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": node.arn}, "Action": "sts:AssumeRole"}]}
-        return parse_policy(doc, name=f"trust policy written by {node.label}", kind="trust")
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": node.arn}, "Action": "sts:AssumeRole"}]})
 
     def _passrole(self, node: Node) -> Iterator[Edge]:
         p = node.principal

@@ -208,7 +208,7 @@ def replay(txn: Txn, escalation: Escalation) -> Proof:
         done: list[Done] = []
         with store.write(create=False) as scratch_txn:
             scratch = _Scratch(scratch_txn)
-            decider = Decider()
+            decider = Decider(directory=scratch_txn)
             for step in escalation.steps:
                 if _decide(scratch, decider, step) is None:
                     return Proof(False, tuple(done), reason=f"the engine denies {step.principal} {step.action} on "
@@ -224,7 +224,7 @@ def replay(txn: Txn, escalation: Escalation) -> Proof:
 def _check_end(scratch: _Scratch, escalation: Escalation, done: tuple[Done, ...]) -> Proof:
     end_arn = _end(escalation)
     end = scratch.principal(end_arn)
-    decider = Decider()
+    decider = Decider(directory=scratch.txn)
     if escalation.reaches == ADMIN:
         if allowed_everything(decider, end):
             return Proof(True, done, end=f"{end.info.arn or end_arn}: the engine allows every action on every "

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
 
-from iamctl.core.authz.principals import Principal, resolve_role, resolve_user
+from iamctl.core.authz.principals import Principal, resolve_role, resolve_user, trust_policy
 from iamctl.core.base import names
 from iamctl.core.base.errors import InvalidInput, NoSuchEntity
-from iamctl.core.credentials.sts import trust_policy
 
 if TYPE_CHECKING:
     from iamctl.core.engine.parse import Policy

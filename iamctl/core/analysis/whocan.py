@@ -5,7 +5,7 @@
    issued now, with MFA, with caller-controlled condition values); a role ARN with an STS role
    action is decided with the role's trust policy, as `role assume` decides it.
 2. Then, backwards from each role that can, every principal its trust policy could let in
-   (callers.callers) is asked whether it may assume that role (sts.assume_decision: trust policy
+   (callers.callers) is asked whether it may assume that role (principals.authorize_assume: trust policy
    and the caller's policies, boundary, session rules, in one evaluation); each one let in is
    listed with the chain of hops, and, if it is a role, asked about in turn. A principal reached
    several ways is listed once, by its best route: unconditional before conditional, then fewest hops.
@@ -103,19 +103,17 @@ def who_can(snapshot: Snapshot, action: str, resource: str, *, context: dict[str
     if not action or ":" not in action or "*" in action or "?" in action:
         raise InvalidInput(f"action {action!r} must be one action written service:Action, without wildcards")
     accounts = set(scope or snapshot.account_ids)
-    decider = Decider(context)
+    decider = Decider(context, directory=snapshot.txn)
     best: dict[str, tuple[str, Route]] = {}
 
-    trust_target = snapshot.roles.get(resource) if action.lower() in _TRUST_ACTIONS else None
+    # A role's trust policy can let a caller in on its own: only then is every principal asked.
+    trusting = action.lower() in _TRUST_ACTIONS and resource in snapshot.roles
     for arn, node in snapshot.nodes.items():
         if node.account_id not in accounts:
             continue
-        if trust_target is not None:
-            answer = decider.assume(node.principal, snapshot.view(resource), trust_target, action=action)
-        elif may_allow(node.principal, action, resource):
-            answer = decider.request(node.principal, action, resource, resource_account=resource_owner)
-        else:
+        if not trusting and not may_allow(node.principal, action, resource):
             continue  # no statement of its own can allow it, and the directory holds no resource policy
+        answer = decider.request(node.principal, action, resource, resource_owner=resource_owner)
         if answer.ok:
             best[arn] = (node.type, Route(answer))
 

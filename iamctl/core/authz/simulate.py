@@ -194,24 +194,41 @@ def run(
 
     if not requests.actions:
         raise InvalidInput("give at least one action")
-    from iamctl.core.engine.grammar import TRUST_ACTIONS_LOWER  # lazy: the engine
-
     outcomes = []
     for action, warnings in expand(requests.actions):
         for resource in requests.resources or ["*"]:
-            role = None
-            if directory is not None and action.lower() in TRUST_ACTIONS_LOWER:
-                role = directory_role(directory, resource)
-            if role is not None:
-                view, found = role
-                result = authorize_assume(principal, action, view, found, context=requests.context, scps=scps,
-                                          rcps=rcps)
-            else:
-                result = authorize(principal, action, resource, context=requests.context,
-                                   resource_policies=resource_policies, resource_account=requests.resource_owner,
-                                   scps=scps, rcps=rcps, resourceless=_resourceless(action, resource))
+            result = decide(principal, action, resource, context=requests.context,
+                            resource_policies=resource_policies, resource_owner=requests.resource_owner,
+                            scps=scps, rcps=rcps, directory=directory)
             outcomes.append(Outcome(result, warnings + _policy_warnings(result)))
     return outcomes
+
+
+def decide(
+    principal: Principal,
+    action: str,
+    resource: str,
+    *,
+    context: dict[str, Any] | None = None,
+    resource_policies: list[Policy] | None = None,
+    resource_owner: str | None = None,
+    scps: list[Level] | None = None,
+    rcps: list[Level] | None = None,
+    directory: Txn | None = None,
+) -> Result:
+    """One request of `run`, decided: one action (no wildcard) on one resource. The account-wide
+    analyses ask their requests through here, so that each answer is the simulator's."""
+    from iamctl.core.engine.grammar import TRUST_ACTIONS_LOWER  # lazy: the engine
+
+    role = None
+    if directory is not None and action.lower() in TRUST_ACTIONS_LOWER:
+        role = directory_role(directory, resource)
+    if role is not None:
+        view, found = role
+        return authorize_assume(principal, action, view, found, context=context, scps=scps, rcps=rcps)
+    return authorize(principal, action, resource, context=context, resource_policies=resource_policies,
+                     resource_account=resource_owner, scps=scps, rcps=rcps,
+                     resourceless=_resourceless(action, resource))
 
 
 def custom_principal(
