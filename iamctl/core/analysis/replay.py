@@ -79,15 +79,16 @@ class _Scratch:
 
     def __init__(self, txn: Txn) -> None:
         self.txn = txn
-        self.tokens: dict[str, str] = {}  # role ARN -> session token of the session the path opened
+        # role ARN -> the credentials of the session the path opened for it (all three parts)
+        self.sessions: dict[str, sessions.SessionCredentials] = {}
 
     def view(self, arn: str) -> Txn:
         account = _account(arn)
         return self.txn if account == self.txn.account_id else self.txn.in_account(account)
 
     def principal(self, arn: str) -> Principal:
-        if arn in self.tokens:
-            return sessions.resolve_session(self.txn, self.tokens[arn])
+        if arn in self.sessions:
+            return sessions.resolve_session(self.txn, self.sessions[arn])
         view = self.view(arn)
         return resolve_user(view, _name(arn)) if ":user/" in arn else resolve_role(view, _name(arn))
 
@@ -153,7 +154,7 @@ def _carry_out(scratch: _Scratch, step: Step, admin_text: str) -> str:
     if action == "iam:CreateAccessKey":
         key = access_keys.create_access_key(view, _name(resource))
         who = access_keys.authenticate_access_key(view, key.key.access_key_id, key.secret_access_key)
-        scratch.tokens.pop(resource, None)
+        scratch.sessions.pop(resource, None)
         return f"created access key {key.key.access_key_id} for user/{who.name} and signed a request with it"
     if action in ("iam:CreateLoginProfile", "iam:UpdateLoginProfile"):
         result = passwords.set_password(view, _name(resource), None)
@@ -164,7 +165,7 @@ def _carry_out(scratch: _Scratch, step: Step, admin_text: str) -> str:
     if action == "sts:AssumeRole" and step.principal.startswith("arn:"):
         caller = _caller(scratch, step)
         issued = sts.assume_role(scratch.txn, resource, caller, session_name=SESSION_NAME)
-        scratch.tokens[resource] = issued.session_token
+        scratch.sessions[resource] = issued.presented()
         return f"assumed {resource}: session {issued.session.arn} ({issued.session.access_key_id})"
     if action == "sts:AssumeRole":
         sts.check_service(scratch.txn, resource, step.principal)
@@ -175,16 +176,15 @@ def _carry_out(scratch: _Scratch, step: Step, admin_text: str) -> str:
 
 
 def _caller(scratch: _Scratch, step: Step) -> sts.Caller:
+    """The caller of a role assumption, as `role assume --as` resolves it: the session an earlier
+    step opened (its credentials authenticated), else the user or the role itself."""
     arn = step.principal
-    if arn in scratch.tokens:
-        token = scratch.tokens[arn]
-        session = sessions.find_session(scratch.txn, token)
-        return sts.Caller(sessions.resolve_session(scratch.txn, token), session.arn, chained=True, session=session)
-    if step.detail:
+    if arn in scratch.sessions:
+        return sts.resolve_caller(scratch.txn, "session", credentials=scratch.sessions[arn])
+    if step.detail:  # the trust policy names one session of the caller's role, by its name
         principal = resolve_role(scratch.view(arn), _name(arn), session_name=step.detail)
         return sts.Caller(principal, principal.info.arn or arn, chained=True)
-    principal = scratch.principal(arn)
-    return sts.Caller(principal, principal.info.arn or arn, chained=":role/" in arn)
+    return sts.resolve_caller(scratch.view(arn), "user" if ":user/" in arn else "role", _name(arn))
 
 
 def _end(escalation: Escalation) -> str:
