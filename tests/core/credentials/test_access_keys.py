@@ -116,7 +116,7 @@ def test_authenticate_in_a_read_transaction_records_nothing(store):
 def test_wrong_secret_is_signature_does_not_match(store):
     new = _create(store)
     with store.write() as txn, pytest.raises(SignatureDoesNotMatch):
-        access_keys.authenticate_access_key(txn, new.key.access_key_id, new.secret_access_key[:-1] + "x")
+        access_keys.authenticate_access_key(txn, new.key.access_key_id, _one_char_off(new.secret_access_key))
 
 
 def test_inactive_key_is_invalid_client_token_id_even_with_the_right_secret(store):
@@ -140,3 +140,8 @@ def test_keys_follow_a_renamed_user(store):
         users.update_user(txn, "alice", new_name="alicia")
     with store.write() as txn:
         assert access_keys.authenticate_access_key(txn, new.key.access_key_id, new.secret_access_key).name == "alicia"
+
+
+def _one_char_off(secret: str) -> str:
+    """The secret with its last character changed (to one it surely is not)."""
+    return secret[:-1] + ("y" if secret.endswith("x") else "x")
