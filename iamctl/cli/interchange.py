@@ -53,19 +53,20 @@ def export(
 
     Example: iamctl account export --format cloudformation --out iam.template.json
     """
-    import json  # lazy: start-up
-
     from iamctl.core.bulk import account_export, cloudformation  # lazy: start-up
 
     if format_ not in FORMATS:
         raise typer.BadParameter(f"{format_!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
     with reading(ctx) as txn:
         data = account_export.export_details(txn) if format_ == "aws" else cloudformation.export_cloudformation(txn)
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    text = render.json_text(data, sort_keys=False) + "\n"
     if out is None:
-        render.lines([text.rstrip("\n")])
+        render.data(text)
     else:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise typer.BadParameter(f"cannot write {out}: {e.strerror}", param_hint="--out") from None
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ inside the functions so that JSON and text output never pay for it.
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -15,6 +16,38 @@ from typing import Any, Literal
 OutputFormat = Literal["table", "json", "text"]
 """What `--output` takes."""
 FORMATS: tuple[OutputFormat, ...] = ("table", "json", "text")
+
+# Characters that act on a terminal instead of showing, or that disguise text: C0 controls (ESC
+# starts ANSI and OSC sequences), DEL, C1 controls (U+009B is a one-character CSI), the Unicode
+# bidirectional marks, embeddings, overrides and isolates ("Trojan Source"), the line and
+# paragraph separators, and lone surrogates (which cannot even be written out as UTF-8).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                     "\ud800-\udfff]")
+# The same, outside the C0 range that json.dumps escapes itself.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str, *, keep: str = "") -> str:
+    """`text` safe for a terminal: every character in `_UNSAFE` (but those in `keep`) written
+    as an escape, `\\x1b` for ESC, `\\u202e` for RIGHT-TO-LEFT OVERRIDE. Every human output and
+    error goes through this, so a name, Sid or description cannot recolour, retitle or rewrite
+    the terminal."""
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _escape(m), text)
+
+
+def json_text(payload: Any, *, indent: int | None = 2, sort_keys: bool = True) -> str:
+    """JSON text as iamctl prints it: UTF-8 as is, except the characters a terminal would act on
+    (and lone surrogates, which UTF-8 cannot carry), as `\\uXXXX` escapes: the same JSON value."""
+    text = json.dumps(payload, indent=indent, sort_keys=sort_keys, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def default_format() -> OutputFormat:
@@ -39,18 +72,18 @@ def _console(stderr: bool = False):
 
 def error(message: str) -> None:
     """One line on stderr, no markup interpretation, no colour."""
-    sys.stderr.write(f"iamctl: error: {message}\n")
+    sys.stderr.write(f"iamctl: error: {visible(message)}\n")
     sys.stderr.flush()
 
 
 def note(message: str) -> None:
     """A human note on stderr (warnings, hints): never mixed into stdout data."""
-    sys.stderr.write(f"iamctl: {message}\n")
+    sys.stderr.write(f"iamctl: {visible(message)}\n")
     sys.stderr.flush()
 
 
 def json_dump(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(payload) + "\n")
 
 
 def _cell(value: Any) -> str:
@@ -62,12 +95,12 @@ def _cell(value: Any) -> str:
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}={_cell(v)}" for k, v in value.items())
-    return str(value)
+    return visible(str(value), keep="\n")
 
 
 def _text_cell(value: Any) -> str:
     # Tab-separated output must stay one record per line.
-    return _cell(value).replace("\t", " ").replace("\n", " ")
+    return visible(_cell(value).replace("\t", " ").replace("\n", " "))
 
 
 def rows(
@@ -130,10 +163,16 @@ def _flat(value: Any) -> Any:
     return value
 
 
+def data(text: str) -> None:
+    """Data a command produces in a file format of its own (CSV, JSON built by `json_text`),
+    written to stdout unchanged."""
+    sys.stdout.write(text)
+
+
 def lines(text_lines: Iterable[str]) -> None:
-    """Plain text, printed literally (no markup)."""
+    """Plain text, printed literally (no markup), control characters made visible."""
     for line in text_lines:
-        sys.stdout.write(line + "\n")
+        sys.stdout.write(visible(line, keep="\t") + "\n")
 
 
 @contextmanager

@@ -29,7 +29,10 @@ def credential_report(
     if out is None:
         render.lines(text.splitlines())
     else:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise typer.BadParameter(f"cannot write {out}: {e.strerror}", param_hint="--out") from None
 
 
 def register(app: typer.Typer) -> None:
