@@ -89,7 +89,8 @@ def show(ctx: typer.Context, policy: PolicyArg, output: OutputOpt = None) -> Non
 
     with reading(ctx) as txn:
         info = policies.get_policy(txn, policy)
-    show_with_document(fmt(ctx, output), key="Policy", item=_policy_item(info), document=info.document or "")
+    show_with_document(fmt(ctx, output), key="Policy", item=_policy_item(info), document=info.document or "",
+                       where=f"policy {policy}")
 
 
 @app.command("list")
@@ -197,4 +198,5 @@ def get_version(ctx: typer.Context, policy: PolicyArg, version: VersionArg, outp
 
     with reading(ctx) as txn:
         found = policies.get_version(txn, policy, version)
-    show_with_document(fmt(ctx, output), key="PolicyVersion", item=_version_item(found), document=found.document)
+    show_with_document(fmt(ctx, output), key="PolicyVersion", item=_version_item(found), document=found.document,
+                       where=f"policy {policy} {found.version_id}")

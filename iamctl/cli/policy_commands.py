@@ -8,7 +8,6 @@ from a file or stdin, and showing one (parsed under a key in JSON, as written ot
 
 # No `from __future__ import annotations` here: the commands are defined inside a function with
 # annotation aliases local to it, and Typer must see those annotations evaluated.
-import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -36,15 +35,16 @@ def read_document(source: str) -> str:
 
 
 def show_with_document(output: render.OutputFormat, *, key: str, item: dict[str, Any], document: str,
-                       doc_key: str = "Document", nested: bool = True) -> None:
+                       doc_key: str = "Document", nested: bool = True, where: str | None = None) -> None:
     """A record plus its policy document: in JSON the document parsed under `doc_key` (inside
     `key`, or beside it when not `nested`, as AWS's get-user-policy does); otherwise the
     record and then the document exactly as written."""
     if output == "json":
-        if nested:
-            render.json_dump({key: {**item, doc_key: json.loads(document)}})
-        else:
-            render.json_dump({**item, doc_key: json.loads(document)})
+        from iamctl.core.base import jsonload  # lazy: start-up
+
+        label = where or " ".join(str(v) for k, v in item.items() if k.endswith(("Name", "VersionId")))
+        parsed = jsonload.stored(document, where=f"{label}: the stored {doc_key}")
+        render.json_dump({key: {**item, doc_key: parsed}} if nested else {**item, doc_key: parsed})
         return
     render.record(output, key=key, item=item)
     render.lines(document.splitlines())

@@ -25,6 +25,7 @@ from iamctl.core.authz.principals import (
     directory_role,
     role_session_arn,
 )
+from iamctl.core.base import jsonload
 from iamctl.core.base.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class RequestSet(Struct, frozen=True):
 def parse_context_file(text: str, *, source: str) -> dict[str, Any]:
     """A JSON object of key → string or list of strings (numbers and booleans are stringified)."""
     try:
-        data = json.loads(text)
+        data = jsonload.loads(text)
     except json.JSONDecodeError as e:
         raise InvalidInput(f"{source}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
     if not isinstance(data, dict):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from iamctl.core.base import names
+from iamctl.core.base import jsonload, names
 from iamctl.core.bulk.authdetails import (
     BOUNDARY_TYPE,
     DEFAULT_MAX_SESSION,
@@ -27,8 +27,8 @@ from iamctl.core.store.records import (
 )
 
 
-def _fields(extra: dict[str, str] | None) -> dict[str, Any]:
-    return {k: json.loads(v) for k, v in (extra or {}).items() if not k.startswith("iamctl.")}
+def _fields(extra: dict[str, str] | None, where: str = "an imported field") -> dict[str, Any]:
+    return {k: jsonload.stored(v, where=f"{where}: {k}") for k, v in (extra or {}).items() if not k.startswith("iamctl.")}
 
 
 def _offset(extra: dict[str, str] | None, key: str) -> int:
@@ -65,7 +65,8 @@ class _Exporter:
 
     @staticmethod
     def inline(entity: Any) -> list[dict]:
-        return [{"PolicyName": n, "PolicyDocument": json.loads(t)} for n, t in entity.inline_policies.items()]
+        return [{"PolicyName": n, "PolicyDocument": jsonload.stored(t, where=f"{entity.name}: inline policy {n}")}
+                for n, t in entity.inline_policies.items()]
 
     @staticmethod
     def tags(tags: dict[str, str]) -> list[dict]:
@@ -92,7 +93,8 @@ class _Exporter:
         fields = _fields(r.extra)
         item = {"Path": fields.get("Path", r.path), "RoleName": r.name, "RoleId": r.role_id,
                 "Arn": self.arn("role", r), "CreateDate": r.created,
-                "AssumeRolePolicyDocument": json.loads(trust_policy_to_show(self.txn, r))}
+                "AssumeRolePolicyDocument": jsonload.stored(trust_policy_to_show(self.txn, r),
+                                                            where=f"role {r.name}: trust policy")}
         if r.description is not None:
             item["Description"] = r.description
         if r.max_session_duration != DEFAULT_MAX_SESSION:
@@ -135,7 +137,8 @@ class _Exporter:
         if p.description is not None:
             item["Description"] = p.description
         item |= {"CreateDate": p.created, "UpdateDate": p.updated, "PolicyVersionList": [
-            {"Document": json.loads(v.document), "VersionId": v.version_id,
+            {"Document": jsonload.stored(v.document, where=f"policy {p.name} {v.version_id}"),
+             "VersionId": v.version_id,
              "IsDefaultVersion": v.version_id == p.default_version, "CreateDate": v.created, **_fields(v.extra)}
             for v in p.versions]}
         if p.tags:

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from msgspec import Struct, field, structs
 
-from iamctl.core.base import names
+from iamctl.core.base import jsonload, names
 from iamctl.core.base.errors import IamError, InvalidInput, MalformedPolicyDocument
 from iamctl.core.bulk.authdetails import (
     AWS_POLICY_PREFIX,
@@ -267,7 +267,7 @@ def parse_sources(sources: list[tuple[str, str]]) -> Details:
     targets = dict(zip(LISTS, (details.users, details.groups, details.roles, details.policies), strict=True))
     for label, text in sources:
         try:
-            data = json.loads(text)
+            data = jsonload.loads(text)
         except json.JSONDecodeError as e:
             raise MalformedInput(f"{label}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
         if not isinstance(data, dict):

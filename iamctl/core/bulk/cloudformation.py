@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from iamctl.core.base import names
+from iamctl.core.base import jsonload, names
 from iamctl.core.bulk.account_export import _Exporter
 from iamctl.core.bulk.authdetails import DEFAULT_MAX_SESSION
+from iamctl.core.identities.documents import policy_version
 
 
 def logical_id(prefix: str, name: str, taken: set[str]) -> str:
@@ -64,8 +64,9 @@ def export_cloudformation(txn) -> dict[str, Any]:
         return props
 
     for p in ex.policies:
-        version = next(v for v in p.versions if v.version_id == p.default_version)
-        props = {"ManagedPolicyName": p.name, "Path": p.path, "PolicyDocument": json.loads(version.document)}
+        version = policy_version(p, p.default_version)
+        props = {"ManagedPolicyName": p.name, "Path": p.path,
+                 "PolicyDocument": jsonload.stored(version.document, where=f"policy {p.name} {version.version_id}")}
         if p.description:
             props["Description"] = p.description
         resources[policy_ids[names.arn(ex.account_id, "policy", p.path, p.name)]] = {
@@ -79,7 +80,8 @@ def export_cloudformation(txn) -> dict[str, Any]:
             props["Groups"] = [{"Ref": group_ids[n.lower()]} for n in u.groups if n.lower() in group_ids]
         resources[logical_id("User", u.name, taken)] = {"Type": "AWS::IAM::User", "Properties": props}
     for r in ex.roles:
-        props = {"RoleName": r.name, "AssumeRolePolicyDocument": json.loads(r.assume_role_policy), **common(r)}
+        props = {"RoleName": r.name, **common(r),
+                 "AssumeRolePolicyDocument": jsonload.stored(r.assume_role_policy, where=f"role {r.name}: trust policy")}
         if r.description:
             props["Description"] = r.description
         if r.max_session_duration != DEFAULT_MAX_SESSION:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from msgspec import Struct, field, structs
 
-from iamctl.core.base import names
+from iamctl.core.base import jsonload, names
 from iamctl.core.base.errors import IamError, InvalidInput
 from iamctl.core.credentials import access_keys, password_policy, passwords
 from iamctl.core.engine import aws_managed
@@ -197,7 +197,7 @@ def _read_jsonl(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str],
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = jsonload.loads(line)
         except json.JSONDecodeError as e:
             errors.append(RowError(number, "name", f"not valid JSON: {e.msg} at column {e.colno}"))
             continue

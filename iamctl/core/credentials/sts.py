@@ -38,7 +38,7 @@ from iamctl.core.authz.principals import (
     resolve_user,
     role_session_arn,
 )
-from iamctl.core.base import clock, names
+from iamctl.core.base import clock, jsonload, names
 from iamctl.core.base.errors import (
     AccessDenied,
     ExpiredToken,
@@ -376,6 +376,7 @@ def _token_claims(view: Txn, token: str) -> tuple[dict[str, Any], OidcProvider, 
     """The token's claims, its provider, and whether its signature was verified."""
     import jwt  # lazy: heavy library
 
+    _check_jwt_json(token)
     try:
         header = jwt.get_unverified_header(token)
         claims = jwt.decode(token, options={"verify_signature": False})
@@ -397,6 +398,22 @@ def _token_claims(view: Txn, token: str) -> tuple[dict[str, Any], OidcProvider, 
         raise InvalidIdentityToken(f"the token's signature does not verify against the JWKS registered for "
                                    f"{provider.url}: {e}") from None
     return claims, provider, True
+
+
+def _check_jwt_json(token: str) -> None:
+    """The token's header and payload through the hardened JSON loader, before PyJWT parses them
+    with plain `json.loads` (deep nesting, huge numbers, NaN, lone surrogates)."""
+    import base64  # lazy: start-up
+    import binascii  # lazy: start-up
+
+    for part, segment in zip(("header", "payload"), token.strip().split(".")[:2], strict=False):
+        try:
+            raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+            jsonload.loads(raw)
+        except (binascii.Error, UnicodeDecodeError):
+            continue  # not base64 JSON at all: PyJWT says so in its own words
+        except json.JSONDecodeError as e:
+            raise InvalidIdentityToken(f"the web identity token's {part} is not acceptable JSON: {e.msg}") from None
 
 
 def _provider_for(view: Txn, claims: dict[str, Any]) -> OidcProvider:
@@ -488,7 +505,7 @@ def assume_role_with_web_identity(
 def load_claims(text: str) -> dict[str, Any]:
     """A claims file for a dry run: a JSON object (a decoded JWT payload)."""
     try:
-        claims = json.loads(text)
+        claims = jsonload.loads(text)
     except json.JSONDecodeError as e:
         raise InvalidInput(f"claims file is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
     if not isinstance(claims, dict):

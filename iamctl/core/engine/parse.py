@@ -21,6 +21,7 @@ from typing import Any, TypeAlias
 
 from msgspec import Struct
 
+from iamctl.core.base import jsonload
 from iamctl.core.base.errors import MalformedPolicyDocument
 from iamctl.core.engine import grammar
 from iamctl.core.engine.conditions import (
@@ -175,7 +176,7 @@ def load_document(text: str | bytes, *, duplicates: list[str] | None = None) -> 
         return out
 
     try:
-        return json.loads(text, object_pairs_hook=pairs)
+        return jsonload.loads(text, object_pairs_hook=pairs)
     except json.JSONDecodeError as e:
         raise DocumentSyntaxError(
             f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}", line=e.lineno, column=e.colno, reason=e.msg

@@ -149,12 +149,13 @@ def imported_aws_policy(txn, arn: str):
     Built from the file's copy kept in the policy's `AwsPolicyUse` record: its default
     version's document, so that simulation can evaluate it.
     """
-    import json  # lazy: start-up
+    from iamctl.core.base import jsonload  # lazy: start-up
 
     use = txn.get("aws-policy", arn.rsplit("/", 1)[-1])
     if use is None or use.arn != arn or not use.extra or "PolicyVersionList" not in use.extra:
         return None
-    kept = {k: json.loads(v) for k, v in use.extra.items() if not k.startswith("iamctl.")}
+    kept = {k: jsonload.stored(v, where=f"AWS managed policy {use.name}: {k}")
+            for k, v in use.extra.items() if not k.startswith("iamctl.")}
     default = kept.get("DefaultVersionId")
     version = next((v for v in kept["PolicyVersionList"] if v.get("VersionId") == default), None)
     if version is None or default is None:  # the import keeps neither without the other
@@ -176,13 +177,15 @@ def document_text(value: dict | str) -> str | None:
     import json  # lazy: start-up
     import urllib.parse  # lazy: start-up
 
+    from iamctl.core.base import jsonload  # lazy: start-up
+
     if isinstance(value, dict):
         return json.dumps(value, indent=4)
     if not isinstance(value, str):
         return None
     for text in (value, urllib.parse.unquote(value)):
         try:
-            json.loads(text)
+            jsonload.loads(text)
             return text
         except json.JSONDecodeError:
             continue

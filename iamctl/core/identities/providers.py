@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 
-from iamctl.core.base import clock, names
+from iamctl.core.base import clock, jsonload, names
 from iamctl.core.base.errors import (
     EntityAlreadyExists,
     InvalidInput,
@@ -75,7 +75,7 @@ def _as_arn(txn: Txn, ref: str) -> str:
 def check_jwks(text: str) -> str:
     """A JWKS document: JSON with a non-empty `keys` list of public keys (each with `kty`)."""
     try:
-        doc = json.loads(text)
+        doc = jsonload.loads(text)
     except json.JSONDecodeError as e:
         raise InvalidInput(f"JWKS is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
     keys = doc.get("keys") if isinstance(doc, dict) else None
