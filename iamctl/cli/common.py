@@ -81,16 +81,25 @@ def store(ctx: typer.Context) -> "Store":
 
 @contextmanager
 def reading(ctx: typer.Context) -> "Iterator[Txn]":
-    """A read-only transaction on the selected account."""
+    """A read-only transaction on the selected account; never creates one (a mistyped --dir
+    fails naming the directory, instead of showing an empty new account)."""
     with store(ctx).read() as txn:
         yield txn
 
 
 @contextmanager
 def writing(ctx: typer.Context) -> "Iterator[Txn]":
-    """A transaction on the selected account, committed when the block ends without error."""
-    with store(ctx).write() as txn:
-        yield txn
+    """A transaction on the selected account, committed when the block ends without error.
+
+    The first change to a directory that does not exist creates it, saying so on stderr; a
+    change committed but not yet applied in place (a full disk) is reported as what it is."""
+    s = store(ctx)
+    try:
+        with s.write() as txn:
+            yield txn
+    finally:
+        for note in s.notes:
+            render.note(note)
 
 
 @contextmanager

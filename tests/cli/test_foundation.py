@@ -26,13 +26,51 @@ def test_help_lists_every_command_group(iam):
         assert name in out
 
 
-def test_first_command_creates_an_account_with_a_12_digit_id(iam, account_dir):
+def test_first_change_creates_an_account_with_a_12_digit_id_and_says_so(iam, account_dir):
+    """Issue 19.1: a mutating command may create the account implicitly, with a note on stderr
+    naming the directory and the new account id."""
+    created = iam("user", "create", "alice")
+    note = re.fullmatch(r"iamctl: created the account directory (.+) with account ([1-9]\d{11})\n", created.stderr)
+    assert note and note.group(1) == str(account_dir), created.stderr
     out = iam("account", "show", "-o", "json").json()["Account"]
-    assert re.fullmatch(r"[1-9]\d{11}", out["AccountId"])
+    assert out["AccountId"] == note.group(2) and out["Users"] == 1
     assert (account_dir / "iamctl.toml").is_file()
     assert (account_dir / out["AccountId"] / "account.toml").is_file()
-    # The same account is used by the next command.
-    assert iam("account", "show", "-o", "json").json()["Account"]["AccountId"] == out["AccountId"]
+    # The same account is used by the next command, which says nothing more.
+    assert iam("user", "create", "bob").stderr == ""
+
+
+@pytest.mark.parametrize("command", [["user", "list"], ["account", "check"], ["account", "show"],
+                                     ["user", "show", "alice"], ["simulate", "principal", "--user", "a", "-a", "s3:x"],
+                                     ["account", "export"], ["account", "credential-report"]])
+@pytest.mark.parametrize("where", ["env", "deep"])
+def test_a_read_only_command_on_a_mistyped_directory_creates_nothing(iam, tmp_path, monkeypatch, command, where):
+    """Issue 19.1: `IAMCTL_DIR=./crop iamctl user list` used to exit 0 and create crop/<id>/;
+    `--dir /nonexistent/deep/path user list` built the whole path. A read-only command fails in
+    one line naming the directory and saying that `iamctl init` creates one."""
+    if where == "env":
+        target = tmp_path / "crop"
+        monkeypatch.setenv("IAMCTL_DIR", str(target))
+        args = command
+    else:
+        target = tmp_path / "nonexistent" / "deep" / "path"
+        args = ["--dir", str(target), *command]
+    r = iam(*args, expect=1)
+    assert r.stdout == ""
+    assert r.stderr == (f"iamctl: error: StoreError: {target} is not an iamctl account directory: `iamctl init` "
+                        "creates one there (or choose another with --dir or IAMCTL_DIR)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "nothing may be created"
+
+
+def test_a_failing_first_change_creates_nothing(iam, tmp_path):
+    """A mutating command that fails on a directory that does not exist leaves nothing behind,
+    not even the folders on the way: the account would be created in its transaction."""
+    target = tmp_path / "a" / "b"
+    r = iam("--dir", str(target), "account", "set-alias", "NOT_VALID", expect=1)
+    assert r.stderr.startswith("iamctl: error: ValidationError") and r.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+    iam("--dir", str(target), "account", "set-alias", "valid-alias")
+    assert iam("--dir", str(target), "account", "show", "-o", "json").json()["Account"]["AccountAlias"] == "valid-alias"
 
 
 def test_init_with_an_account_id(iam, account_dir):
@@ -89,6 +127,7 @@ def test_bad_account_id(iam, bad):
     ],
 )
 def test_account_alias_rules_follow_aws_create_account_alias(iam, alias, ok):
+    iam("init")
     r = iam("account", "set-alias", "--", alias, expect=0 if ok else 1)
     shown = iam("account", "show", "-o", "json").json()["Account"]["AccountAlias"]
     assert shown == (alias if ok else None)
@@ -104,6 +143,7 @@ def test_delete_alias(iam):
 
 
 def test_quotas_default_to_aws_and_can_be_raised(iam):
+    iam("init")
     quotas = iam("account", "show", "-o", "json").json()["Account"]["Quotas"]
     assert quotas["users"] == 5000
     assert quotas["groups"] == 300
@@ -140,6 +180,7 @@ def test_every_format_shows_the_same_account(iam, fmt):
 
 def test_global_output_option_and_piped_default(iam):
     # CliRunner's stdout is not a terminal: the default is JSON.
+    iam("init")
     assert json.loads(iam("account", "show").stdout)["Account"]
     assert iam("--output", "text", "account", "show").stdout.startswith("AccountId\t")
 

@@ -11,7 +11,8 @@ from iamctl.core.store.directory import Store
 
 
 def account_id(iam) -> str:
-    return iam("account", "show", "-o", "json").json()["Account"]["AccountId"]
+    """The id of the test's account, created by `init` if it does not exist yet."""
+    return iam("init", "-o", "json").json()["Account"]["AccountId"]
 
 
 def members(iam, group: str) -> list[str]:

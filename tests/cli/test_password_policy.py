@@ -6,6 +6,7 @@ import pytest
 
 
 def test_show_without_a_policy_is_no_such_entity(iam):
+    iam("init")
     r = iam("account", "password-policy", "show", expect=1)
     assert "NoSuchEntity: The Password Policy with domain name" in r.stderr and r.stdout == ""
 

@@ -58,7 +58,8 @@ def entities(iam, account_dir, hosts):
 
 
 def account_id(iam) -> str:
-    return iam("account", "show", "-o", "json").json()["Account"]["AccountId"]
+    """The id of the test's account, created by `init` if it does not exist yet."""
+    return iam("init", "-o", "json").json()["Account"]["AccountId"]
 
 
 def create(iam, name, path=MFA, *extra, expect=0):
@@ -119,6 +120,7 @@ def test_show_by_arn_and_an_arn_with_another_path_is_not_found(iam):
 
 
 def test_show_an_aws_managed_policy_by_arn(iam):
+    iam("init")
     policy = iam("policy", "show", READ_ONLY, "-o", "json").json()["Policy"]
     assert policy["PolicyName"] == "ReadOnlyAccess"
     assert policy["Document"]["Statement"]
@@ -353,6 +355,7 @@ def test_list_scopes_path_prefix_and_attachment_counts(entities):
 def test_list_aws_scope_lists_the_bundled_aws_managed_policies(iam):
     from iamctl.core.engine import aws_managed
 
+    iam("init")
     listed = iam("policy", "list", "--scope", "AWS", "-o", "json").json()["Policies"]
     assert len(listed) == len(aws_managed.names())
     job = iam("policy", "list", "--scope", "AWS", "--path-prefix", "/job-function/", "-o", "json").json()
@@ -368,6 +371,7 @@ def test_list_shows_the_same_values_in_every_format(iam, output):
 
 
 def test_bad_scope_is_invalid_input(iam):
+    iam("init")
     assert "InvalidInput" in error(iam("policy", "list", "--scope", "Everything", expect=1))
 
 

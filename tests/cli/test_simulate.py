@@ -204,6 +204,7 @@ def test_principal_mfa_flag_satisfies_the_aws_mfa_policy(iam):
 
 
 def test_principal_missing_user_is_no_such_entity(iam):
+    iam("init")
     r = iam("simulate", "principal", "--user", "ghost", "-a", "s3:GetObject", expect=1)
     assert r.stderr == "iamctl: error: NoSuchEntity: The user with name ghost cannot be found.\n"
 

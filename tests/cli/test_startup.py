@@ -28,6 +28,8 @@ def loaded_modules(tmp_path, *args: str) -> list[str]:
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE)
     env = {**os.environ, "IAMCTL_DIR": str(tmp_path / "acct")}
+    # An account to act on: a read-only command on a missing directory stops at once.
+    subprocess.run([sys.executable, "-m", "iamctl", "init"], env=env, check=True, capture_output=True)
     subprocess.run([sys.executable, str(probe), *args], env=env, check=True, capture_output=True)
     return json.loads((tmp_path / "probe.py.modules").read_text())
 

@@ -255,6 +255,7 @@ def test_credentials_out_directory_missing_is_refused_before_anything_is_written
 
 def test_the_readme_example_file_imports(iam, tmp_path):
     example = Path(__file__).resolve().parents[2] / "examples" / "new-hires.csv"
+    iam("init")
     plan = iam("user", "import", str(example), "--create-groups", "--dry-run", "-o", "json").json()
     assert [(p["UserName"], p["Action"]) for p in plan["Plan"]] == [
         ("alice.ng", "create"), ("bob.okafor", "create"), ("carol.diaz", "create"), ("deploy-bot", "create")]

@@ -171,7 +171,11 @@ def test_500_sigkills_during_mutating_commands(tmp_path):
 
 
 class _Recorder:
-    """Records the os-level operations a command makes under `root` (the calls still happen)."""
+    """Records the os-level operations a command makes under `root` (the calls still happen).
+
+    The store reaches its files through folder descriptors (`openat`, `renameat`, `unlinkat`,
+    `mkdirat`): an operation relative to a folder descriptor opened under `root` is recorded
+    with the full path it acted on."""
 
     NAMES = ("open", "write", "fsync", "close", "replace", "rename", "unlink", "mkdir", "rmdir", "sync")
 
@@ -179,20 +183,31 @@ class _Recorder:
         self.root = str(root)
         self.ops: list[tuple] = []
         self.fds: set[int] = set()
+        self.folders: dict[int, str] = {}  # descriptor of a folder under root -> its path
 
     def _mine(self, path) -> bool:
+        return path is not None and (path == self.root or path.startswith(self.root + "/"))
+
+    def _full(self, path, dir_fd) -> str | None:
         p = os.fspath(path)
-        return p == self.root or p.startswith(self.root + "/")
+        if dir_fd is None:
+            return os.path.abspath(p)
+        if dir_fd in self.folders:
+            return os.path.join(self.folders[dir_fd], p)
+        return None
 
     def __enter__(self):
         real = self.real = {name: getattr(os, name) for name in self.NAMES}
 
         def open_(path, flags, mode=0o777, *, dir_fd=None):
-            existed = os.path.lexists(path)
+            full = self._full(path, dir_fd)
+            existed = full is not None and os.path.lexists(full)
             fd = real["open"](path, flags, mode, dir_fd=dir_fd)
-            if self._mine(path):
+            if self._mine(full):
                 self.fds.add(fd)
-                self.ops.append(("open", os.fspath(path), fd, flags, existed))
+                if flags & os.O_DIRECTORY:
+                    self.folders[fd] = full
+                self.ops.append(("open", full, fd, flags, existed))
             return fd
 
         def write(fd, data):
@@ -210,32 +225,38 @@ class _Recorder:
             real["close"](fd)
             if fd in self.fds:
                 self.fds.discard(fd)
+                self.folders.pop(fd, None)
                 self.ops.append(("close", fd))
 
-        def replace(src, dst, **kw):
-            real["replace"](src, dst, **kw)
-            if self._mine(dst):
-                self.ops.append(("replace", os.fspath(src), os.fspath(dst)))
+        def replace(src, dst, *, src_dir_fd=None, dst_dir_fd=None):
+            real["replace"](src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
+            full_dst = self._full(dst, dst_dir_fd)
+            if self._mine(full_dst):
+                self.ops.append(("replace", self._full(src, src_dir_fd), full_dst))
 
-        def rename(src, dst, **kw):
-            real["rename"](src, dst, **kw)
-            if self._mine(dst):
-                self.ops.append(("replace", os.fspath(src), os.fspath(dst)))
+        def rename(src, dst, *, src_dir_fd=None, dst_dir_fd=None):
+            real["rename"](src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
+            full_dst = self._full(dst, dst_dir_fd)
+            if self._mine(full_dst):
+                self.ops.append(("replace", self._full(src, src_dir_fd), full_dst))
 
-        def unlink(path, **kw):
-            real["unlink"](path, **kw)
-            if self._mine(path):
-                self.ops.append(("unlink", os.fspath(path)))
+        def unlink(path, *, dir_fd=None):
+            real["unlink"](path, dir_fd=dir_fd)
+            full = self._full(path, dir_fd)
+            if self._mine(full):
+                self.ops.append(("unlink", full))
 
-        def mkdir(path, mode=0o777, **kw):
-            real["mkdir"](path, mode, **kw)
-            if self._mine(path):
-                self.ops.append(("mkdir", os.fspath(path)))
+        def mkdir(path, mode=0o777, *, dir_fd=None):
+            real["mkdir"](path, mode, dir_fd=dir_fd)
+            full = self._full(path, dir_fd)
+            if self._mine(full):
+                self.ops.append(("mkdir", full))
 
-        def rmdir(path, **kw):
-            real["rmdir"](path, **kw)
-            if self._mine(path):
-                self.ops.append(("unlink", os.fspath(path)))
+        def rmdir(path, *, dir_fd=None):
+            real["rmdir"](path, dir_fd=dir_fd)
+            full = self._full(path, dir_fd)
+            if self._mine(full):
+                self.ops.append(("unlink", full))
 
         def sync():
             real["sync"]()

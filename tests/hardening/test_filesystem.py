@@ -161,3 +161,56 @@ def test_a_full_disk_fails_the_command_cleanly_and_keeps_the_previous_state(tiny
     assert run(root, "account", "check").code == 0
     assert dump(root) == before
     assert run(root, "user", "put-policy", "alice", "inline", "--document", str(doc)).code == 0
+
+
+def _forge_password(folder: Path, password: str) -> None:
+    """Rewrite alice's secret record in `folder` (a copy of secrets/ACCT/users) with the hash
+    of a password the attacker chose."""
+    import tomllib
+
+    import tomli_w
+
+    from iamctl.core.credentials import hashing
+
+    path = folder / "alice.toml"
+    record = tomllib.loads(path.read_text())
+    record["password"]["hash"] = hashing.hash_password(password)
+    path.write_text(tomli_w.dumps(record))
+
+
+def test_a_linked_secrets_folder_cannot_forge_a_sign_in(root, tmp_path):
+    """Issue 20.3: a link at secrets/ACCT/users to a folder holding a forged password hash made
+    `login` issue credentials. The link is refused on read: no credentials, one clear line."""
+    outside = _outside(tmp_path)
+    _plant(root, f"secrets/{ACCOUNT}/users", outside)
+    _forge_password(outside / "users", "Forged-password-9!")
+    result = run(root, "login", "alice", "--password-stdin", "-o", "json", input="Forged-password-9!\n")
+    assert result.clean_failure(), (result.code, result.stdout, result.stderr)
+    assert "symbolic link" in result.stderr and f"secrets/{ACCOUNT}/users" in result.stderr
+    assert "SessionToken" not in result.stdout
+
+
+@pytest.mark.parametrize("rel", [f"{ACCOUNT}/users", ACCOUNT, f"{ACCOUNT}/users/alice.toml", "iamctl.toml",
+                                 f"{ACCOUNT}/account.toml", "secrets"])
+@pytest.mark.parametrize("command", [["user", "show", "alice"], ["user", "list"], ["account", "show"],
+                                     ["simulate", "principal", "--user", "alice", "-a", "s3:GetObject"],
+                                     ["account", "check"], ["login", "alice", "--password-stdin"]])
+def test_a_planted_symbolic_link_is_not_followed_on_read(root, tmp_path, rel, command):
+    """Issue 20.3: a linked ACCT/users or account folder was read by show, list and simulate.
+    A link at any path component inside the directory is refused, on reads as on writes."""
+    outside = _outside(tmp_path)
+    _plant(root, rel, outside)
+    before_outside = fingerprint(outside)
+    result = run(root, *command, input="Fs-test-password-1!\n")
+    assert fingerprint(outside) == before_outside
+    # What a command does not read, it need not refuse: the count of users is a folder listing,
+    # and only login and check read secrets.
+    reads_it = {"secrets": command[0] == "login" or command[:2] == ["account", "check"],
+                f"{ACCOUNT}/users/alice.toml": command[:2] != ["account", "show"]}.get(rel, True)
+    if not reads_it:
+        assert result.code in (0, 3), result.stderr  # 3: simulate's "denied"
+        return
+    assert result.code == 1, (result.code, result.stdout, result.stderr)
+    assert "symbolic link" in result.stderr, result.stderr
+    if command[:2] != ["account", "check"]:  # check lists every damaged file, then sums up
+        assert result.clean_failure(), result.stderr

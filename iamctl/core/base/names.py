@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from iamctl.core.base.errors import InvalidInput, LimitExceeded, ValidationError
 
 # [\w+=,.@-]+ where \w is ASCII letters, digits and underscore (AWS's pattern for entity names).
-_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]+$")
+_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]+\Z")  # \Z: "$" would let a final "\n" through
 # Paths: "/" alone, or "/" + segments of printable ASCII except "/" ... ending in "/".
-_PATH = re.compile(r"^/([\x21-\x7e]+/)*$")
+_PATH = re.compile(r"^/([\x21-\x7e]+/)*\Z")
 # CreatePolicy's policyPathType: segments of letters, digits and . , + @ = _ - only (stricter
 # than the path of users, groups and roles).
-_POLICY_PATH = re.compile(r"^(/[A-Za-z0-9.,+@=_-]+)*/$")
+_POLICY_PATH = re.compile(r"^(/[A-Za-z0-9.,+@=_-]+)*/\Z")
 
 NAME_LIMITS = {"user": 64, "group": 128, "role": 64, "policy": 128, "instance-profile": 128, "mfa": 226}
 

@@ -9,6 +9,7 @@ Layout of a directory (a "workspace" that can hold several AWS accounts)::
     secrets/<account-id>/<kind>/...   password hashes, key hashes, MFA seeds (0700 / 0600)
     .iamctl/lock                      flock: writers exclusive, readers shared
     .iamctl/journal                   a committed transaction not yet fully applied
+    .iamctl/generation                changes at every commit, before any file does
     .iamctl/tmp/                      files being written, renamed into place
 
 A file is named after the entity's name in lower case: AWS names are unique without regard to
@@ -22,17 +23,27 @@ to `.iamctl/journal.tmp`, flushed to disk and renamed to `.iamctl/journal`: that
 the commit point. Then each file is written to `.iamctl/tmp/` and renamed over its target,
 and the journal is removed. A process killed before the rename leaves the old state (the
 `.tmp` journal is discarded on the next open); killed after it, the next open replays the
-journal (writing whole files, so replay is idempotent). Readers take a shared lock, so they
-never see a transaction half-applied.
+journal (writing whole files, so replay is idempotent). Before the journal is committed
+every target is checked (a folder where a file belongs, a link, a file where a folder belongs),
+so nothing is committed that could not be applied. When applying fails after the commit point
+(a full disk), the change is still committed: readers read through the journal, and the next
+writer finishes it.
+
+Readers take a shared lock, so they never see a transaction half-applied. A reader that cannot
+take it (no write access to `.iamctl/`) compares `.iamctl/generation` before and after reading
+and refuses a view that a commit changed meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
+import math
 import os
 import re
+import stat
 import time
 import tomllib
 from collections.abc import Iterator
@@ -40,10 +51,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from iamctl.core.base import clock
-from iamctl.core.base.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity, StoreError, StoreLocked
+from iamctl.core.base import clock, jsonload
+from iamctl.core.base.errors import (
+    EntityAlreadyExists,
+    InvalidInput,
+    NoSuchEntity,
+    StoreError,
+    StoreLocked,
+    ValidationError,
+)
 from iamctl.core.store import codec
-from iamctl.core.store.records import KINDS, SCHEMA_VERSION, Account, Kind, KindName
+from iamctl.core.store.records import KINDS, SCHEMA_VERSION, SECRETS, Account, Kind, KindName, Manifest
 
 if TYPE_CHECKING:
     from iamctl.core.store.records import (
@@ -70,10 +88,11 @@ STATE_DIR = ".iamctl"
 SECRETS_DIR = "secrets"
 GITIGNORE = f"# Written by iamctl: secrets and working files stay out of git.\n/{SECRETS_DIR}/\n/{STATE_DIR}/\n"
 
-# The characters AWS allows in IAM names (plus lower-case only, since keys are lowered).
-_SAFE_KEY = re.compile(r"^[a-z0-9+=,.@_-]{1,128}$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-LOCK_TIMEOUT = float(os.environ.get("IAMCTL_LOCK_TIMEOUT", "60"))
+# The characters AWS allows in IAM names, ASCII only: a name is checked before it is lowered,
+# since str.lower() folds some non-ASCII letters into ASCII ones (KELVIN SIGN U+212A to "k").
+_SAFE_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{1,128}")
+_ACCOUNT_ID = re.compile(r"^\d{12}\Z")
+LOCK_TIMEOUT = 60.0  # seconds, unless IAMCTL_LOCK_TIMEOUT says otherwise (see lock_timeout)
 
 
 def default_directory() -> Path:
@@ -87,10 +106,9 @@ def default_directory() -> Path:
 
 def file_key(name: str) -> str:
     """The file-name stem for an entity name: lower case, from a safe alphabet only."""
-    key = name.lower()
-    if not _SAFE_KEY.match(key):
+    if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name):
         raise InvalidInput(f"the name {name!r} contains characters that cannot be stored")
-    return key
+    return name.lower()
 
 
 def new_account_id() -> str:
@@ -100,18 +118,32 @@ def new_account_id() -> str:
     return str(secrets.choice(range(1, 10))) + "".join(secrets.choice("0123456789") for _ in range(11))
 
 
+class Unfinished(StoreError):
+    """A committed transaction could not be applied to the files (a full disk, an I/O error):
+    its journal stays, readers read through it, and the next writer finishes it."""
+
+
 class Store:
-    """An account directory on disk. Use `Store(path).read()` / `.write()` for transactions."""
+    """An account directory on disk. Use `Store(path).read()` / `.write()` for transactions.
+
+    Every file and folder is reached from a descriptor of the directory itself, one path
+    component at a time, each opened with O_NOFOLLOW (`openat`): a symbolic link anywhere inside
+    the directory is refused, on reads as on writes, and no lookup can be redirected by a link
+    swapped in between a check and a use. The folder descriptors are kept for the length of a
+    transaction, so a read costs one `openat` of the file.
+    """
 
     def __init__(self, root: Path | str, account: str | None = None):
         self.root = Path(root)
         self.selected_account = account
         self._state = self.root / STATE_DIR
+        self._fds: dict[str, int] = {}  # folder (relative, "" for the root) -> open descriptor
+        self.notes: list[str] = []  # what a command should tell its user (created, committed, ...)
 
     # -- opening -----------------------------------------------------------------------
 
     def exists(self) -> bool:
-        return (self.root / MANIFEST).is_file()
+        return self.file_exists(MANIFEST)
 
     def init(self, account_id: str | None = None) -> tuple[str, bool]:
         """Create the workspace (if needed) and an account in it; return (id, created?).
@@ -120,24 +152,36 @@ class Store:
         """
         if account_id is not None and not _ACCOUNT_ID.match(account_id):
             raise InvalidInput(f"account id {account_id!r} is not 12 digits")
-        self._ensure_workspace()
-        with self._locked(exclusive=True):
-            self._recover()
-            self._upgrade()
-            txn = Txn(self, writable=True, account="")
-            if account_id is None:
-                account_id = txn.manifest().get("default_account") or new_account_id()
-            if txn.account_exists(account_id):
-                return account_id, False
-            txn.create_account(account_id)
-            txn.commit()
-            return account_id, True
+        made = self._prepare_root(create=True)
+        done = False
+        try:
+            with self._locked(exclusive=True):
+                self._recover()
+                self._upgrade()
+                txn = Txn(self, writable=True, account="", fresh=not self.exists())
+                if account_id is None:
+                    account_id = txn.manifest().get("default_account") or new_account_id()
+                if txn.account_exists(account_id):
+                    done = True
+                    return account_id, False
+                txn.create_account(account_id)
+                txn.commit()
+                done = True
+                return account_id, True
+        finally:
+            self.close()
+            if made is not None and not done:
+                self._remove_made(made)
 
-    def _ensure_workspace(self) -> None:
-        """Create the directory, manifest and .gitignore for a brand-new workspace."""
+    def _prepare_root(self, *, create: bool) -> Path | None:
+        """Check that the directory is a workspace, or (with `create`) may become one, creating
+        the folder itself; return the topmost folder created, to remove if nothing commits."""
         if self.exists():
-            return
+            return None
         root = self.root
+        if not create:
+            raise StoreError(f"{root} is not an iamctl account directory: `iamctl init` creates one there "
+                             "(or choose another with --dir or IAMCTL_DIR)")
         if root.is_symlink():
             raise StoreError(f"{root} is a symbolic link; refusing to use it as an account directory")
         if root.exists():
@@ -148,94 +192,169 @@ class Store:
                     f"{root} is not an iamctl account directory (no {MANIFEST}) and is not empty; "
                     "choose another directory"
                 )
+            return None
+        top = root.absolute()
+        while not top.parent.exists():
+            top = top.parent
         try:
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._state.mkdir(mode=0o700, exist_ok=True)
         except OSError as e:
             raise StoreError(f"cannot create the account directory {root}: {e.strerror}") from e
-        with self._locked(exclusive=True):
-            if self.exists():
-                return
-            tmp = self._state / "tmp"
-            tmp.mkdir(mode=0o700, exist_ok=True)
-            _atomic_write(tmp, root / ".gitignore", GITIGNORE, 0o644)
-            manifest = f"# iamctl account directory\nschema_version = {SCHEMA_VERSION}\n"
-            _atomic_write(tmp, root / MANIFEST, manifest, 0o644)
+        self.close()  # a descriptor of a root that did not exist yet is none
+        return top
 
-    def _open_checks(self, *, create: bool) -> None:
-        if not self.exists():
-            if not create:
-                raise StoreError(f"{self.root} is not an iamctl account directory (run `iamctl init`)")
-            self.init(self.selected_account)
+    def _remove_made(self, top: Path) -> None:
+        """Undo `_prepare_root` after a failed first command: the folders it made, and the
+        working files in them, go; anything else found there stays."""
+        state = self._state
+        with contextlib.suppress(OSError):
+            (state / "tmp").rmdir()
+        for name in ("lock", "turnstile", "generation"):
+            with contextlib.suppress(OSError):
+                (state / name).unlink()
+        root = self.root.absolute()
+        for folder in (state.absolute(), root, *root.parents):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            if folder == top:
+                return
 
     # -- transactions ------------------------------------------------------------------
 
     @contextmanager
-    def read(self, *, create: bool = True) -> Iterator[Txn]:
-        """A read-only view under a shared lock. Creates the account on first use."""
-        self._open_checks(create=create)
-        while True:
-            with self._locked(exclusive=False):
-                # Under the shared lock no writer is mid-commit, so a journal here was left
-                # by a writer that died: finishing it needs the exclusive lock.
-                if not (self._state / "journal").exists():
-                    yield Txn(self, writable=False)
-                    return
-            with self._locked(exclusive=True):
-                self._recover()
+    def read(self) -> Iterator[Txn]:
+        """A read-only view of a consistent state.
+
+        Under the shared lock when it can be taken. A journal found there was left by a writer
+        that died: it is finished first (under the exclusive lock), or, when that cannot be
+        done (a full disk), read through. A reader without write access to `.iamctl/` cannot
+        take the lock at all: it reads through any journal and compares the commit generation
+        before and after, refusing a view a writer changed meanwhile rather than showing it.
+        """
+        self._prepare_root(create=False)
+        try:
+            finish = True
+            while True:
+                with self._locked(exclusive=False) as shared:
+                    generation = None if shared else self._generation()
+                    ops = self._journal_ops()
+                    if ops is None or not shared or not finish:
+                        try:
+                            yield Txn(self, writable=False, overlay=ops)
+                        except Exception as e:
+                            if generation is not None and self._generation() != generation:
+                                raise self._changed() from e
+                            raise
+                        if generation is not None and self._generation() != generation:
+                            raise self._changed()
+                        return
+                try:
+                    with self._locked(exclusive=True):
+                        self._recover()
+                except Unfinished:
+                    finish = False  # cannot be finished now: read through it
+        finally:
+            self.close()
+
+    def _changed(self) -> StoreError:
+        return StoreError(
+            f"{self.root} changed while this command read it (another iamctl process wrote to it, and without "
+            f"write access to {self._state} this one cannot take the lock that keeps writers out): run it again")
 
     @contextmanager
     def write(self, *, create: bool = True) -> Iterator[Txn]:
         """A transaction under the exclusive lock: committed if the block ends normally.
 
+        On a directory that is not a workspace yet (and `create`), the workspace and its first
+        account are created in the same transaction, so a command that fails creates nothing;
+        `notes` then says what was created.
+
         If the block raises, only its attempt records (writes staged with ``attempt=True``) are
         committed, and then the exception goes on: an operation that must record a failed
         attempt before refusing (a wrong password, a wrong MFA code) stages the record and
-        raises its refusal, and both happen in that order."""
-        self._open_checks(create=create)
-        with self._locked(exclusive=True):
-            self._recover()
-            self._upgrade()
-            txn = Txn(self, writable=True)
-            try:
-                yield txn
-            except BaseException:
-                txn.commit_attempts()  # record the attempt, then refuse: see Txn.put(attempt=True)
-                raise
-            txn.commit()
+        raises its refusal, and both happen in that order. (In a workspace this transaction
+        would create there is nothing to record: nothing is.)"""
+        made = self._prepare_root(create=create)
+        done = False
+        try:
+            with self._locked(exclusive=True):
+                self._recover()
+                self._upgrade()
+                fresh = not self.exists()
+                if fresh:
+                    txn = Txn(self, writable=True, account="", fresh=True)
+                    account_id = txn.create_account(self.selected_account or new_account_id()).account_id
+                else:
+                    txn = Txn(self, writable=True)
+                try:
+                    yield txn
+                except BaseException:
+                    if not fresh:
+                        txn.commit_attempts()  # record the attempt, then refuse: see Txn.put(attempt=True)
+                        done = True
+                    raise
+                txn.commit()
+                done = True
+                if fresh:
+                    self.notes.append(f"created the account directory {self.root} with account {account_id}")
+        finally:
+            self.close()
+            if made is not None and not done:
+                self._remove_made(made)
+
+    def close(self) -> None:
+        """Close the folder descriptors a transaction opened."""
+        fds, self._fds = self._fds, {}
+        for fd in fds.values():
+            os.close(fd)
 
     @contextmanager
-    def _locked(self, *, exclusive: bool) -> Iterator[None]:
+    def _locked(self, *, exclusive: bool) -> Iterator[bool]:
         """Writers hold `lock` exclusively, readers share it. Everyone passes through the
-        `turnstile` first, so a waiting writer is not starved by a stream of readers."""
-        self._check_not_symlink(self._state)
+        `turnstile` first, so a waiting writer is not starved by a stream of readers.
+
+        Yields True when locked; a reader that cannot create or open the lock files (a
+        read-only file system, no write access to `.iamctl/`) gets False and no lock."""
         try:
-            self._state.mkdir(mode=0o700, exist_ok=True)
-            turnstile = os.open(self._state / "turnstile", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError as e:
-            if e.errno in (errno.EACCES, errno.EROFS, errno.EPERM) and not exclusive:
-                # A read-only directory can still be read, without a lock.
-                yield
+            state = self._folder_fd(STATE_DIR, create=True, lockless_ok=not exclusive)
+        except _NoWriteAccess:
+            yield False
+            return
+        fds: list[int] = []
+        try:
+            for name in ("turnstile", "lock"):
+                try:
+                    fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600,
+                                 dir_fd=state)
+                except OSError as e:
+                    if e.errno in _NO_WRITE and not exclusive and not fds:
+                        break
+                    if e.errno == errno.ELOOP:
+                        raise self._symlink_error(f"{STATE_DIR}/{name}") from e
+                    raise StoreError(f"cannot open the lock file {self._state / name}: {e.strerror}") from e
+                fds.append(fd)
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise StoreError(f"{self._state / name} is {_what(os.fstat(fd).st_mode)}, not a lock file: "
+                                     "remove it (iamctl creates it again)")
+            if not fds:
+                yield False
                 return
-            raise StoreError(f"cannot open the lock file in {self._state}: {e.strerror}") from e
-        try:
-            lock = os.open(self._state / "lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError as e:
-            os.close(turnstile)
-            raise StoreError(f"cannot open the lock file in {self._state}: {e.strerror}") from e
-        try:
-            deadline = time.monotonic() + LOCK_TIMEOUT
-            self._flock(turnstile, fcntl.LOCK_EX, deadline)
+            turnstile, lock = fds
+            timeout = lock_timeout()
+            deadline = time.monotonic() + timeout
+            self._flock(turnstile, fcntl.LOCK_EX, deadline, timeout)
             try:
-                self._flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline)
+                self._flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, timeout)
             finally:
                 fcntl.flock(turnstile, fcntl.LOCK_UN)
-            yield
+            yield True
         finally:
-            os.close(lock)  # closing releases the lock
-            os.close(turnstile)
+            for fd in fds:
+                os.close(fd)  # closing releases the lock
 
-    def _flock(self, fd: int, mode: int, deadline: float) -> None:
+    def _flock(self, fd: int, mode: int, deadline: float, timeout: float) -> None:
         delay = 0.0005
         while True:
             try:
@@ -245,35 +364,62 @@ class Store:
                 if time.monotonic() > deadline:
                     raise StoreLocked(
                         f"{self.root} is locked by another iamctl process "
-                        f"(waited {LOCK_TIMEOUT:g} s; set IAMCTL_LOCK_TIMEOUT to wait longer)"
+                        f"(waited {timeout:g} s; set IAMCTL_LOCK_TIMEOUT to wait longer)"
                     ) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.02)
 
     # -- the journal -------------------------------------------------------------------
 
+    def _journal_ops(self) -> list[dict[str, Any]] | None:
+        """The committed transaction in `.iamctl/journal`, or None when there is none."""
+        text = self._read_text(f"{STATE_DIR}/journal", what="iamctl's journal")
+        if text is None:
+            return None
+        where = self._state / "journal"
+        try:
+            ops = jsonload.loads(text)["ops"]
+            if not isinstance(ops, list):
+                raise ValueError("ops is not a list")
+            for op in ops:
+                if not (isinstance(op, dict) and isinstance(op.get("path"), str)
+                        and (op.get("data") is None or isinstance(op["data"], str))
+                        and isinstance(op.get("secret"), bool)):
+                    raise ValueError(f"not an operation: {str(op)[:60]}")
+                self._check_path(op["path"])
+        except (ValueError, KeyError, TypeError, StoreError) as e:
+            raise StoreError(f"{where} is damaged ({e}); the last transaction cannot be finished") from e
+        return ops
+
     def _recover(self) -> None:
         """Finish a committed transaction a killed process left behind; drop uncommitted ones."""
-        journal = self._state / "journal"
-        pending = self._state / "journal.tmp"
-        if pending.exists():
-            pending.unlink()
-        tmp = self._state / "tmp"
-        self._check_not_symlink(tmp)  # else emptying it would delete files wherever it points
-        if tmp.is_dir():
-            for leftover in tmp.iterdir():
-                leftover.unlink()
-        if journal.exists():
-            try:
-                ops = json.loads(journal.read_text(encoding="utf-8"))["ops"]
-            except (ValueError, KeyError) as e:
-                raise StoreError(f"{journal} is damaged ({e}); the last transaction cannot be finished") from e
-            try:
-                self._apply(ops)
-                journal.unlink()
-                _fsync_dir(self._state)
-            except OSError as e:
-                raise StoreError(f"cannot finish the last transaction in {self.root}: {e.strerror}") from e
+        state = self._folder_fd(STATE_DIR)
+        if state is None:
+            return
+        try:
+            os.unlink("journal.tmp", dir_fd=state)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise StoreError(f"cannot remove {self._state / 'journal.tmp'} ({e.strerror}): iamctl writes its "
+                             "uncommitted journal there; remove it") from e
+        tmp = self._folder_fd(f"{STATE_DIR}/tmp")
+        if tmp is not None:
+            for leftover in os.listdir(tmp):
+                with contextlib.suppress(IsADirectoryError, PermissionError, FileNotFoundError):
+                    os.unlink(leftover, dir_fd=tmp)  # only files of ours; a folder is not
+        ops = self._journal_ops()
+        if ops is None:
+            return
+        try:
+            self._bump_generation()
+            self._apply(ops)
+            os.unlink("journal", dir_fd=state)
+            os.fsync(state)
+        except _TargetError as e:
+            raise Unfinished(f"cannot finish the last transaction in {self.root}: {e}") from e
+        except OSError as e:
+            raise Unfinished(f"cannot finish the last transaction in {self.root}: {e.strerror}") from e
 
     def _upgrade(self) -> None:
         """Bring a directory an older iamctl wrote up to this one's schema, in one transaction
@@ -291,113 +437,278 @@ class Store:
     def _commit(self, ops: list[dict[str, Any]]) -> None:
         if not ops:
             return
-        for op in ops:
-            self._check_path(op["path"])
-        tmp = self._state / "tmp"
-        pending = self._state / "journal.tmp"
+        self._check_targets(ops)  # nothing is committed that could not be applied
         payload = json.dumps({"schema_version": SCHEMA_VERSION, "ops": ops})
+        state: int | None = None
         try:
-            tmp.mkdir(mode=0o700, exist_ok=True)
-            fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            state = self._folder_fd(STATE_DIR, create=True)
+            self._folder_fd(f"{STATE_DIR}/tmp", create=True)
+            assert state is not None
+            fd = os.open("journal.tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         0o600, dir_fd=state)
             try:
                 _write_all(fd, payload.encode("utf-8"))
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(pending, self._state / "journal")  # the commit point
-            _fsync_dir(self._state)
+            os.replace("journal.tmp", "journal", src_dir_fd=state, dst_dir_fd=state)  # the commit point
+            os.fsync(state)
         except OSError as e:  # a full disk, a read-only or failing file system: nothing changed
-            if e.errno != errno.ELOOP:
-                pending.unlink(missing_ok=True)
+            if state is not None and e.errno != errno.ELOOP:
+                with contextlib.suppress(OSError):
+                    os.unlink("journal.tmp", dir_fd=state)
             raise StoreError(f"cannot write to {self.root}: {e.strerror}; nothing was changed") from e
         try:
+            self._bump_generation()
             self._apply(ops)
-            (self._state / "journal").unlink()
-            _fsync_dir(self._state)
-        except OSError as e:
-            raise StoreError(f"cannot write to {self.root}: {e.strerror}; the change is committed and the next "
-                             "command that can write there will finish it") from e
+            os.unlink("journal", dir_fd=state)
+            os.fsync(state)
+        except (OSError, _TargetError) as e:
+            why = e.strerror if isinstance(e, OSError) else str(e)
+            self.notes.append(
+                f"the change is committed, but {self.root} could not be updated in place ({why}): commands read "
+                "it as committed, and the next command that can write there finishes it")
+
+    def _bump_generation(self) -> None:
+        """Tell readers that cannot lock (see `read`) that files are about to change: a new
+        random generation, renamed into place before the first target is touched."""
+        state = self._folder_fd(STATE_DIR, create=True)
+        tmp = self._folder_fd(f"{STATE_DIR}/tmp", create=True)
+        assert state is not None and tmp is not None
+        _write_at(tmp, state, "generation", os.urandom(8).hex() + "\n", 0o644)
+
+    def _generation(self) -> str | None:
+        try:
+            return self._read_text(f"{STATE_DIR}/generation", what="iamctl's commit generation")
+        except StoreError:
+            return "unreadable"
 
     def _apply(self, ops: list[dict[str, Any]]) -> None:
-        tmp = self._state / "tmp"
-        self._check_not_symlink(tmp)
-        tmp.mkdir(mode=0o700, exist_ok=True)
-        touched: set[Path] = set()
+        tmp = self._folder_fd(f"{STATE_DIR}/tmp", create=True)
+        assert tmp is not None
+        written: list[tuple[int, str]] = []
+        touched: set[int] = set()
         for op in ops:
-            target = self.root / op["path"]
-            self._check_path(op["path"])
-            if op["data"] is None:
-                try:
-                    target.unlink()
-                except FileNotFoundError:
-                    continue
-            else:
-                # A folder made here must be durable in its parent too, or a power cut loses
-                # it, and the files in it, after the journal is gone.
-                touched.update(made.parent for made in self._make_parents(target.parent, secret=op["secret"]))
-                _atomic_write(tmp, target, op["data"], 0o600 if op["secret"] else 0o644, sync=False)
-            touched.add(target.parent)
+            rel = op["path"]
+            self._check_path(rel)
+            folder, _, name = rel.rpartition("/")
+            made: list[int] = []
+            try:
+                dfd = self._folder_fd(folder, create=op["data"] is not None, secret=op["secret"], made=made)
+                if op["data"] is None:
+                    if dfd is None:
+                        continue
+                    try:
+                        os.unlink(name, dir_fd=dfd)
+                    except FileNotFoundError:
+                        continue
+                else:
+                    assert dfd is not None
+                    _write_at(tmp, dfd, name, op["data"], 0o600 if op["secret"] else 0o644)
+                    written.append((dfd, name))
+            except StoreError as e:
+                raise _TargetError(str(e)) from e
+            except OSError as e:
+                if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS):
+                    raise
+                raise _TargetError(f"{self.root / rel}: {e.strerror}") from e
+            # A folder made here must be durable in its parent too, or a power cut loses it,
+            # and the files in it, after the journal is gone.
+            touched.update(made)
+            touched.add(dfd)
         # The journal holds the data until every file is on disk; only then may it go.
         if len(touched) > 8 or len(ops) > 64:
             os.sync()
         else:
-            for op in ops:
-                if op["data"] is not None:
-                    _fsync_file(self.root / op["path"])
-            for folder in touched:
-                _fsync_dir(folder)
+            for dfd, name in written:
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dfd)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            for folder_fd in touched:
+                os.fsync(folder_fd)
 
-    def _make_parents(self, folder: Path, *, secret: bool) -> list[Path]:
-        """Create the missing folders down to `folder`; return those it created."""
-        if folder.is_dir():
-            return []
-        made = []
-        rel = folder.relative_to(self.root)
-        current = self.root
-        for part in rel.parts:
-            current = current / part
-            if not current.exists():
-                current.mkdir(mode=0o700 if secret or part == SECRETS_DIR else 0o755)
-                made.append(current)
-        return made
+    def _check_targets(self, ops: list[dict[str, Any]]) -> None:
+        """Refuse, before anything is committed, a change that could not be applied: a target
+        that is a folder (or a link, a pipe, ...), a folder on the way that is a file or a link."""
+        for op in ops:
+            rel = op["path"]
+            self._check_path(rel)
+            folder, _, name = rel.rpartition("/")
+            dfd = self._folder_fd(folder)
+            if dfd is None:
+                continue  # created on the way
+            try:
+                mode = os.stat(name, dir_fd=dfd, follow_symlinks=False).st_mode
+            except FileNotFoundError:
+                continue
+            if stat.S_ISLNK(mode):
+                raise self._symlink_error(rel)
+            if not stat.S_ISREG(mode):
+                raise StoreError(f"{self.root / rel} is {_what(mode)}, where iamctl keeps a file: move it away; "
+                                 "nothing was changed")
+
+    # -- paths -------------------------------------------------------------------------
 
     def _check_path(self, rel: str) -> None:
-        """Refuse to write through a symbolic link planted anywhere under the directory."""
-        parts = Path(rel).parts
-        if not parts or any(p in ("", ".", "..") for p in parts) or os.path.isabs(rel):
+        """Refuse a path that is not a plain relative path inside the directory."""
+        parts = rel.split("/")
+        if not rel or any(p in ("", ".", "..") for p in parts) or os.path.isabs(rel):
             raise StoreError(f"refusing to write outside the account directory: {rel!r}")
-        current = self.root
-        for part in parts:
-            current = current / part
-            self._check_not_symlink(current)
 
-    def _check_not_symlink(self, path: Path) -> None:
-        if path.is_symlink():
-            raise StoreError(
-                f"{path} is a symbolic link; iamctl does not follow links inside an account directory "
-                "(remove it, or restore the file it replaced)"
-            )
+    def _symlink_error(self, rel: str) -> StoreError:
+        return StoreError(
+            f"{self.root / rel} is a symbolic link; iamctl does not follow links inside an account directory "
+            "(remove it, or restore the file it replaced)"
+        )
+
+    def _not_a(self, rel: str, parent_fd: int, name: str, wanted: str) -> StoreError:
+        try:
+            mode = os.stat(name, dir_fd=parent_fd, follow_symlinks=False).st_mode
+        except OSError:
+            return StoreError(f"{self.root / rel} is not a {wanted}")
+        if stat.S_ISLNK(mode):
+            return self._symlink_error(rel)
+        return StoreError(f"{self.root / rel} is {_what(mode)}, not a {wanted}: iamctl keeps a {wanted} there "
+                          "(move it away)")
+
+    def _folder_fd(self, rel: str, *, create: bool = False, secret: bool = False, made: list[int] | None = None,
+                   lockless_ok: bool = False) -> int | None:
+        """A descriptor of the folder `rel` ("" for the directory itself), reached component by
+        component without following links; None when it does not exist (and not `create`).
+        `made` collects the descriptors of folders in which a folder was created."""
+        fd = self._fds.get(rel)
+        if fd is not None:
+            return fd
+        if rel == "":
+            try:
+                fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                return None
+            except NotADirectoryError:
+                raise StoreError(f"{self.root} is not a directory") from None
+            except OSError as e:
+                raise StoreError(f"cannot open {self.root}: {e.strerror}") from e
+        else:
+            parent, _, name = rel.rpartition("/")
+            parent_fd = self._folder_fd(parent, create=create, secret=secret, made=made, lockless_ok=lockless_ok)
+            if parent_fd is None:
+                return None
+            try:
+                fd = self._open_folder_at(parent_fd, name, rel)
+            except FileNotFoundError:
+                if not create:
+                    return None
+                secret_folder = secret or rel.split("/")[0] in (SECRETS_DIR, STATE_DIR)
+                try:
+                    os.mkdir(name, 0o700 if secret_folder else 0o755, dir_fd=parent_fd)
+                except FileExistsError:
+                    pass
+                except OSError as e:
+                    if lockless_ok and e.errno in _NO_WRITE:
+                        raise _NoWriteAccess() from e
+                    raise StoreError(f"cannot create {self.root / rel}: {e.strerror}") from e
+                if made is not None:
+                    made.append(parent_fd)
+                fd = self._open_folder_at(parent_fd, name, rel)
+        self._fds[rel] = fd
+        return fd
+
+    def _open_folder_at(self, parent_fd: int, name: str, rel: str) -> int:
+        try:
+            return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent_fd)
+        except FileNotFoundError:
+            raise
+        except NotADirectoryError:  # a link (with O_NOFOLLOW) or something else than a folder
+            raise self._not_a(rel, parent_fd, name, "folder") from None
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise self._symlink_error(rel) from e
+            raise StoreError(f"cannot open {self.root / rel}: {e.strerror}") from e
+
+    def _open_file(self, rel: str, *, what: str = "file") -> int | None:
+        """A read descriptor of the regular file `rel`, or None when it does not exist."""
+        folder, _, name = rel.rpartition("/")
+        dfd = self._folder_fd(folder)
+        if dfd is None:
+            return None
+        try:
+            # O_NONBLOCK: a named pipe planted here must not hang the command.
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise self._symlink_error(rel) from e
+            raise StoreError(f"cannot read {self.root / rel}: {e.strerror}") from e
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise StoreError(f"{self.root / rel} is {_what(mode)}, not {what}: move it away")
+        return fd
+
+    def _read_bytes(self, rel: str, *, what: str = "file") -> bytes | None:
+        fd = self._open_file(rel, what=what)
+        if fd is None:
+            return None
+        try:
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except OSError as e:
+            raise StoreError(f"cannot read {self.root / rel}: {e.strerror}") from e
+        finally:
+            os.close(fd)
+
+    def _read_text(self, rel: str, *, what: str = "a file") -> str | None:
+        raw = self._read_bytes(rel, what=what)
+        if raw is None:
+            return None
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise StoreError(f"{self.root / rel}: damaged file: not UTF-8 text (byte {e.start})") from e
+
+    def file_exists(self, rel: str) -> bool:
+        """Whether the regular file `rel` exists (a link or a folder there is an error)."""
+        folder, _, name = rel.rpartition("/")
+        dfd = self._folder_fd(folder)
+        if dfd is None:
+            return False
+        try:
+            mode = os.stat(name, dir_fd=dfd, follow_symlinks=False).st_mode
+        except FileNotFoundError:
+            return False
+        except OSError as e:
+            raise StoreError(f"cannot read {self.root / rel}: {e.strerror}") from e
+        if stat.S_ISLNK(mode):
+            raise self._symlink_error(rel)
+        if not stat.S_ISREG(mode):
+            raise StoreError(f"{self.root / rel} is {_what(mode)}, not a file: move it away")
+        return True
+
+    def list_folder(self, rel: str) -> list[str]:
+        """The names in the folder `rel` (none when it does not exist); a link there is refused."""
+        dfd = self._folder_fd(rel)
+        if dfd is None:
+            return []
+        try:
+            return os.listdir(dfd)
+        except OSError as e:
+            raise StoreError(f"cannot list {self.root / rel}: {e.strerror}") from e
 
     # -- reading files -----------------------------------------------------------------
 
     def read_toml(self, rel: str) -> tuple[dict[str, Any], str] | None:
         """Parse one file; None when it does not exist. Damage raises StoreError with path:line."""
+        text = self._read_text(rel)
+        if text is None:
+            return None
         path = self.root / rel
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            return None
-        except OSError as e:
-            if e.errno == errno.ELOOP:
-                self._check_not_symlink(path)
-            raise StoreError(f"cannot read {path}: {e.strerror}") from e
-        with os.fdopen(fd, "rb") as f:
-            raw = f.read()
-        try:
-            text = raw.decode("utf-8")
             return tomllib.loads(text), text
-        except UnicodeDecodeError as e:
-            raise StoreError(f"{path}: damaged file: not UTF-8 text (byte {e.start})") from e
         except tomllib.TOMLDecodeError as e:
             detail = str(e)
             if "at end of document" in detail:  # tomllib gives no line here: it is the last one
@@ -413,6 +724,53 @@ class Store:
             raise StoreError(f"{where}: damaged file: {e}") from e
 
 
+class _NoWriteAccess(Exception):
+    """The lock files cannot be created or opened for writing (read-only, no permission)."""
+
+
+class _TargetError(Exception):
+    """A committed change cannot be applied to one of its targets (see `_check_targets`)."""
+
+
+_NO_WRITE = (errno.EACCES, errno.EROFS, errno.EPERM)
+
+
+def _what(mode: int) -> str:
+    """What a file-system entry is, in words: "a folder", "a named pipe", ..."""
+    for test, words in ((stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a named pipe"),
+                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def lock_timeout() -> float:
+    """IAMCTL_LOCK_TIMEOUT: seconds to wait for another process's lock (default 60)."""
+    raw = os.environ.get("IAMCTL_LOCK_TIMEOUT")
+    if raw is None or not raw.strip():
+        return LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value <= 86400 * 365):
+        raise InvalidInput(f"IAMCTL_LOCK_TIMEOUT={raw!r} is not a number of seconds from 0 to 31536000")
+    return value
+
+
+def _merged_gitignore(existing: str | None) -> str:
+    """The directory's .gitignore with iamctl's lines: an existing file is kept and only the
+    lines it lacks are added, so a repository's own rules survive `iamctl init`."""
+    if existing is None:
+        return GITIGNORE
+    present = {line.strip() for line in existing.splitlines()}
+    missing = [line for line in GITIGNORE.splitlines()[1:] if line not in present]
+    if not missing:
+        return existing
+    head = existing if existing.endswith("\n") or not existing else existing + "\n"
+    return head + GITIGNORE.splitlines()[0] + "\n" + "\n".join(missing) + "\n"
+
+
 class Txn:
     """One transaction: reads see its own staged writes; nothing touches disk until commit.
 
@@ -420,16 +778,22 @@ class Txn:
     the selected account (or another one, for cross-account reads).
     """
 
-    def __init__(self, store: Store, *, writable: bool, account: str | None = None):
+    def __init__(self, store: Store, *, writable: bool, account: str | None = None,
+                 overlay: list[dict[str, Any]] | None = None, fresh: bool = False):
         self.store = store
         self.writable = writable
-        self._staged: dict[str, str | None] = {}
+        # A read through a committed journal (see Store.read) sees its changes as staged ones.
+        self._staged: dict[str, str | None] = {op["path"]: op["data"] for op in overlay or ()}
+        self._secret_paths: set[str] = {op["path"] for op in overlay or () if op["secret"]}
         self._attempts: dict[str, str | None] = {}  # attempt records as staged, see put(attempt=True)
-        self._secret_paths: set[str] = set()
         self._cache: dict[str, Any] = {}
         self._folders: dict[str, set[str]] = {}  # folder -> keys, see _folder
         self._manifest: dict[str, Any] | None = None
+        self._manifest_text = ""
         self._account_id = account if account else None
+        if fresh:  # a new workspace: its manifest and .gitignore commit with the first change
+            self._stage(".gitignore", _merged_gitignore(store._read_text(".gitignore")), secret=False)
+            self._stage(MANIFEST, f"# iamctl account directory\nschema_version = {SCHEMA_VERSION}\n", secret=False)
         self._check_schema()
         if account == "":
             return  # workspace set-up: no account selected yet
@@ -444,7 +808,11 @@ class Txn:
 
     def manifest(self) -> dict[str, Any]:
         if self._manifest is None:
-            self._manifest = self._read_raw(MANIFEST) or {}
+            if MANIFEST in self._staged:
+                self._manifest = self._read_raw(MANIFEST) or {}
+            else:
+                found = self.store.read_toml(MANIFEST)
+                self._manifest, self._manifest_text = found if found is not None else ({}, "")
         return self._manifest
 
     def _check_schema(self) -> None:
@@ -459,6 +827,8 @@ class Txn:
             )
         if version < 1:
             raise StoreError(f"{self.store.root / MANIFEST}: damaged file: schema_version {version} is not valid")
+        if MANIFEST not in self._staged:
+            self.store.decode(MANIFEST, Manifest, manifest, self._manifest_text)
 
     @property
     def account_id(self) -> str:
@@ -468,18 +838,21 @@ class Txn:
     def account_ids(self) -> list[str]:
         """Every account in the workspace, sorted."""
         found = {
-            p.name
-            for p in self.store.root.iterdir()
-            if _ACCOUNT_ID.match(p.name) and (p / "account.toml").is_file()
+            name
+            for name in self.store.list_folder("")
+            if _ACCOUNT_ID.match(name) and self._file_exists(f"{name}/account.toml")
         }
         found |= {p.split("/")[0] for p, d in self._staged.items() if d and p.endswith("/account.toml")}
         return sorted(found)
 
     def account_exists(self, account_id: str) -> bool:
         rel = f"{account_id}/account.toml"
+        return self._file_exists(rel)
+
+    def _file_exists(self, rel: str) -> bool:
         if rel in self._staged:
             return self._staged[rel] is not None
-        return (self.store.root / rel).is_file()
+        return self.store.file_exists(rel)
 
     def create_account(self, account_id: str) -> Account:
         """Add an account to the workspace; the first one becomes the default."""
@@ -613,9 +986,14 @@ class Txn:
     @overload
     def require(self, kind: Literal["signin-decoy"], name: str) -> SignInDecoy: ...
     def require(self, kind: KindName, name: str) -> Record:
-        """The entity, or NoSuchEntity with AWS's wording."""
+        """The entity, or NoSuchEntity with AWS's wording; ValidationError for a name outside
+        AWS's alphabet, which no entity can have (as AWS's API refuses it, before any lookup)."""
         found = self.get(kind, name)
         if found is None:
+            if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name):
+                raise ValidationError(
+                    f"1 validation error detected: Value {name!r} at '{KINDS[kind].title} name' failed to satisfy "
+                    "constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+ (ASCII)")
             raise NoSuchEntity(f"The {KINDS[kind].title} with name {name} cannot be found.")
         return found
 
@@ -627,9 +1005,7 @@ class Txn:
             return False
         if rel in self._cache:
             return self._cache[rel] is not None
-        if rel in self._staged:
-            return self._staged[rel] is not None
-        return (self.store.root / rel).is_file()
+        return self._file_exists(rel)
 
     def put(self, kind: KindName, obj: Record, *, attempt: bool = False) -> None:
         """Stage a create or update of an entity (its file is named by its key field).
@@ -665,12 +1041,7 @@ class Txn:
         folder = self._rel(KINDS[kind], "x").rsplit("/", 1)[0]
         found = self._folders.get(folder)
         if found is None:
-            found = set()
-            path = self.store.root / folder
-            if path.is_dir():
-                self.store._check_not_symlink(path)
-                with os.scandir(path) as entries:
-                    found = {e.name[:-5] for e in entries if e.name.endswith(".toml")}
+            found = {name[:-5] for name in self.store.list_folder(folder) if name.endswith(".toml")}
             prefix = folder + "/"
             for rel, data in self._staged.items():
                 if rel.startswith(prefix) and "/" not in rel[len(prefix):]:
@@ -724,9 +1095,18 @@ class Txn:
         """The secret record kept for an entity (hashes, seeds), or None."""
         rel = self._secret_rel(kind, name)
         if rel not in self._cache:
-            self._cache[rel] = self._read_raw(rel)
+            self._cache[rel] = self._read_raw(rel, schema=SECRETS.get(kind))
         found = self._cache[rel]
         return dict(found) if found is not None else None
+
+    def secret_keys(self, kind: KindName) -> list[str]:
+        """The file keys of a kind's secret records on disk (for `account check`)."""
+        folder = self._secret_rel(kind, "x").rsplit("/", 1)[0]
+        return sorted(name[:-5] for name in self.store.list_folder(folder) if name.endswith(".toml"))
+
+    def path_of(self, kind: KindName, name: str, *, secret: bool = False) -> Path:
+        """The file holding an entity (or, with `secret`, its secret record)."""
+        return self.store.root / (self._secret_rel(kind, name) if secret else self._rel(KINDS[kind], name))
 
     def put_secret(self, kind: KindName, name: str, record: dict[str, Any], *, attempt: bool = False) -> None:
         """Stage an entity's secret record (`attempt`: an attempt record, as for `put`)."""
@@ -754,12 +1134,17 @@ class Txn:
         if listed is not None and name.endswith(".toml"):
             (listed.add if data is not None else listed.discard)(name[:-5])
 
-    def _read_raw(self, rel: str) -> dict[str, Any] | None:
+    def _read_raw(self, rel: str, *, schema: type | None = None) -> dict[str, Any] | None:
+        """A file as a plain table; checked against `schema` (a Record type) when read from disk."""
         if rel in self._staged:
             data = self._staged[rel]
             return None if data is None else tomllib.loads(data)
         found = self.store.read_toml(rel)
-        return None if found is None else found[0]
+        if found is None:
+            return None
+        if schema is not None:
+            self.store.decode(rel, schema, *found)
+        return found[0]
 
     def _read(self, rel: str, cls: type) -> Any | None:
         if rel in self._staged:
@@ -801,10 +1186,11 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _atomic_write(tmp_dir: Path, target: Path, text: str, mode: int, *, sync: bool = True) -> None:
-    """Write a file whole: a private temporary file renamed over the target (never followed)."""
-    tmp = tmp_dir / f"{os.getpid()}-{os.urandom(6).hex()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+def _write_at(tmp_fd: int, folder_fd: int, name: str, text: str, mode: int, *, sync: bool = False) -> None:
+    """Write a file whole: a private temporary file in `.iamctl/tmp/`, renamed over `name` in
+    the folder `folder_fd` (never through a link: both ends are descriptors)."""
+    tmp = f"{os.getpid()}-{os.urandom(6).hex()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=tmp_fd)
     try:
         try:
             _write_all(fd, text.encode("utf-8"))
@@ -812,23 +1198,7 @@ def _atomic_write(tmp_dir: Path, target: Path, text: str, mode: int, *, sync: bo
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, target)
+        os.replace(tmp, name, src_dir_fd=tmp_fd, dst_dir_fd=folder_fd)
     finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp, dir_fd=tmp_fd)
