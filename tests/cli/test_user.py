@@ -18,7 +18,8 @@ def seed(account_dir, fn):
 
 
 def account_id(iam) -> str:
-    return iam("account", "show", "-o", "json").json()["Account"]["AccountId"]
+    """The id of the test's account, created by `init` if it does not exist yet."""
+    return iam("init", "-o", "json").json()["Account"]["AccountId"]
 
 
 def error(result) -> str:
@@ -27,8 +28,8 @@ def error(result) -> str:
 
 
 def add_policy(txn, name="ReadStuff", path="/"):
-    txn.put("policy", ManagedPolicy(name=name, policy_id="ANPA" + "X" * 17, path=path, created="x", updated="x",
-                                    default_version="v1", versions=[PolicyVersion("v1", "{}", "x")]))
+    txn.put("policy", ManagedPolicy(name=name, policy_id="ANPA" + "X" * 17, path=path, created="2026-01-01T00:00:00Z", updated="2026-01-01T00:00:00Z",
+                                    default_version="v1", versions=[PolicyVersion("v1", "{}", "2026-01-01T00:00:00Z")]))
 
 
 # -- create / show ------------------------------------------------------------------------------
@@ -77,6 +78,7 @@ def test_users_quota_is_enforced(iam):
 
 
 def test_show_missing_user_is_no_such_entity_with_aws_wording(iam):
+    iam("init")
     r = iam("user", "show", "ghost", expect=1)
     assert error(r) == "iamctl: error: NoSuchEntity: The user with name ghost cannot be found.\n"
 
@@ -91,9 +93,9 @@ def test_show_gives_everything_about_a_user_and_no_secrets(iam, account_dir):
 
     def equip(txn):
         user = txn.get("user", "alice")
-        txn.put("mfa", MfaDevice(name="alice-phone", serial=serial, path="/", created="x", user="alice",
+        txn.put("mfa", MfaDevice(name="alice-phone", serial=serial, path="/", created="2026-01-02T00:00:00Z", user="alice",
                                  enabled="2026-01-02T00:00:00Z"))
-        txn.put_secret("user", "alice", {"password_hash": "$argon2id$SECRETHASH"})
+        txn.put_secret("user", "alice", {"password": {"hash": "$argon2id$SECRETHASH"}})
         txn.put("user", structs.replace(
             user, login_profile=LoginProfile(created="2026-01-01T00:00:00Z", password_reset_required=True),
             access_keys=[AccessKeyMeta("AKIAEXAMPLEEXAMPLE12", "Active", "2026-01-03T00:00:00Z")],
@@ -280,8 +282,8 @@ def test_delete_is_a_conflict_while_things_are_attached_and_force_removes_them(i
 
     def give_password(txn):
         user = txn.get("user", "alice")
-        txn.put("user", structs.replace(user, login_profile=LoginProfile(created="x")))
-        txn.put_secret("user", "alice", {"password_hash": "h"})
+        txn.put("user", structs.replace(user, login_profile=LoginProfile(created="2026-01-01T00:00:00Z")))
+        txn.put_secret("user", "alice", {"password": {"hash": "h"}})
 
     seed(account_dir, give_password)
     r = iam("user", "delete", "alice", expect=1)

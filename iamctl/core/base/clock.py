@@ -59,6 +59,15 @@ def normalise_iso(text: str) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
 
+def is_iso(text: str) -> bool:
+    """Whether `text` is an ISO 8601 date and time that `parse_instant` reads (as stored)."""
+    try:
+        datetime.fromisoformat(text.strip().replace("Z", "+00:00")).timestamp()
+    except (ValueError, OverflowError, OSError):
+        return False
+    return True
+
+
 def parse_instant(text: str) -> float:
     """Epoch seconds from an ISO 8601 instant or a number of epoch seconds.
 

@@ -6,9 +6,17 @@ import re
 
 from msgspec import Struct, structs
 
-from iamctl.core.base.errors import InvalidInput, LimitExceeded, NoSuchEntity, StoreError, ValidationError
+from iamctl.core.base import jsonload
+from iamctl.core.base.errors import (
+    IamError,
+    InvalidInput,
+    LimitExceeded,
+    NoSuchEntity,
+    StoreError,
+    ValidationError,
+)
 from iamctl.core.store.directory import Txn
-from iamctl.core.store.records import KINDS, Account, Quotas
+from iamctl.core.store.records import KINDS, SECRETS, Account, ManagedPolicy, Quotas, Role
 
 # AWS CreateAccountAlias: 3-63 characters, lower-case letters, digits and hyphens, starting and
 # ending with a letter or digit, no two hyphens in a row (botocore's accountAliasType pattern).
@@ -83,7 +91,9 @@ def check_quota(txn: Txn, name: str, used: int, *, what: str) -> None:
 
 
 def check_directory(txn: Txn) -> list[str]:
-    """Read and validate every file of every account; return one line per problem found."""
+    """Read and validate every file of every account, secrets included; return one line per
+    problem found. Beyond each file's schema (which every read checks), the JSON kept in
+    records is parsed: policy documents (against the policy grammar too) and imported fields."""
 
     problems: list[str] = []
     for account_id in txn.account_ids():
@@ -99,9 +109,45 @@ def check_directory(txn: Txn) -> list[str]:
                 except StoreError as e:
                     problems.append(str(e))
                     continue
-                if obj is not None and getattr(obj, kind.key_field).lower() != key:
+                if obj is None:
+                    continue
+                if getattr(obj, kind.key_field).lower() != key:
                     problems.append(
                         f"{kind.folder}/{key}.toml: holds {kind.title} {getattr(obj, kind.key_field)!r}, "
                         "whose name does not match the file name"
                     )
+                problems += _check_texts(view.path_of(kind.name, key), obj)
+        for kind in SECRETS:
+            for key in view.secret_keys(kind):
+                try:
+                    view.get_secret(kind, key)
+                except StoreError as e:
+                    problems.append(str(e))
+    return problems
+
+
+def _check_texts(path, obj) -> list[str]:
+    """The JSON texts a record keeps (documents, imported fields), each parsed as its use would."""
+    from iamctl.core.engine.parse import parse_policy  # lazy: the engine
+
+    texts: list[tuple[str, str, str | None]] = []  # (what, text, policy kind or None)
+    for name, text in (getattr(obj, "inline_policies", None) or {}).items():
+        texts.append((f"inline policy {name}", text, "identity"))
+    if isinstance(obj, Role):
+        texts.append(("trust policy", obj.assume_role_policy, "trust"))
+    if isinstance(obj, ManagedPolicy):
+        texts += [(f"version {v.version_id}", v.document, "identity") for v in obj.versions]
+        texts += [(f"version {v.version_id}: {k}", t, None) for v in obj.versions for k, t in (v.extra or {}).items()
+                  if not k.startswith("iamctl.")]
+    texts += [(k, t, None) for k, t in (getattr(obj, "extra", None) or {}).items() if not k.startswith("iamctl.")]
+    problems = []
+    for what, text, policy_kind in texts:
+        try:
+            jsonload.stored(text, where=f"{path}: {what}")
+            if policy_kind is not None:
+                parse_policy(text, kind=policy_kind)
+        except StoreError as e:
+            problems.append(str(e))
+        except IamError as e:
+            problems.append(f"{path}: damaged: {what}: {e.message}")
     return problems

@@ -90,7 +90,11 @@ def checked_from_dict(cls: type, data: Any, prefix: str = "") -> Any:
                 kwargs[f.name] = None
             else:
                 raise DecodeError(path, "missing required key")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ValueError as e:  # a record's own check (records.FieldError): a value of the wrong form
+        key = getattr(e, "key", "")
+        raise DecodeError(_join(prefix, key) if key else prefix, getattr(e, "problem", str(e))) from None
 
 
 def _optional(tp: Any) -> bool:

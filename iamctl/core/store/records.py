@@ -17,18 +17,41 @@ back unchanged by `account export` (see iamctl/core/bulk/account_import.py). Key
 `iamctl.` are the importer's own bookkeeping and are never exported as fields.
 """
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from msgspec import Struct, field
+
+from iamctl.core.base import clock
 
 SCHEMA_VERSION = 2
 """The version of the account-directory layout this iamctl writes (see upgrade.py for the
 steps that bring an older directory up to it)."""
 
 
+class FieldError(ValueError):
+    """A value of the right type but the wrong form (`created = "yesterday"`); `key` names it."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
 class Record(Struct, forbid_unknown_fields=True):
     """The base of everything the store keeps in a file: a key the type does not have is an
-    error when the file is read, never silently dropped (see codec.py)."""
+    error when the file is read, never silently dropped (see codec.py).
+
+    Types are checked by the decoder; `__post_init__` checks what a type cannot say, such as
+    that a date is a date (every field named in `_times`), when a file is read and whenever a
+    record is built, so a record that would break a command later is refused at the door."""
+
+    _times: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self) -> None:
+        for name in self._times:
+            value = getattr(self, name)
+            if value is not None and not clock.is_iso(value):
+                raise FieldError(name, f"expected a date and time such as 2026-01-15T12:00:00Z, found {value!r}")
 
 
 class Quotas(Record):
@@ -74,6 +97,8 @@ class PasswordPolicy(Record):
 class Account(Record):
     """One AWS account: its id, alias, quotas and password policy (file: account.toml)."""
 
+    _times = ("created",)
+
     account_id: str
     created: str
     alias: str | None = None
@@ -84,6 +109,8 @@ class Account(Record):
 class LoginProfile(Record):
     """A user's console password: only its metadata; the hash lives with the secrets."""
 
+    _times = ("created", "password_last_changed", "password_last_used")
+
     created: str
     password_reset_required: bool = False
     password_last_changed: str | None = None
@@ -93,6 +120,8 @@ class LoginProfile(Record):
 class AccessKeyMeta(Record):
     """An access key as ListAccessKeys shows it; the secret's hash lives with the secrets."""
 
+    _times = ("created", "last_used")
+
     access_key_id: str
     status: str  # "Active" | "Inactive"
     created: str
@@ -101,6 +130,8 @@ class AccessKeyMeta(Record):
 
 
 class User(Record):
+    _times = ("created",)
+
     name: str
     user_id: str
     path: str
@@ -118,6 +149,8 @@ class User(Record):
 
 
 class Group(Record):
+    _times = ("created",)
+
     name: str
     group_id: str
     path: str
@@ -129,11 +162,15 @@ class Group(Record):
 
 
 class RoleLastUsed(Record):
+    _times = ("last_used_date",)
+
     last_used_date: str | None = None
     region: str | None = None
 
 
 class Role(Record):
+    _times = ("created", "sessions_revoked_before")
+
     name: str
     role_id: str
     path: str
@@ -155,6 +192,8 @@ class Role(Record):
 
 
 class PolicyVersion(Record):
+    _times = ("created",)
+
     version_id: str  # "v1", "v2", ...
     document: str
     created: str
@@ -163,6 +202,8 @@ class PolicyVersion(Record):
 
 class ManagedPolicy(Record):
     """A customer managed policy with its versions (at most 5, AWS's quota)."""
+
+    _times = ("created", "updated")
 
     name: str
     policy_id: str
@@ -184,6 +225,8 @@ class ManagedPolicy(Record):
 class MfaDevice(Record):
     """A virtual MFA device; its seed and replay/throttle state live with the secrets."""
 
+    _times = ("created", "enabled")
+
     name: str
     serial: str
     path: str
@@ -194,6 +237,8 @@ class MfaDevice(Record):
 
 
 class InstanceProfile(Record):
+    _times = ("created",)
+
     name: str
     instance_profile_id: str
     path: str
@@ -278,6 +323,8 @@ class Session(Record):
     token are stored only as hashes, in this session's secret record.
     """
 
+    _times = ("issued", "expires", "mfa_auth_time")
+
     access_key_id: str
     type: str  # "user" (login, like GetSessionToken) | "assumed-role" | "web-identity" | "saml"
     arn: str  # whom the session acts as: the user ARN, or arn:aws:sts::ACCT:assumed-role/ROLE/NAME
@@ -337,6 +384,8 @@ class PasswordAttempts(Record):
     refusal is recorded before it is reported.
     """
 
+    _times = ("last_failure", "locked_until")
+
     name: str  # the user name as typed (the file key is its lower case)
     user_id: str = ""  # the unique id of the user of that name then ("" when there was none)
     failures: int = 0
@@ -365,6 +414,8 @@ class OidcProvider(Record):
     tokens can be verified offline.
     """
 
+    _times = ("created",)
+
     key: str
     url: str  # https://host/path, as given
     created: str
@@ -377,6 +428,8 @@ class OidcProvider(Record):
 class SamlProvider(Record):
     """A SAML 2.0 identity provider (CreateSAMLProvider): its metadata document as given."""
 
+    _times = ("created", "valid_until")
+
     name: str
     created: str
     metadata: str
@@ -386,3 +439,56 @@ class SamlProvider(Record):
 
 register(Kind("oidc-provider", OidcProvider, "oidc-providers", "OpenIDConnect provider", key_field="key"))
 register(Kind("saml-provider", SamlProvider, "saml-providers", "SAML provider"))
+
+
+# -- secret records -------------------------------------------------------------------------------
+#
+# The secrets of users and MFA devices are kept as plain tables (`txn.get_secret(KIND, NAME)`),
+# each section owned by one module; these types are their schema, checked whenever one is read,
+# so a hand-edited secret is damage reported with its file and line like any other record.
+
+
+class PasswordSecret(Record):
+    """`[password]` of a user's secret record (credentials/passwords.py)."""
+
+    hash: str | None = None  # the current password's Argon2id hash (absent: no password now)
+    history: list[str] = field(default_factory=list)  # earlier hashes, most recent first
+
+
+class AccessKeySecret(Record):
+    """One entry of `[access_keys]` (credentials/access_keys.py): the secret's salted hash."""
+
+    hash: str
+
+
+class SigninThrottle(Record):
+    """`[signin]` of a user's secret record (credentials/signin.py): failed sign-ins in a row."""
+
+    failures: int = 0
+    locked_until: float | None = None  # Unix time
+
+
+class UserSecret(Record):
+    password: PasswordSecret | None = None
+    access_keys: dict[str, AccessKeySecret] = field(default_factory=dict)
+    signin: SigninThrottle | None = None
+
+
+class MfaSecret(Record):
+    """An MFA device's seed and verifier state (credentials/mfa.py, `totp.MfaState`)."""
+
+    seed: str
+    failures: int = 0
+    last_used_step: int | None = None
+    locked_until: float | None = None  # Unix time
+
+
+SECRETS: dict[str, type] = {"user": UserSecret, "mfa": MfaSecret}
+"""The schema of each kind's secret record (`Txn.get_secret`)."""
+
+
+class Manifest(Record):
+    """`iamctl.toml`: the layout version and the default account."""
+
+    schema_version: int
+    default_account: str | None = None

@@ -25,8 +25,8 @@ def store(tmp_path):
         groups.add_user_to_group(txn, "devs", "alice")
         groups.add_user_to_group(txn, "devs", "bob")
         txn.put("policy", ManagedPolicy(
-            name="ReadStuff", policy_id="ANPA" + "X" * 17, path="/", created="x", updated="x",
-            default_version="v1", versions=[PolicyVersion("v1", "{}", "x")], attachments=["group/devs"]))
+            name="ReadStuff", policy_id="ANPA" + "X" * 17, path="/", created="2026-01-01T00:00:00Z", updated="2026-01-01T00:00:00Z",
+            default_version="v1", versions=[PolicyVersion("v1", "{}", "2026-01-01T00:00:00Z")], attachments=["group/devs"]))
         group = txn.get("group", "devs")
         txn.put("group", structs.replace(group, attached_policies=[POLICY_ARN]))
     return s

@@ -35,24 +35,24 @@ def equip(txn, name: str) -> None:
     relation stored as engineers E and F store it."""
     policy = ManagedPolicy(name="ReadStuff", policy_id="ANPA" + "X" * 17, path="/", created="2026-01-01T00:00:00Z",
                            updated="2026-01-01T00:00:00Z", default_version="v1",
-                           versions=[PolicyVersion("v1", '{"Version":"2012-10-17","Statement":[]}', "x")],
+                           versions=[PolicyVersion("v1", '{"Version":"2012-10-17","Statement":[]}', "2026-01-01T00:00:00Z")],
                            attachments=["role/other"])
     txn.put("policy", policy)
     groups.create_group(txn, "devs")
     groups.add_user_to_group(txn, "devs", name)
     user = txn.get("user", name)
     serial = f"arn:aws:iam::{ACCOUNT}:mfa/{name}-phone"
-    txn.put("mfa", MfaDevice(name=f"{name}-phone", serial=serial, path="/", created="x", user=name, enabled="x"))
+    txn.put("mfa", MfaDevice(name=f"{name}-phone", serial=serial, path="/", created="2026-01-01T00:00:00Z", user=name, enabled="2026-01-01T00:00:00Z"))
     txn.put_secret("mfa", f"{name}-phone", {"seed": "JBSWY3DPEHPK3PXP"})
     txn.put("access-key", AccessKeyRecord(access_key_id="AKIAAAAAAAAAAAAAAAAA", user=name))
     txn.put_secret("access-key", "AKIAAAAAAAAAAAAAAAAA", {"hash": "h"})
-    txn.put_secret("user", name, {"password_hash": "$argon2id$..."})
+    txn.put_secret("user", name, {"password": {"hash": "$argon2id$..."}})
     policy = txn.get("policy", "ReadStuff")
     txn.put("policy", structs.replace(policy, attachments=[*policy.attachments, f"user/{name}"]))
     txn.put("user", structs.replace(
         user,
-        login_profile=LoginProfile(created="x", password_reset_required=True),
-        access_keys=[AccessKeyMeta("AKIAAAAAAAAAAAAAAAAA", "Active", "x")],
+        login_profile=LoginProfile(created="2026-01-01T00:00:00Z", password_reset_required=True),
+        access_keys=[AccessKeyMeta("AKIAAAAAAAAAAAAAAAAA", "Active", "2026-01-01T00:00:00Z")],
         mfa_devices=[serial],
         inline_policies={"inline1": "{}"},
         attached_policies=[POLICY_ARN, AWS_POLICY_ARN],
@@ -74,7 +74,7 @@ def test_rename_user_carries_groups_policies_mfa_keys_and_secret_record(store):
         assert sorted(txn.require("policy", "ReadStuff").attachments) == ["role/other", "user/alicia"]
         assert txn.require("mfa", "alice-phone").user == "alicia"
         assert txn.require("access-key", "AKIAAAAAAAAAAAAAAAAA").user == "alicia"
-        assert txn.get_secret("user", "alicia") == {"password_hash": "$argon2id$..."}
+        assert txn.get_secret("user", "alicia") == {"password": {"hash": "$argon2id$..."}}
         assert txn.get_secret("user", "alice") is None
 
 
@@ -88,7 +88,7 @@ def test_rename_differing_only_by_case_keeps_the_same_file_and_secret(store):
     with store.read() as txn:
         assert txn.require("user", "alice").name == "Alice"
         assert txn.keys("user") == ["alice"]
-        assert txn.get_secret("user", "Alice") == {"password_hash": "$argon2id$..."}
+        assert txn.get_secret("user", "Alice") == {"password": {"hash": "$argon2id$..."}}
         assert txn.require("group", "devs").members == ["Alice"]
         assert "user/Alice" in txn.require("policy", "ReadStuff").attachments
 

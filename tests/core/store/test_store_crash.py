@@ -33,7 +33,7 @@ def _write_generations(root, start: int, report_fd: int) -> None:
         with store.write() as txn:
             for j in range(FILES):
                 txn.put("user", _user(f"u{j}", gen))
-            txn.put_secret("user", "u0", {"gen": gen})
+            txn.put_secret("user", "u0", {"signin": {"failures": gen}})
             if gen % 2 == 0:
                 txn.put("user", _user("even", gen))
             else:
@@ -47,7 +47,7 @@ def _state(store: Store) -> int:
         gens = {txn.require("user", f"u{j}").tags["gen"] for j in range(FILES)}
         assert len(gens) == 1, f"files from different transactions: {sorted(gens)}"
         gen = int(gens.pop())
-        assert txn.get_secret("user", "u0") == {"gen": gen}
+        assert txn.get_secret("user", "u0") == {"signin": {"failures": gen}}
         assert (txn.get("user", "even") is not None) == (gen % 2 == 0)
         assert check_directory(txn) == []
     return gen
@@ -63,7 +63,7 @@ def test_kill_9_at_random_instants_leaves_the_state_before_or_after(tmp_path):
         for j in range(FILES):
             txn.put("user", _user(f"u{j}", 0))
         txn.put("user", _user("even", 0))
-        txn.put_secret("user", "u0", {"gen": 0})
+        txn.put_secret("user", "u0", {"signin": {"failures": 0}})
     rng = random.Random(1234)
     gen = 0
     mid_commit = 0
@@ -136,7 +136,7 @@ def test_readers_never_see_a_half_applied_transaction(tmp_path):
         for j in range(FILES):
             txn.put("user", _user(f"u{j}", 0))
         txn.put("user", _user("even", 0))
-        txn.put_secret("user", "u0", {"gen": 0})
+        txn.put_secret("user", "u0", {"signin": {"failures": 0}})
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
