@@ -209,7 +209,25 @@ def root(
 ) -> None:
     """AWS IAM on a local account directory: users, groups, roles, policies, MFA, simulation."""
     check_output_env()
+    _check_environment()
     ctx.obj = Settings(directory=directory, account=account, output=output, debug=debug)
+
+
+def _check_environment() -> None:
+    """A bad IAMCTL_NOW or IAMCTL_LOCK_TIMEOUT is a usage error of every command, said at once."""
+    from iamctl.core.base.errors import InvalidInput  # lazy: start-up
+
+    try:
+        if os.environ.get("IAMCTL_NOW"):
+            from iamctl.core.base import clock  # lazy: start-up
+
+            clock.pinned_now(os.environ["IAMCTL_NOW"])
+        if os.environ.get("IAMCTL_LOCK_TIMEOUT"):
+            from iamctl.core.store.directory import lock_timeout  # lazy: start-up
+
+            lock_timeout()
+    except InvalidInput as e:
+        raise typer.BadParameter(e.message) from None
 
 
 @app.command()

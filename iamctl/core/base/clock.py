@@ -11,17 +11,35 @@ for decades (`IAMCTL_NOW=2099-...`).
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from datetime import UTC, datetime
+
+from iamctl.core.base.errors import InvalidInput
+
+#: The last instant an ISO 8601 timestamp of four-digit years can show (9999-12-31T23:59:59Z).
+LATEST = 253402300799
 
 
 def now() -> float:
     """Seconds since the epoch (UTC), honouring IAMCTL_NOW."""
     pinned = os.environ.get("IAMCTL_NOW")
     if pinned:
-        return parse_instant(pinned)
+        return pinned_now(pinned)
     return time.time()
+
+
+def pinned_now(text: str) -> float:
+    """The instant IAMCTL_NOW pins the clock to; InvalidInput for anything that is not an
+    instant between 1970 and 9999 (a typo must not become a crash, or the year 1e20)."""
+    try:
+        value = parse_instant(text)
+    except (ValueError, OverflowError):
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value <= LATEST):
+        raise InvalidInput(f"IAMCTL_NOW={text!r} is not an ISO 8601 instant or epoch seconds between 1970 and 9999")
+    return value
 
 
 def system_now() -> float:

@@ -531,8 +531,10 @@ class Store:
 
     def _check_targets(self, ops: list[dict[str, Any]]) -> None:
         """Refuse, before anything is committed, a change that could not be applied: a target
-        that is a folder (or a link, a pipe, ...), a folder on the way that is a file or a link."""
-        for op in ops:
+        that is a folder (or a link, a pipe, ...), a folder on the way that is a file or a link,
+        or working files in `.iamctl/` that the commit itself needs and could not replace."""
+        self._folder_fd(f"{STATE_DIR}/tmp", create=True)
+        for op in [*ops, {"path": f"{STATE_DIR}/generation"}]:
             rel = op["path"]
             self._check_path(rel)
             folder, _, name = rel.rpartition("/")
