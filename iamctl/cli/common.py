@@ -119,6 +119,22 @@ def hinting(code: str, hint: str | None) -> "Iterator[None]":
         raise type(e)(f"{e.message.rstrip('.')} ({hint}).") from e
 
 
+def secret_output(ctx: typer.Context, path: Path | None, *, option: str) -> Path | None:
+    """`path`, a file that will hold secrets (one-time credentials, an MFA seed), unless it lies
+    inside the account directory: there it would sit with the account, and be committed to git
+    with it (the .gitignore keeps out only secrets/ and .iamctl/). A usage error then."""
+    if path is None:
+        return None
+    from iamctl.core.store.directory import default_directory  # lazy: start-up
+
+    root = (settings(ctx).directory or default_directory()).absolute().resolve()
+    if path.absolute().resolve().is_relative_to(root):
+        raise typer.BadParameter(f"{path} is inside the account directory {root}; secrets written there would be "
+                                 "kept, and committed to git, with the account: choose a file elsewhere",
+                                 param_hint=option)
+    return path
+
+
 def read_input(source: str, *, option: str) -> str:
     """The text of an input the user named for `option`: a file, `file://FILE`, or `-` (stdin)."""
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from iamctl.cli import render
-from iamctl.cli.common import OutputOpt, fmt, reading, writing
+from iamctl.cli.common import OutputOpt, fmt, reading, secret_output, writing
 from iamctl.cli.complete import complete_mfa_devices, complete_users
 from iamctl.cli.syntax import TagOpt, tag_dict
 
@@ -114,6 +114,7 @@ def enroll(
     """
     from iamctl.core.credentials import mfa  # lazy: start-up
 
+    secret_output(ctx, qr_png, option="--qr-png")
     with reading(ctx) as txn:
         enrolment = mfa.prepare_enrolment(txn, user, device_name=device_name, issuer=issuer)
     _show(enrolment, qr=not no_qr, invert=invert, png=qr_png)
@@ -155,6 +156,8 @@ def create(
 
     if seed_file is None and qr_png is None:
         raise typer.BadParameter("give --seed-file FILE and/or --qr-png FILE: the seed is shown only now")
+    secret_output(ctx, seed_file, option="--seed-file")
+    secret_output(ctx, qr_png, option="--qr-png")
     with writing(ctx) as txn:
         new = mfa.create_virtual_mfa_device(txn, name, path=path, tags=tag_dict(tag))
         if seed_file is not None:

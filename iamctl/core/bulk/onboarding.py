@@ -39,6 +39,7 @@ from msgspec import Struct, field, structs
 
 from iamctl.core.base import jsonload, names
 from iamctl.core.base.errors import IamError, InvalidInput
+from iamctl.core.bulk import spreadsheet
 from iamctl.core.credentials import access_keys, password_policy, passwords
 from iamctl.core.engine import aws_managed
 from iamctl.core.identities import documents, entities, groups, policies, users
@@ -175,7 +176,8 @@ def _read_csv(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[str], l
                 errors.append(RowError(number, columns[-1] if columns else "name",
                                        f"{len(cells)} cells, but the header names {len(columns)} columns"))
                 continue
-            records.append((number, {c: v for c, v in zip(columns, cells, strict=False) if c in COLUMNS}))
+            records.append((number, {c: spreadsheet.restore(v) for c, v in zip(columns, cells, strict=False)
+                                     if c in COLUMNS}))
     except csv.Error as e:
         errors.append(RowError(reader.line_num, "name", f"unreadable CSV: {e}"))
     return records, [c for c in columns if c in COLUMNS], errors
@@ -820,8 +822,9 @@ def credentials_csv(issued: list[IssuedCredentials], link: str) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CREDENTIALS_COLUMNS)
     for c in issued:
-        writer.writerow([c.user_name, c.password or "", c.access_key_id or "", c.secret_access_key or "",
-                         link if c.password else ""])
+        # The user name is neutralised (see spreadsheet.py); a password or secret cannot be altered.
+        writer.writerow([spreadsheet.neutralise(c.user_name), c.password or "", c.access_key_id or "",
+                         c.secret_access_key or "", link if c.password else ""])
     return out.getvalue()
 
 
@@ -841,9 +844,9 @@ def export_users(txn: Txn, *, fmt: str = "csv") -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     for r in records:
-        writer.writerow([r["name"], r["path"], ";".join(r["groups"]),
-                         ";".join(f"{k}={v}" for k, v in r["tags"].items()), ";".join(r["policies"]),
-                         r["boundary"] or "", r["mfa"]])
+        writer.writerow([spreadsheet.neutralise(cell) for cell in (
+            r["name"], r["path"], ";".join(r["groups"]), ";".join(f"{k}={v}" for k, v in r["tags"].items()),
+            ";".join(r["policies"]), r["boundary"] or "", r["mfa"])])
     return out.getvalue()
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from iamctl.core.base import clock
 from iamctl.core.base.names import arn
+from iamctl.core.bulk import spreadsheet
 from iamctl.core.credentials.passwords import password_expires_at
 from iamctl.core.store.records import AccessKeyMeta, User
 
@@ -60,7 +61,7 @@ def credential_report(txn: Txn) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(credential_report_rows(txn))
+    writer.writerows({k: spreadsheet.neutralise(v) for k, v in row.items()} for row in credential_report_rows(txn))
     return out.getvalue()
 
 
