@@ -5,6 +5,7 @@ idempotence, credentials) live in `iamctl.core.onboarding`; this module reads th
 named, writes the credentials file they named, and renders the plan and the summary.
 """
 
+import errno
 import os
 import sys
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from iamctl.cli import render
-from iamctl.cli.common import OutputOpt, fmt, read_input, reading, writing
+from iamctl.cli.common import OutputOpt, fmt, read_input, reading, secret_output, writing
 
 if TYPE_CHECKING:
     from iamctl.core.bulk.onboarding import IssuedCredentials, Plan
@@ -47,21 +48,21 @@ class CredentialsFile:
     """The file named by --credentials-out: mode 0600, never overwriting, written only if the
     import commits, and the import does not commit if it cannot be written.
 
-    `reserve` creates the (empty) file with O_EXCL, so an existing file is refused before anything
-    is staged. `stage` writes the credentials to a private temporary file beside it (0600,
-    flushed to disk) while the transaction is still open: if that fails, the transaction is not
-    committed. After the commit, `publish` renames the temporary file over the reserved one.
+    `reserve` refuses an existing file before anything is staged (nothing is created yet).
+    `stage` writes the credentials to a private temporary file beside it (0600, flushed to disk)
+    while the transaction is still open: if that fails, the transaction is not committed. After
+    the commit, `publish` links the temporary file to FILE, which fails rather than overwrite a
+    file that appeared meanwhile, and removes the temporary name.
 
-    The window that remains: a crash between the store's commit and the rename leaves the users
-    created, an empty FILE, and the credentials in `.FILE.PID.tmp` beside it (0600), where the
-    administrator finds them. A crash before the commit leaves that temporary file holding
-    credentials of users that were never created: they authenticate nothing. Any other failure
-    removes both files.
+    So nothing is ever at FILE but the complete credentials. A crash between the store's commit
+    and the link leaves the users created and the credentials in `.FILE.PID.tmp` beside FILE
+    (0600), where the administrator finds them; a crash before the commit leaves that temporary
+    file holding credentials of users that were never created: they authenticate nothing, and
+    running the import again works. Any other failure removes the temporary file.
     """
 
     def __init__(self, path: Path | None):
         self.path = path
-        self._reserved = False
         self._tmp: Path | None = None
         self._committed = False
 
@@ -71,20 +72,16 @@ class CredentialsFile:
         if self.path is None:
             raise InvalidInput("this import creates passwords or access keys, which are shown once: name a "
                                "file for them with --credentials-out FILE (created with mode 0600)")
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        except FileExistsError:
+        if os.path.lexists(self.path):
             raise InvalidInput(f"--credentials-out {self.path} already exists; refusing to overwrite it "
-                               "(choose a new file)") from None
-        except OSError as e:
-            raise InvalidInput(f"--credentials-out {self.path}: cannot create it: {e.strerror}") from None
-        os.close(fd)
-        self._reserved = True
+                               "(choose a new file)")
+        if not self.path.parent.is_dir():
+            raise InvalidInput(f"--credentials-out {self.path}: cannot create it: no folder {self.path.parent}")
 
     def stage(self, text: str) -> None:
         from iamctl.core.base.errors import InvalidInput  # lazy: start-up
 
-        assert self.path is not None and self._reserved
+        assert self.path is not None
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             _write_private(self._tmp, text)
@@ -101,7 +98,14 @@ class CredentialsFile:
 
         assert self.path is not None  # _tmp is set only with a path
         try:
-            os.replace(self._tmp, self.path)
+            try:
+                os.link(self._tmp, self.path)  # never over an existing file
+            except OSError as e:
+                if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP) or os.path.lexists(self.path):
+                    raise
+                os.rename(self._tmp, self.path)  # a file system without hard links
+            self._tmp.unlink(missing_ok=True)
+            _fsync_folder(self.path.parent)
         except OSError as e:
             raise StoreError(f"the import was committed, but {self.path} could not be written ({e.strerror}): "
                              f"the credentials are in {self._tmp}") from None
@@ -110,11 +114,16 @@ class CredentialsFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._committed:
-            return
-        for leftover in (self._tmp, self.path if self._reserved else None):
-            if leftover is not None:
-                leftover.unlink(missing_ok=True)
+        if not self._committed and self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+
+
+def _fsync_folder(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -220,6 +229,7 @@ def import_users(
     from iamctl.core.bulk import onboarding  # lazy: start-up
 
     source = "standard input" if file == "-" else file
+    secret_output(ctx, credentials_out, option="--credentials-out")
     parsed = onboarding.parse_file(read_input(file, option="FILE"), fmt=format, source=source)
     with _report_rejections(), CredentialsFile(credentials_out) as out:
         with (reading if dry_run else writing)(ctx) as txn:

@@ -441,3 +441,48 @@ def test_power_cut_at_every_operation_leaves_the_state_before_or_after(tmp_path)
             result = run(root, *args, input=stdin)
             assert result.code == 0, (args, result.stderr)
     print(f"\npower cut: {checked} crash states checked in {time.monotonic() - started:.1f} s")
+
+
+# -- the credentials file of an import ------------------------------------------------------------
+
+
+def test_kill_9_during_an_import_leaves_nothing_at_the_credentials_file_until_it_is_complete(tmp_path):
+    """Issue 19.12: `kill -9` during `user import --credentials-out F` left an empty F, which
+    blocked the re-run ("already exists"). As the README promises, nothing is at F until the
+    credentials are complete: after any kill F is absent or whole, and running the import again
+    works."""
+    root, files = tmp_path / "acct", tmp_path / "files"
+    files.mkdir()
+    assert run(root, "init", "--account-id", ACCOUNT).code == 0
+    rows = "".join(f"hire{i},/,,,,,generate,,yes,\n" for i in range(3))
+    (files / "hires.csv").write_text("name,path,groups,tags,policies,boundary,password,require_reset,access_key,mfa\n"
+                                     + rows)
+    support.preload()
+    rng = random.Random(19_12)
+    kills = support.scale(20, 100)
+    outcomes = {"nothing yet": 0, "file complete": 0, "committed, file not yet linked": 0}
+    for k in range(kills):
+        out = files / f"creds{k}.csv"
+        args = ["user", "import", str(files / "hires.csv"), "--credentials-out", str(out)]
+        run_ = Forked(root, args)
+        time.sleep(rng.uniform(0, 0.35))
+        run_.kill()
+        run_.wait()
+        created = run(root, "user", "list", "-o", "json").json()["Users"]
+        if out.exists():
+            lines = out.read_text().splitlines()
+            assert len(lines) == 4 and all(line.count(",") == 4 for line in lines), lines
+            outcomes["file complete"] += 1
+        elif created:
+            assert any(p.name.startswith(f".{out.name}.") for p in files.iterdir()), "the credentials must be kept"
+            outcomes["committed, file not yet linked"] += 1
+        else:
+            outcomes["nothing yet"] += 1
+            again = run(root, *args)
+            assert again.code == 0, again.stderr  # F does not block the re-run
+            assert len(out.read_text().splitlines()) == 4
+        for user in run(root, "user", "list", "-o", "json").json()["Users"]:
+            assert run(root, "user", "delete", user["UserName"], "--force").code == 0
+        for leftover in files.glob(".creds*.tmp"):
+            leftover.unlink()
+    print(f"\nimport kills: {kills}: " + ", ".join(f"{v} {k}" for k, v in outcomes.items()))

@@ -16,6 +16,7 @@ import signal
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,16 @@ VALID = {"Version": "2012-10-17", "Statement": [
      "Condition": {"StringEquals": {"aws:PrincipalTag/team": "a"}}}]}
 
 _template: Path | None = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_template():
+    """The template is made once for the module and removed after it (not left in /tmp)."""
+    global _template
+    yield
+    if _template is not None:
+        shutil.rmtree(_template.parent, ignore_errors=True)
+        _template = None
 
 
 def _template_dir() -> Path:
