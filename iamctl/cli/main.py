@@ -240,8 +240,9 @@ def init(
 ) -> None:
     """Create the account directory and an account in it.
 
-    Any command creates the default account on first use; `init` does it explicitly, and
-    `init --account-id` adds another account to the same directory.
+    Commands that only read never create an account; the first command that changes something
+    creates one (and says so), `init` does it explicitly, and `init --account-id` adds another
+    account to the same directory. An existing .gitignore is kept, with iamctl's lines added.
 
     Example: iamctl --dir ./acme init --account-id 111122223333
     """
