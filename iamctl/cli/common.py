@@ -83,8 +83,13 @@ def store(ctx: typer.Context) -> "Store":
 def reading(ctx: typer.Context) -> "Iterator[Txn]":
     """A read-only transaction on the selected account; never creates one (a mistyped --dir
     fails naming the directory, instead of showing an empty new account)."""
-    with store(ctx).read() as txn:
-        yield txn
+    from iamctl.core.base.errors import NotAnAccountDirectory  # lazy: start-up
+
+    try:
+        with store(ctx).read() as txn:
+            yield txn
+    except NotAnAccountDirectory as e:
+        raise NotAnAccountDirectory(f"{e.message} (or choose another with --dir or IAMCTL_DIR)") from e
 
 
 @contextmanager

@@ -200,6 +200,7 @@ def test_a_bad_iamctl_output_is_a_usage_error_like_a_bad_o(iam, account_dir, arg
     assert r.stderr == ("iamctl: error: usage: Invalid value for IAMCTL_OUTPUT: 'xml' is not one of table, json, "
                         "text (see 'iamctl --help')\n")
     assert not account_dir.exists()
+    iam("init")
     assert iam("account", "show", env={"IAMCTL_OUTPUT": "text"}).stdout.startswith("AccountId\t")
     assert iam("account", "show", env={"IAMCTL_OUTPUT": ""}).json()["Account"]  # empty: unset
 

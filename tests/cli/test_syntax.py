@@ -81,6 +81,7 @@ def test_well_formed_words_reach_the_core_as_values(iam):
 @pytest.mark.parametrize("tags", [("team=a", "team=b"), ("Team=a", "team=b")])
 def test_a_tag_key_given_twice_is_still_awss_invalid_input(iam, account_dir, tags):
     """TagUser: keys are unique without regard to case, in one request too (InvalidInput)."""
+    iam("init")
     r = iam("user", "create", "alice", *[w for t in tags for w in ("--tag", t)], expect=1)
     assert r.stderr.startswith("iamctl: error: InvalidInput: duplicate tag key")
     assert iam("user", "list", "-o", "json").json()["Users"] == []

@@ -106,5 +106,9 @@ class StoreError(IamError):
     code = "StoreError"
 
 
+class NotAnAccountDirectory(StoreError):
+    """A command that only reads was pointed at a directory that holds no account (it creates none)."""
+
+
 class StoreLocked(StoreError):
     code = "StoreLocked"

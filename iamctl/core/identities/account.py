@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from msgspec import Struct, structs
 
@@ -17,6 +18,9 @@ from iamctl.core.base.errors import (
 )
 from iamctl.core.store.directory import Txn
 from iamctl.core.store.records import KINDS, SECRETS, Account, ManagedPolicy, Quotas, Role
+
+if TYPE_CHECKING:
+    from iamctl.core.engine.parse import PolicyKind
 
 # AWS CreateAccountAlias: 3-63 characters, lower-case letters, digits and hyphens, starting and
 # ending with a letter or digit, no two hyphens in a row (botocore's accountAliasType pattern).
@@ -117,10 +121,10 @@ def check_directory(txn: Txn) -> list[str]:
                         "whose name does not match the file name"
                     )
                 problems += _check_texts(view.path_of(kind.name, key), obj)
-        for kind in SECRETS:
-            for key in view.secret_keys(kind):
+        for secret_kind in SECRETS:
+            for key in view.secret_keys(secret_kind):
                 try:
-                    view.get_secret(kind, key)
+                    view.get_secret(secret_kind, key)
                 except StoreError as e:
                     problems.append(str(e))
     return problems
@@ -130,7 +134,7 @@ def _check_texts(path, obj) -> list[str]:
     """The JSON texts a record keeps (documents, imported fields), each parsed as its use would."""
     from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
-    texts: list[tuple[str, str, str | None]] = []  # (what, text, policy kind or None)
+    texts: list[tuple[str, str, PolicyKind | None]] = []  # (what, text, policy kind or None)
     for name, text in (getattr(obj, "inline_policies", None) or {}).items():
         texts.append((f"inline policy {name}", text, "identity"))
     if isinstance(obj, Role):

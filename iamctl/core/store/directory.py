@@ -36,6 +36,7 @@ and refuses a view that a commit changed meanwhile.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import errno
 import fcntl
@@ -56,6 +57,7 @@ from iamctl.core.base.errors import (
     EntityAlreadyExists,
     InvalidInput,
     NoSuchEntity,
+    NotAnAccountDirectory,
     StoreError,
     StoreLocked,
     ValidationError,
@@ -180,8 +182,8 @@ class Store:
             return None
         root = self.root
         if not create:
-            raise StoreError(f"{root} is not an iamctl account directory: `iamctl init` creates one there "
-                             "(or choose another with --dir or IAMCTL_DIR)")
+            raise NotAnAccountDirectory(f"{root} is not an iamctl account directory: `iamctl init` creates one "
+                                        "there")
         if root.is_symlink():
             raise StoreError(f"{root} is a symbolic link; refusing to use it as an account directory")
         if root.exists():
@@ -1101,7 +1103,7 @@ class Txn:
         found = self._cache[rel]
         return dict(found) if found is not None else None
 
-    def secret_keys(self, kind: KindName) -> list[str]:
+    def secret_keys(self, kind: KindName) -> builtins.list[str]:  # (`list` is a method here)
         """The file keys of a kind's secret records on disk (for `account check`)."""
         folder = self._secret_rel(kind, "x").rsplit("/", 1)[0]
         return sorted(name[:-5] for name in self.store.list_folder(folder) if name.endswith(".toml"))

@@ -483,7 +483,7 @@ class MfaSecret(Record):
     locked_until: float | None = None  # Unix time
 
 
-SECRETS: dict[str, type] = {"user": UserSecret, "mfa": MfaSecret}
+SECRETS: dict[KindName, type] = {"user": UserSecret, "mfa": MfaSecret}
 """The schema of each kind's secret record (`Txn.get_secret`)."""
 
 
