@@ -69,6 +69,10 @@ def test_a_failing_first_change_creates_nothing(iam, tmp_path):
     r = iam("--dir", str(target), "account", "set-alias", "NOT_VALID", expect=1)
     assert r.stderr.startswith("iamctl: error: ValidationError") and r.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+    # A command that writes only to record what it saw (a sign-in) and saw nothing makes nothing.
+    r = iam("--dir", str(target), "login", "alice", "--password-stdin", input="pw\n", expect=1)
+    assert r.stderr.startswith("iamctl: error: AccessDenied") and r.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
     iam("--dir", str(target), "account", "set-alias", "valid-alias")
     assert iam("--dir", str(target), "account", "show", "-o", "json").json()["Account"]["AccountAlias"] == "valid-alias"
 

@@ -270,8 +270,8 @@ class Store:
         """A transaction under the exclusive lock: committed if the block ends normally.
 
         On a directory that is not a workspace yet (and `create`), the workspace and its first
-        account are created in the same transaction, so a command that fails creates nothing;
-        `notes` then says what was created.
+        account are created in the same transaction, so a command that fails, or changes nothing,
+        creates nothing; `notes` then says what was created.
 
         If the block raises, only its attempt records (writes staged with ``attempt=True``) are
         committed, and then the exception goes on: an operation that must record a failed
@@ -288,6 +288,7 @@ class Store:
                 if fresh:
                     txn = Txn(self, writable=True, account="", fresh=True)
                     account_id = txn.create_account(self.selected_account or new_account_id()).account_id
+                    untouched = dict(txn._staged)
                 else:
                     txn = Txn(self, writable=True)
                 try:
@@ -297,6 +298,8 @@ class Store:
                         txn.commit_attempts()  # record the attempt, then refuse: see Txn.put(attempt=True)
                         done = True
                     raise
+                if fresh and txn._staged == untouched:
+                    return  # the command changed nothing: no account is made for it
                 txn.commit()
                 done = True
                 if fresh:
