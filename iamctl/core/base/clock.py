@@ -72,7 +72,10 @@ def normalise_iso(text: str) -> str:
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError(f"{text!r} is outside the years 1 to 9999 in UTC") from None
     fraction = f".{value.microsecond:06d}".rstrip("0") if value.microsecond else ""
     return value.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
 
