@@ -80,8 +80,8 @@ def export_cloudformation(txn) -> dict[str, Any]:
             props["Groups"] = [{"Ref": group_ids[n.lower()]} for n in u.groups if n.lower() in group_ids]
         resources[logical_id("User", u.name, taken)] = {"Type": "AWS::IAM::User", "Properties": props}
     for r in ex.roles:
-        props = {"RoleName": r.name, **common(r),
-                 "AssumeRolePolicyDocument": jsonload.stored(r.assume_role_policy, where=f"role {r.name}: trust policy")}
+        trust = jsonload.stored(r.assume_role_policy, where=f"role {r.name}: trust policy")
+        props = {"RoleName": r.name, "AssumeRolePolicyDocument": trust, **common(r)}
         if r.description:
             props["Description"] = r.description
         if r.max_session_duration != DEFAULT_MAX_SESSION:
