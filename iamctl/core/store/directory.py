@@ -154,25 +154,33 @@ class Store:
         """
         if account_id is not None and not _ACCOUNT_ID.match(account_id):
             raise InvalidInput(f"account id {account_id!r} is not 12 digits")
-        made = self._prepare_root(create=True)
-        done = False
+        with self._exclusive(create=True) as progress:
+            txn = Txn(self, writable=True, account="", fresh=not self.exists())
+            if account_id is None:
+                account_id = txn.manifest().get("default_account") or new_account_id()
+            if txn.account_exists(account_id):
+                progress.done = True
+                return account_id, False
+            txn.create_account(account_id)
+            txn.commit()
+            progress.done = True
+            return account_id, True
+
+    @contextmanager
+    def _exclusive(self, *, create: bool) -> Iterator[_Progress]:
+        """The exclusive lock, after any unfinished transaction is finished and an older layout
+        upgraded. A directory this creates is removed again unless `progress.done` is set (a
+        commit happened) by the end."""
+        made = self._prepare_root(create=create)
+        progress = _Progress()
         try:
             with self._locked(exclusive=True):
                 self._recover()
                 self._upgrade()
-                txn = Txn(self, writable=True, account="", fresh=not self.exists())
-                if account_id is None:
-                    account_id = txn.manifest().get("default_account") or new_account_id()
-                if txn.account_exists(account_id):
-                    done = True
-                    return account_id, False
-                txn.create_account(account_id)
-                txn.commit()
-                done = True
-                return account_id, True
+                yield progress
         finally:
             self.close()
-            if made is not None and not done:
+            if made is not None and not progress.done:
                 self._remove_made(made)
 
     def _prepare_root(self, *, create: bool) -> Path | None:
@@ -278,36 +286,27 @@ class Store:
         attempt before refusing (a wrong password, a wrong MFA code) stages the record and
         raises its refusal, and both happen in that order. (In a workspace this transaction
         would create there is nothing to record: nothing is.)"""
-        made = self._prepare_root(create=create)
-        done = False
-        try:
-            with self._locked(exclusive=True):
-                self._recover()
-                self._upgrade()
-                fresh = not self.exists()
-                if fresh:
-                    txn = Txn(self, writable=True, account="", fresh=True)
-                    account_id = txn.create_account(self.selected_account or new_account_id()).account_id
-                    untouched = dict(txn._staged)
-                else:
-                    txn = Txn(self, writable=True)
-                try:
-                    yield txn
-                except BaseException:
-                    if not fresh:
-                        txn.commit_attempts()  # record the attempt, then refuse: see Txn.put(attempt=True)
-                        done = True
-                    raise
-                if fresh and txn._staged == untouched:
-                    return  # the command changed nothing: no account is made for it
-                txn.commit()
-                done = True
-                if fresh:
-                    self.notes.append(f"created the account directory {self.root} with account {account_id}")
-        finally:
-            self.close()
-            if made is not None and not done:
-                self._remove_made(made)
+        with self._exclusive(create=create) as progress:
+            fresh = not self.exists()
+            if fresh:
+                txn = Txn(self, writable=True, account="", fresh=True)
+                account_id = txn.create_account(self.selected_account or new_account_id()).account_id
+                untouched = dict(txn._staged)
+            else:
+                txn = Txn(self, writable=True)
+            try:
+                yield txn
+            except BaseException:
+                if not fresh:
+                    txn.commit_attempts()  # record the attempt, then refuse: see Txn.put(attempt=True)
+                    progress.done = True
+                raise
+            if fresh and txn._staged == untouched:
+                return  # the command changed nothing: no account is made for it
+            txn.commit()
+            progress.done = True
+            if fresh:
+                self.notes.append(f"created the account directory {self.root} with account {account_id}")
 
     def close(self) -> None:
         """Close the folder descriptors a transaction opened."""
@@ -729,6 +728,12 @@ class Store:
             line = codec.line_of(text, e.key)
             where = f"{self.root / rel}" + (f":{line}" if line else "")
             raise StoreError(f"{where}: damaged file: {e}") from e
+
+
+class _Progress:
+    """Whether a transaction under `Store._exclusive` committed."""
+
+    done = False
 
 
 class _NoWriteAccess(Exception):
