@@ -133,8 +133,7 @@ def session_credentials(text: str, *, option: str) -> "SessionCredentials":
     """Temporary credentials from the text a user gave for `option`: the JSON that `login -o
     json` or `role assume -o json` prints (an object with a "Credentials" member, or that member
     itself), or three lines: access key id, secret access key, session token."""
-    import json  # lazy: start-up
-
+    from iamctl.core.base import jsonload  # lazy: start-up
     from iamctl.core.credentials.sessions import SessionCredentials  # lazy: start-up
 
     expected = ("the session's credentials: the JSON `iamctl login -o json` or `iamctl role assume -o json` "
@@ -144,7 +143,7 @@ def session_credentials(text: str, *, option: str) -> "SessionCredentials":
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
-            data = json.loads(stripped)
+            data = jsonload.loads(stripped)
         except (ValueError, RecursionError):
             raise typer.BadParameter(f"expected {expected}; the JSON does not parse", param_hint=option) from None
         inner = data.get("Credentials", data) if isinstance(data, dict) else None

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from iamctl.core.base import names
+from iamctl.core.base import jsonload, names
 from iamctl.core.store.records import User
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def trust_principal_ids(txn: Txn, trust_policy: str) -> dict[str, str]:
     """ARN -> unique id for every user and role the policy names by ARN that exists now: what
     IAM keeps when the policy is saved."""
     ids: dict[str, str] = {}
-    for holder, index in _principal_slots(json.loads(trust_policy)):
+    for holder, index in _principal_slots(jsonload.stored(trust_policy, where="a trust policy")):
         arn = _get(holder, index)
         unique_id = principal_unique_id(txn, arn)
         if unique_id is not None:
@@ -88,7 +88,7 @@ def with_unique_ids(role: Role, keep: Callable[[str, str], bool]) -> str:
     `keep(arn, unique_id)` is true; the text as written when nothing is replaced."""
     if not role.trust_principal_ids:
         return role.assume_role_policy
-    document = json.loads(role.assume_role_policy)
+    document = jsonload.stored(role.assume_role_policy, where=f"role {role.name}: trust policy")
     changed = False
     for holder, index in _principal_slots(document):
         arn = _get(holder, index)
