@@ -112,3 +112,110 @@ class NotAnAccountDirectory(StoreError):
 
 class StoreLocked(StoreError):
     code = "StoreLocked"
+
+
+# -- AWS Organizations ------------------------------------------------------------------------
+# The Organizations API's own error codes (botocore's organizations service model), raised by
+# `iamctl org ...` for the same faults AWS refuses.
+
+
+class OrganizationsError(IamError):
+    """An Organizations refusal; `reason` is AWS's reason code where the error has one."""
+
+    def __init__(self, message: str, *, reason: str | None = None):
+        super().__init__(f"{message} (reason: {reason})" if reason else message)
+        self.reason = reason
+
+
+class AWSOrganizationsNotInUse(OrganizationsError):
+    code = "AWSOrganizationsNotInUseException"
+
+
+class AlreadyInOrganization(OrganizationsError):
+    code = "AlreadyInOrganizationException"
+
+
+class OrgConstraintViolation(OrganizationsError):
+    """A minimum or maximum (policy size, policies per target, OU depth, the last SCP)."""
+
+    code = "ConstraintViolationException"
+
+
+class OrgInvalidInput(OrganizationsError):
+    code = "InvalidInputException"
+
+
+class DuplicatePolicyAttachment(OrganizationsError):
+    code = "DuplicatePolicyAttachmentException"
+
+
+class PolicyNotAttached(OrganizationsError):
+    code = "PolicyNotAttachedException"
+
+
+class PolicyNotFound(OrganizationsError):
+    code = "PolicyNotFoundException"
+
+
+class DuplicatePolicy(OrganizationsError):
+    code = "DuplicatePolicyException"
+
+
+class PolicyInUse(OrganizationsError):
+    code = "PolicyInUseException"
+
+
+class PolicyTypeNotEnabled(OrganizationsError):
+    code = "PolicyTypeNotEnabledException"
+
+
+class PolicyTypeNotAvailable(OrganizationsError):
+    code = "PolicyTypeNotAvailableForOrganizationException"
+
+
+class MalformedOrgPolicyDocument(OrganizationsError):
+    code = "MalformedPolicyDocumentException"
+
+
+class TargetNotFound(OrganizationsError):
+    code = "TargetNotFoundException"
+
+
+class ParentNotFound(OrganizationsError):
+    code = "ParentNotFoundException"
+
+
+class ChildNotFound(OrganizationsError):
+    code = "ChildNotFoundException"
+
+
+class DestinationParentNotFound(OrganizationsError):
+    code = "DestinationParentNotFoundException"
+
+
+class DuplicateOrganizationalUnit(OrganizationsError):
+    code = "DuplicateOrganizationalUnitException"
+
+
+class OrganizationalUnitNotFound(OrganizationsError):
+    code = "OrganizationalUnitNotFoundException"
+
+
+class OrganizationalUnitNotEmpty(OrganizationsError):
+    code = "OrganizationalUnitNotEmptyException"
+
+
+class OrganizationNotEmpty(OrganizationsError):
+    code = "OrganizationNotEmptyException"
+
+
+class AccountNotFound(OrganizationsError):
+    code = "AccountNotFoundException"
+
+
+class DuplicateAccount(OrganizationsError):
+    code = "DuplicateAccountException"
+
+
+class MasterCannotLeaveOrganization(OrganizationsError):
+    code = "MasterCannotLeaveOrganizationException"

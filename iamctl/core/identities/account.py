@@ -17,7 +17,7 @@ from iamctl.core.base.errors import (
     ValidationError,
 )
 from iamctl.core.store.directory import Txn
-from iamctl.core.store.records import KINDS, SECRETS, Account, ManagedPolicy, Quotas, Role
+from iamctl.core.store.records import KINDS, SECRETS, Account, Kind, ManagedPolicy, Quotas, Role
 
 if TYPE_CHECKING:
     from iamctl.core.engine.parse import PolicyKind
@@ -95,38 +95,53 @@ def check_quota(txn: Txn, name: str, used: int, *, what: str) -> None:
 
 
 def check_directory(txn: Txn) -> list[str]:
-    """Read and validate every file of every account, secrets included; return one line per
-    problem found. Beyond each file's schema (which every read checks), the JSON kept in
-    records is parsed: policy documents (against the policy grammar too) and imported fields."""
+    """Read and validate every file of every account, secrets included, and of the organization
+    (each file, then the organization's consistency); return one line per problem found. Beyond
+    each file's schema (which every read checks), the JSON kept in records is parsed: policy
+    documents (against the policy grammar too) and imported fields."""
+    from iamctl.core.identities import organizations  # lazy: start-up
 
-    problems: list[str] = []
+    problems: list[str] = _check_files(txn, [k for k in KINDS.values() if k.workspace])
+    if not problems:
+        try:
+            problems += organizations.check(txn)
+        except StoreError as e:
+            problems.append(str(e))
     for account_id in txn.account_ids():
         view = txn.in_account(account_id)
         try:
             view.account  # noqa: B018  # reading it validates it
         except StoreError as e:
             problems.append(str(e))
-        for kind in KINDS.values():
-            for key in view.keys(kind.name):
-                try:
-                    obj = view.get(kind.name, key)
-                except StoreError as e:
-                    problems.append(str(e))
-                    continue
-                if obj is None:
-                    continue
-                if getattr(obj, kind.key_field).lower() != key:
-                    problems.append(
-                        f"{kind.folder}/{key}.toml: holds {kind.title} {getattr(obj, kind.key_field)!r}, "
-                        "whose name does not match the file name"
-                    )
-                problems += _check_texts(view.path_of(kind.name, key), obj)
+        problems += _check_files(view, [k for k in KINDS.values() if not k.workspace])
         for secret_kind in SECRETS:
             for key in view.secret_keys(secret_kind):
                 try:
                     view.get_secret(secret_kind, key)
                 except StoreError as e:
                     problems.append(str(e))
+    return problems
+
+
+def _check_files(view: Txn, kinds: list[Kind]) -> list[str]:
+    """Every file of these kinds as `view` sees them: readable, named after what it holds, and
+    the JSON texts it keeps sound."""
+    problems: list[str] = []
+    for kind in kinds:
+        for key in view.keys(kind.name):
+            try:
+                obj = view.get(kind.name, key)
+            except StoreError as e:
+                problems.append(str(e))
+                continue
+            if obj is None:
+                continue
+            if getattr(obj, kind.key_field).lower() != key:
+                problems.append(
+                    f"{kind.folder}/{key}.toml: holds {kind.title} {getattr(obj, kind.key_field)!r}, "
+                    "whose name does not match the file name"
+                )
+            problems += _check_texts(view.path_of(kind.name, key), obj)
     return problems
 
 

@@ -6,6 +6,7 @@ Layout of a directory (a "workspace" that can hold several AWS accounts)::
     .gitignore                        keeps secrets/ and .iamctl/ out of git
     <account-id>/account.toml         id, alias, quotas, password policy
     <account-id>/users/<name>.toml    one file per entity (users, groups, roles, policies, ...)
+    organization/...                  workspace records: the organization spanning the accounts
     secrets/<account-id>/<kind>/...   password hashes, key hashes, MFA seeds (0700 / 0600)
     .iamctl/lock                      flock: writers exclusive, readers shared
     .iamctl/journal                   a committed transaction not yet fully applied
@@ -919,6 +920,8 @@ class Txn:
 
     def _rel(self, kind: Kind, name: str) -> str:
         key = file_key(name)
+        if kind.workspace:  # one per directory, whichever account is selected (the organization)
+            return f"{kind.folder}/{key}.toml"
         if kind.secret:
             return f"{SECRETS_DIR}/{self.account_id}/{kind.folder}/{key}.toml"
         return f"{self.account_id}/{kind.folder}/{key}.toml"
@@ -1033,7 +1036,7 @@ class Txn:
             raise TypeError(f"{kind} expects {k.cls.__name__}, got {type(obj).__name__}")
         rel = self._rel(k, getattr(obj, k.key_field))
         self._cache[rel] = obj
-        self._stage(rel, _dumps(codec.to_dict(obj)), secret=k.secret, attempt=attempt)
+        self._stage(rel, _dumps(codec.to_dict(obj), literal=k.literal), secret=k.secret, attempt=attempt)
 
     def delete(self, kind: KindName, name: str, *, attempt: bool = False) -> None:
         """Stage the removal of an entity's file (`attempt`: as for `put`)."""
@@ -1185,10 +1188,28 @@ class Txn:
         self.store._commit(ops)
 
 
-def _dumps(data: dict[str, Any]) -> str:
+def _dumps(data: dict[str, Any], *, literal: tuple[str, ...] = ()) -> str:
+    """TOML text for a record. The top-level string fields named in `literal` (a Kind's, for
+    documents such as an SCP's JSON) are written as multi-line literal strings, so the text reads
+    as written, quotes unescaped, whenever TOML allows it."""
     import tomli_w  # lazy: only writers need it
 
-    return tomli_w.dumps(data, multiline_strings=True)
+    texts = {k: data[k] for k in literal if _literal_ok(data.get(k))}
+    if not texts:
+        return tomli_w.dumps(data, multiline_strings=True)
+    marks = {k: f"@iamctl-literal-{os.urandom(8).hex()}" for k in texts}
+    out = tomli_w.dumps({**data, **marks}, multiline_strings=True)
+    for key, mark in marks.items():
+        out = out.replace(f'"{mark}"', "'''\n" + texts[key] + "'''", 1)
+    return out
+
+
+def _literal_ok(value: Any) -> bool:
+    """Whether a string can be a TOML multi-line literal string: no `'''`, no control
+    characters but tab and line feed, and not ending in a quote (which would touch the closing
+    delimiter)."""
+    return (isinstance(value, str) and "'''" not in value and not value.endswith("'")
+            and not any(c < " " and c not in "\t\n" or c == "\x7f" for c in value))
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -277,6 +277,8 @@ class Kind(Struct, frozen=True):
     title: str  # "user" as in AWS's "The user with name X cannot be found."
     key_field: str = "name"
     secret: bool = False  # stored under secrets/, owner-only
+    workspace: bool = False  # one per directory (next to iamctl.toml), not per account
+    literal: tuple[str, ...] = ()  # string fields written as TOML literal text (documents, readable)
 
 
 KINDS: dict[str, Kind] = {}
@@ -492,3 +494,79 @@ class Manifest(Record):
 
     schema_version: int
     default_account: str | None = None
+
+
+# -- the organization (AWS Organizations), one per directory ---------------------------------------
+#
+# Workspace records: they live in organization/ next to iamctl.toml, not in an account's folder,
+# because an organization spans the directory's accounts. Each relationship is stored once, on its
+# child: an OU's and a member account's file name its parent and the policies attached to it, the
+# root's file the policies attached to the root; children and targets are found by listing. Each
+# policy (and its document) is one file. AWS's own FullAWSAccess and RCPFullAWSAccess are not
+# stored (iamctl.core.identities.organizations defines them); RCPFullAWSAccess, which AWS attaches
+# to every root, OU and account and never lets go, is not written into any attachment list.
+
+
+class Organization(Record):
+    """The organization (DescribeOrganization): file organization/organization.toml."""
+
+    key: str  # always "organization": the file's name
+    id: str  # o-...
+    management_account: str
+    root_id: str  # r-...
+    created: str
+    feature_set: str = "ALL"
+    management_email: str | None = None
+    extra: dict[str, str] | None = None  # imported fields iamctl does not model, as JSON text
+
+
+class OrgRoot(Record):
+    """The root (ListRoots): its enabled policy types and the policies attached to it."""
+
+    id: str  # r-...
+    name: str = "Root"
+    policy_types: list[str] = field(default_factory=list)  # e.g. SERVICE_CONTROL_POLICY
+    policies: list[str] = field(default_factory=list)  # ids of attached policies (p-...)
+
+
+class OrgUnit(Record):
+    """An organizational unit: its name, its parent (r-... or ou-...) and attached policies."""
+
+    id: str  # ou-<root>-<8+>
+    name: str
+    parent: str
+    policies: list[str] = field(default_factory=list)
+    extra: dict[str, str] | None = None
+
+
+class OrgAccount(Record):
+    """A member account of the organization: its parent and the policies attached to it."""
+
+    id: str  # 12 digits
+    parent: str
+    joined: str
+    policies: list[str] = field(default_factory=list)
+    name: str | None = None
+    email: str | None = None
+    status: str = "ACTIVE"
+    joined_method: str = "CREATED"  # CREATED | INVITED
+    extra: dict[str, str] | None = None
+
+
+class OrgPolicy(Record):
+    """A customer managed SCP or RCP: its document exactly as written."""
+
+    id: str  # p-...
+    name: str
+    type: str  # SERVICE_CONTROL_POLICY | RESOURCE_CONTROL_POLICY
+    content: str
+    description: str = ""
+    extra: dict[str, str] | None = None
+
+
+register(Kind("organization", Organization, "organization", "organization", key_field="key", workspace=True))
+register(Kind("org-root", OrgRoot, "organization/roots", "root", key_field="id", workspace=True))
+register(Kind("org-ou", OrgUnit, "organization/ous", "organizational unit", key_field="id", workspace=True))
+register(Kind("org-account", OrgAccount, "organization/accounts", "account", key_field="id", workspace=True))
+register(Kind("org-policy", OrgPolicy, "organization/policies", "policy", key_field="id", workspace=True,
+              literal=("content",)))

@@ -320,7 +320,8 @@ def test_write_behind_view_serialises_a_large_group_once(store, monkeypatch):
 
     dumps = []
     real = store_module._dumps
-    monkeypatch.setattr(store_module, "_dumps", lambda data: dumps.append(data.get("name")) or real(data))
+    monkeypatch.setattr(store_module, "_dumps",
+                        lambda data, **kw: dumps.append(data.get("name")) or real(data, **kw))
     run(store, "name,groups\n" + "".join(f"u{i},developers\n" for i in range(50)))
     assert dumps.count("developers") == 1
 
