@@ -4,7 +4,10 @@
 `PrincipalInfo` (which fills aws:username, aws:PrincipalTag/*, MFA facts, ...) plus the parsed
 identity policies, permissions boundary and session policies that AWS would evaluate for it.
 `authorize` then decides one request. The simulator, `role assume` and `login` all use these,
-so a decision is made the same way everywhere.
+so a decision is made the same way everywhere, the organization's guardrails included: a
+principal resolved from the directory carries its organization (`Principal.org`), and
+`authorize` adds that organization's SCPs, RCPs and condition keys to every request
+(iamctl.core.authz.guardrails).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct, field
 
+from iamctl.core.authz.guardrails import NONE, OrgView
 from iamctl.core.base import clock, names
 
 if TYPE_CHECKING:
@@ -35,6 +39,14 @@ class Principal(Struct, frozen=True):
     label: str = ""  # "user/alice", "role/deploy", "session ASIA..."
     account_id: str = ""
     extra_context: dict[str, Any] = field(default_factory=dict)
+    # The organization whose guardrails apply to this principal's requests; None: none at all
+    # (documents given by hand, or `simulate principal --no-org`).
+    org: OrgView | None = None
+
+
+def organization(txn: Txn) -> OrgView:
+    """The directory's organization as decisions see it (read lazily: nothing when there is none)."""
+    return OrgView(txn)
 
 
 @lru_cache(maxsize=8192)
@@ -82,7 +94,8 @@ def resolve_user(txn: Txn, name: str, *, mfa: bool | None = None, mfa_auth_time:
         tags=dict(user.tags), mfa_authenticated=mfa, mfa_auth_time=_when(mfa_auth_time),
         token_issue_time=_when(token_issue_time),
     )
-    return Principal(info, identity, boundary, label=f"user/{user.name}", account_id=txn.account_id)
+    return Principal(info, identity, boundary, label=f"user/{user.name}", account_id=txn.account_id,
+                     org=organization(txn))
 
 
 def resolve_group(txn: Txn, name: str) -> Principal:
@@ -93,7 +106,8 @@ def resolve_group(txn: Txn, name: str) -> Principal:
     group = txn.require("group", name)
     identity, _ = _identity_policies(txn, "group", group.name)
     info = PrincipalInfo(type="User", account_id=txn.account_id)
-    return Principal(info, identity, None, label=f"group/{group.name}", account_id=txn.account_id)
+    return Principal(info, identity, None, label=f"group/{group.name}", account_id=txn.account_id,
+                     org=organization(txn))
 
 
 def role_session_arn(account_id: str, role_name: str, session_name: str) -> str:
@@ -112,7 +126,8 @@ def resolve_role(txn: Txn, name: str, *, session_name: str = "iamctl-simulation"
         account_id=txn.account_id, userid=f"{role.role_id}:{session_name}", tags=dict(role.tags),
         base_arn=names.arn(txn.account_id, "role", role.path, role.name), session_name=session_name,
     )
-    return Principal(info, identity, boundary, label=f"role/{role.name}", account_id=txn.account_id)
+    return Principal(info, identity, boundary, label=f"role/{role.name}", account_id=txn.account_id,
+                     org=organization(txn))
 
 
 def trust_policy(role: Role) -> Policy:
@@ -173,13 +188,40 @@ def authorize(
     """Decide one request by `principal`, the way AWS would (see iamctl.core.engine.decision.evaluate).
 
     `scps` / `rcps` are levels (engine `Level`s, or lists of policies, one per level);
-    `resourceless` says the action acts on no resource type (see engine `Request.resourceless`)."""
+    `resourceless` says the action acts on no resource type (see engine `Request.resourceless`).
+    The principal's organization (`Principal.org`) adds its SCP levels (for the caller's
+    account), its RCP levels (for the resource's account) and its condition keys; `scps` and
+    `rcps` given here are further levels that must allow too. aws:ResourceAccount is the
+    resource's account: `resource_account`, else the ARN's, else the caller's (an S3 ARN names no
+    account). Context keys given in `context` override any of these."""
     from iamctl.core.engine.decision import evaluate  # lazy: the engine
     from iamctl.core.engine.request import make_request  # lazy: the engine
 
+    owner = resource_account or _account_of(resource) or principal.info.account_id or principal.account_id or None
+    guard = NONE
+    if principal.org is not None:
+        guard = principal.org.guardrails(principal.info, caller_account=principal.info.account_id or principal.account_id,
+                                         resource_account=owner, action=action, resource=resource)
+    base = {**guard.context, "aws:ResourceAccount": owner} if owner else guard.context
     now = datetime.fromtimestamp(clock.now(), UTC)
     request = make_request(action, resource, principal=principal.info,
-                           context={**principal.extra_context, **(context or {})}, now=now,
+                           context={**base, **principal.extra_context, **(context or {})}, now=now,
                            resource_account=resource_account, resourceless=resourceless)
     return evaluate(request, identity=principal.identity, resource=resource_policies or None, trust=trust,
-                    boundary=principal.boundary, session=principal.session or None, scps=scps, rcps=rcps)
+                    boundary=principal.boundary, session=principal.session or None,
+                    scps=_levels(guard.scps, scps), rcps=_levels(guard.rcps, rcps))
+
+
+def _levels(org_levels: tuple[Level, ...] | None,
+            given: list[Level] | list[list[Policy]] | None) -> list[Level | list[Policy]] | None:
+    """The organization's levels, then those given by hand; None when there are neither."""
+    if org_levels is None and given is None:
+        return None
+    return [*(org_levels or ()), *(given or ())]
+
+
+def _account_of(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and len(parts[4]) == 12 and parts[4].isdigit():
+        return parts[4]
+    return None

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 
 from msgspec import Struct, structs
 
-from iamctl.core.authz.principals import Principal, _identity_policies, _parse, _when, resolve_user
+from iamctl.core.authz.principals import (
+    Principal,
+    _identity_policies,
+    _parse,
+    _when,
+    organization,
+    resolve_user,
+)
 from iamctl.core.base import clock, names
 from iamctl.core.base.errors import ExpiredToken, InvalidClientTokenId, SignatureDoesNotMatch
 from iamctl.core.credentials.access_keys import BAD_SIGNATURE, INVALID_TOKEN
@@ -183,7 +190,7 @@ def resolve_session(txn: Txn, credentials: SessionCredentials) -> Principal:
         user = resolve_user(view, session.user or "", mfa=session.mfa_authenticated,
                             mfa_auth_time=session.mfa_auth_time, token_issue_time=session.issued)
         return Principal(user.info, user.identity, user.boundary, label=f"session {session.access_key_id}",
-                         account_id=view.account_id)
+                         account_id=view.account_id, org=user.org)
     role: Role = view.require("role", session.role or "")
     identity, boundary = _identity_policies(view, "role", role.name)
     session_policies: tuple[Policy, ...] = ()
@@ -198,4 +205,4 @@ def resolve_session(txn: Txn, credentials: SessionCredentials) -> Principal:
         source_identity=session.source_identity,
     )
     return Principal(info, identity, boundary, session_policies, label=f"session {session.access_key_id}",
-                     account_id=view.account_id)
+                     account_id=view.account_id, org=organization(view))

@@ -34,6 +34,7 @@ from msgspec import Struct, field, structs
 from iamctl.core.authz.principals import (
     Principal,
     authorize_assume,
+    organization,
     resolve_role,
     resolve_user,
     role_session_arn,
@@ -351,7 +352,7 @@ def check_service(txn: Txn, role_ref: str, service: str) -> Result:
     from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
     view, role = locate_role(txn, role_ref)
-    principal = Principal(PrincipalInfo(type="Service", service=service), (), label=service)
+    principal = Principal(PrincipalInfo(type="Service", service=service), (), label=service, org=organization(view))
     return _decide(view, role, principal, "sts:AssumeRole", {}, service)
 
 
@@ -490,7 +491,8 @@ def assume_role_with_web_identity(
     context = _claims_context(provider, found, require_exp=token is not None)
     context["sts:RoleSessionName"] = session_name
     provider_arn = oidc_arn(view, provider)
-    principal = Principal(PrincipalInfo(type="WebIdentity", provider=provider_arn), (), label=provider_arn)
+    principal = Principal(PrincipalInfo(type="WebIdentity", provider=provider_arn), (), label=provider_arn,
+                          org=organization(view))
     caller = f"{provider_arn} (sub {found.get('sub')})"
     result = _decide(view, role, principal, "sts:AssumeRoleWithWebIdentity", context, caller)
     if token is None:
