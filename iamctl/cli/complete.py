@@ -190,3 +190,29 @@ def complete_quotas(ctx: typer.Context, incomplete: str) -> list[str]:
     from iamctl.core.identities.account import quota_names  # lazy: start-up
 
     return [q for q in quota_names() if q.startswith(incomplete)]
+
+
+def complete_org_targets(ctx: typer.Context, incomplete: str) -> list[str]:
+    """`root`, the organization's OU names and ids, and its member account ids."""
+    try:
+        txn = _open(ctx)
+        if txn is None or txn.get("organization", "organization") is None:
+            return []
+        words = ["root", *txn.keys("org-account")]
+        for ou in txn.list("org-ou"):
+            words += [ou.name, ou.id]
+        return sorted({w for w in words if w.lower().startswith(incomplete.lower())})
+    except Exception:  # noqa: BLE001  # completion must never break the shell
+        return []
+
+
+def complete_org_policies(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The organization's SCP and RCP names (AWS managed ones included)."""
+    try:
+        txn = _open(ctx)
+        if txn is None or txn.get("organization", "organization") is None:
+            return []
+        words = ["FullAWSAccess", "RCPFullAWSAccess", *(p.name for p in txn.list("org-policy"))]
+        return sorted({w for w in words if w.lower().startswith(incomplete.lower())})
+    except Exception:  # noqa: BLE001  # completion must never break the shell
+        return []

@@ -37,6 +37,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "simulate": ("iamctl.cli.simulate", "Simulate requests: allowed or denied, and why."),
     "mfa": ("iamctl.cli.mfa", "Virtual MFA devices: enroll, create, enable, resync, verify, delete."),
     "analyze": ("iamctl.cli.analyze", "Account-wide analysis: who can do X on Y, privilege escalation."),
+    "org": ("iamctl.cli.org", "The organization: OUs, accounts, SCPs and RCPs, applied to every decision."),
 }
 
 

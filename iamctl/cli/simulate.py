@@ -178,6 +178,8 @@ def simulate_principal(
     resource_policy_file: ResourcePolicyOpt = None,
     scp_file: ScpOpt = None,
     rcp_file: RcpOpt = None,
+    no_org: Annotated[bool, typer.Option("--no-org", help="Leave the directory's organization (its SCPs, RCPs "
+                                         "and org condition keys) out of the decisions.")] = False,
     resource_owner: OwnerOpt = None,
     context: ContextOpt = None,
     context_file: ContextFileOpt = None,
@@ -188,6 +190,10 @@ def simulate_principal(
 
     For sts:AssumeRole (and the other STS actions on a role) on a role of the directory, the
     role's trust policy is the resource policy, as `role assume` decides it.
+    The directory's organization applies as in AWS: the SCPs on the path from the root to the
+    caller's account, the RCPs on the path to the resource's account, and the aws:PrincipalOrgID
+    / aws:ResourceOrgID keys and their paths (`--no-org` leaves it out). SCP and RCP files given
+    with --scp-file and --rcp-file are further levels that must allow too.
     Exit status 0 if every request is allowed, 3 if any is denied.
 
     Example: iamctl simulate principal --user alice -a s3:GetObject -r arn:aws:s3:::bucket/key
@@ -216,5 +222,10 @@ def simulate_principal(
 
             assert credentials is not None  # exactly one of the four was given
             principal = sessions.resolve_session(txn, credentials)
+        if no_org:
+            from msgspec import structs  # lazy: start-up
+
+            principal = structs.replace(principal, org=None)
+        # Decided under the read lock: the organization is read as the decisions need it.
         outcomes = _run(principal, requests, resource_policy_file, scp_file, rcp_file, directory=txn)
     _report(ctx, output, outcomes, explain)
