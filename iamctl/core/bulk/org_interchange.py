@@ -142,8 +142,8 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
     if not isinstance(raw_org, dict):
         raise fault(f"{DESCRIBE_ORGANIZATION}: $.Organization", f"expected an object, found {kind_of(raw_org)}")
     where = f"{DESCRIBE_ORGANIZATION}: $.Organization"
-    org_id = _str(raw_org, "Id", where, pattern=lk.ORG_ID, what="an organization id (o- and 10-32 letters or digits)")
-    management = _str(raw_org, "MasterAccountId", where, pattern=lk.ACCOUNT_ID, what="a 12-digit account id")
+    org_id = _str(raw_org, "Id", where, pattern=orgs.ORG_ID, what="an organization id (o- and 10-32 letters or digits)")
+    management = _str(raw_org, "MasterAccountId", where, pattern=orgs.ACCOUNT_ID, what="a 12-digit account id")
     feature_set = _str(raw_org, "FeatureSet", where, required=False) or "ALL"
     if feature_set not in orgs.FEATURE_SETS:
         raise fault(f"{where}.FeatureSet", f"{feature_set!r} is not ALL or CONSOLIDATED_BILLING")
@@ -152,7 +152,7 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
         raise fault(f"{LIST_ROOTS}: $.Roots", f"an organization has exactly one root, found {len(roots)}")
     raw_root = roots[0]
     rwhere = f"{LIST_ROOTS}: $.Roots[0]"
-    root_id = _str(raw_root, "Id", rwhere, pattern=lk.ROOT_ID, what="a root id (r- and 4-32 letters or digits)")
+    root_id = _str(raw_root, "Id", rwhere, pattern=orgs.ROOT_ID, what="a root id (r- and 4-32 letters or digits)")
     types = []
     for i, pt in enumerate(raw_root.get("PolicyTypes") or []):
         if not isinstance(pt, dict):
@@ -179,7 +179,7 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
         listed = dump.get(rel, hint=f"aws organizations list-organizational-units-for-parent --parent-id {parent}")
         for i, raw in enumerate(_list(listed, "OrganizationalUnits", f"{rel}: $")):
             w = f"{rel}: $.OrganizationalUnits[{i}]"
-            ou_id = _str(raw, "Id", w, pattern=lk.OU_ID, what="an OU id (ou-ROOT-...)")
+            ou_id = _str(raw, "Id", w, pattern=orgs.OU_ID, what="an OU id (ou-ROOT-...)")
             if ou_id in units:
                 raise fault(f"{w}.Id", f"{ou_id} is listed under {units[ou_id]['parent']} too")
             _str(raw, "Name", w)
@@ -189,7 +189,7 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
         listed = dump.get(rel, hint=f"aws organizations list-accounts-for-parent --parent-id {parent}")
         for i, raw in enumerate(_list(listed, "Accounts", f"{rel}: $")):
             w = f"{rel}: $.Accounts[{i}]"
-            account_id = _str(raw, "Id", w, pattern=lk.ACCOUNT_ID, what="a 12-digit account id")
+            account_id = _str(raw, "Id", w, pattern=orgs.ACCOUNT_ID, what="a 12-digit account id")
             if account_id in accounts:
                 raise fault(f"{w}.Id", f"{account_id} is listed under {accounts[account_id]['parent']} too")
             accounts[account_id] = {"record": raw, "parent": parent, "where": w}
@@ -213,12 +213,13 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
             continue
         for i, summary in enumerate(_list(listed, "Policies", f"{rel}: $")):
             w = f"{rel}: $.Policies[{i}]"
-            pid = _str(summary, "Id", w, pattern=lk.POLICY_ID, what="a policy id (p- and 8-128 letters, digits, _)")
+            pid = _str(summary, "Id", w, pattern=orgs.POLICY_ID, what="a policy id (p- and 8-128 letters, digits, _)")
             if summary.get("Type", ptype) != ptype:
                 raise fault(f"{w}.Type", f"{summary.get('Type')!r} in the listing of {ptype}")
             if pid in lk.AWS_MANAGED:
                 if lk.AWS_MANAGED[pid].type != ptype:
                     raise fault(f"{w}.Id", f"{pid} is not a {ptype}")
+                dump.used.add(f"{DESCRIBE_POLICY}/{pid}.json")  # AWS's own: iamctl has it built in
             elif summary.get("AwsManaged") is True:
                 notes.append(f"not imported: {w} (AWS managed policy {pid} is not one iamctl knows)")
                 continue

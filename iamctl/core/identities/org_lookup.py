@@ -6,7 +6,6 @@ rules and records.py for the files).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from msgspec import Struct
@@ -43,11 +42,11 @@ AWS_MANAGED = {
     ),
 }
 
-ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
-ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
-OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
-POLICY_ID = re.compile(r"^p-[0-9a-zA-Z_]{8,128}$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def is_account_id(text: str) -> bool:
+    """12 ASCII digits (without a regex: this module is on every decision's path)."""
+    return len(text) == 12 and text.isascii() and text.isdigit()
 
 
 class Target(Struct, frozen=True):
@@ -111,7 +110,7 @@ def account_target(a: OrgAccount) -> Target:
 
 def member(txn: Txn, account_id: str) -> OrgAccount | None:
     """The organization's record of a member account, or None (not a member)."""
-    if not ACCOUNT_ID.match(account_id):
+    if not is_account_id(account_id):
         return None
     return txn.get("org-account", account_id)
 
@@ -133,7 +132,7 @@ def path(txn: Txn, account_id: str, org: Organization | None = None) -> tuple[Ta
             raise StoreError(f"organization/: the parents of account {account_id} form a cycle at {parent} "
                              "(run `iamctl account check`)")
         seen.add(parent)
-        ou = txn.get("org-ou", parent) if OU_ID.match(parent) else None
+        ou = txn.get("org-ou", parent) if parent.startswith("ou-") else None
         if ou is None:
             raise StoreError(f"organization/: account {account_id}'s path names the parent {parent}, which "
                              "does not exist (run `iamctl account check`)")
@@ -147,7 +146,7 @@ def policy(txn: Txn, policy_id: str) -> OrgPolicy | None:
     """A policy by id: AWS managed (built in) or one of the organization's (one read)."""
     if policy_id in AWS_MANAGED:
         return AWS_MANAGED[policy_id]
-    if not POLICY_ID.match(policy_id):
+    if not policy_id.startswith("p-"):
         return None
     found = txn.get("org-policy", policy_id)
     # File keys are lower case; customer policy ids are too, so the id must match as given.
@@ -181,7 +180,7 @@ def entity_path(org: Organization, chain: tuple[Target, ...], *, inclusive: bool
 def chain(txn: Txn, target_id: str, org: Organization | None = None) -> tuple[Target, ...]:
     """The targets from the root down to an OU or member account (both included)."""
     org = org or require_organization(txn)
-    if ACCOUNT_ID.match(target_id):
+    if is_account_id(target_id):
         found = path(txn, target_id, org)
         if found is None:
             raise StoreError(f"organization/: {target_id} is not a member account")
@@ -189,7 +188,7 @@ def chain(txn: Txn, target_id: str, org: Organization | None = None) -> tuple[Ta
     links: list[Target] = []
     current = target_id
     while current != org.root_id:
-        ou = txn.get("org-ou", current) if OU_ID.match(current) else None
+        ou = txn.get("org-ou", current) if current.startswith("ou-") else None
         if ou is None or len(links) > MAX_DEPTH + 1:
             raise StoreError(f"organization/: the parents of {target_id} do not lead to the root "
                              "(run `iamctl account check`)")
@@ -197,3 +196,38 @@ def chain(txn: Txn, target_id: str, org: Organization | None = None) -> tuple[Ta
         current = ou.parent
     links.append(root_target(root(txn, org)))
     return tuple(reversed(links))
+
+
+class Lookup:
+    """One transaction's reads of the organization for decisions, each file read once: the
+    path of an account and the policies of each type on every level of it."""
+
+    def __init__(self, txn: Txn, org: Organization):
+        self.txn = txn
+        self.org = org
+        self._paths: dict[str, tuple[Target, ...] | None] = {}
+        self._levels: dict[tuple[str, str], tuple[tuple[Target, tuple[OrgPolicy, ...]], ...]] = {}
+        self._types: tuple[str, ...] | None = None
+
+    def path(self, account_id: str) -> tuple[Target, ...] | None:
+        """Root first, the account last; None when the account is not a member."""
+        if account_id not in self._paths:
+            self._paths[account_id] = path(self.txn, account_id, self.org)
+        return self._paths[account_id]
+
+    def enabled(self, policy_type: str) -> bool:
+        if self._types is None:
+            self._types = enabled_types(self.txn, self.org)
+        return policy_type in self._types
+
+    def levels(self, account_id: str, policy_type: str) -> tuple[tuple[Target, tuple[OrgPolicy, ...]], ...]:
+        """Each level of a member account's path with the policies of `policy_type` attached there."""
+        key = (account_id, policy_type)
+        if key not in self._levels:
+            self._levels[key] = tuple((t, attached(self.txn, t, policy_type)) for t in self.path(account_id) or ())
+        return self._levels[key]
+
+    def org_path(self, account_id: str) -> str | None:
+        """The value of aws:PrincipalOrgPaths / aws:ResourceOrgPaths for a member account."""
+        found = self.path(account_id)
+        return None if found is None else entity_path(self.org, found)

@@ -62,15 +62,11 @@ from iamctl.core.base.errors import (
 )
 from iamctl.core.identities.org_lookup import (
     ACCOUNT,
-    ACCOUNT_ID,
     AWS_MANAGED,
     FULL_AWS_ACCESS,
     KIND_OF_TYPE,
     MAX_DEPTH,
-    ORG_ID,
     OU,
-    OU_ID,
-    POLICY_ID,
     POLICY_TYPES,
     RCP,
     RCP_FULL_AWS_ACCESS,
@@ -104,6 +100,11 @@ MAX_POLICIES = {SCP: 10000, RCP: 1000}
 NAME_LIMIT = 128
 DESCRIPTION_LIMIT = 512
 
+ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+ROOT_ID = re.compile(r"^r-[0-9a-z]{4,32}$")
+OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
+POLICY_ID = re.compile(r"^p-[0-9a-zA-Z_]{8,128}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 _ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
