@@ -327,12 +327,19 @@ def check_content(text: str, policy_type: str) -> str:
             f"You attempted to create a policy that is larger than the maximum size: {len(text)} characters, "
             f"at most {POLICY_SIZE} (every character counts, whitespace too)",
             reason="POLICY_CONTENT_LIMIT_EXCEEDED")
-    from iamctl.core.identities.policies import validate_document  # lazy: the grammar (policy engine)
+    from iamctl.core.engine.parse import parse_policy  # lazy: the policy engine
+    from iamctl.core.engine.validate import validate_policy  # lazy: the policy engine
 
+    kind = KIND_OF_TYPE[policy_type]
     try:
-        validate_document(text, kind=KIND_OF_TYPE[policy_type])
+        parse_policy(text, kind=kind)
     except MalformedPolicyDocument as e:
-        raise MalformedOrgPolicyDocument(e.message) from None
+        raise MalformedOrgPolicyDocument(f"the document is not a valid {kind.upper()}: {e.message}") from None
+    # The catalogue-free ERROR checks of `policy validate --policy-type scp|rcp` too.
+    errors = [f for f in validate_policy(text, policy_type=kind, catalogue=False) if f.type == "ERROR"]
+    if errors:
+        f = errors[0]
+        raise MalformedOrgPolicyDocument(f"{f.message} ({f.code} at {f.path}, line {f.line}, column {f.column})")
     return text
 
 
