@@ -196,7 +196,7 @@ def show(ctx: typer.Context, output: OutputOpt = None) -> None:
     render.lines([f"Organization {org_item['Id']} ({org_item['Arn']}), feature set {org_item['FeatureSet']}, "
                   f"management account {org_item['MasterAccountId']} ({org_item['MasterAccountArn']})"
                   + (f" {org_item['MasterAccountEmail']}" if "MasterAccountEmail" in org_item else ""),
-                  "policy types enabled: " + (", ".join(t["Type"] for t in tree["PolicyTypes"]) or "none")])
+                  "policy types: " + (", ".join(f"{t['Type']} {t['Status']}" for t in tree["PolicyTypes"]) or "none")])
     if form == "text":
         rows: list[dict] = []
 
@@ -223,7 +223,7 @@ def show(ctx: typer.Context, output: OutputOpt = None) -> None:
 
 
 def _policy_cells(policies: list[dict]) -> str:
-    return ", ".join(f"{p['Name']} ({p['Id']}, {_TYPE_SHORT.get(p['Type'], p['Type'])})" for p in policies)
+    return ", ".join(f"{p['Name']} ({p['Id']}, {p['Type']})" for p in policies)
 
 
 def _all_policies(item: dict) -> list[dict]:

@@ -27,7 +27,7 @@ BOX = re.compile("[\u2500-\u257f]")
 ANSI = "\x1b["
 PLAIN_ENV = {"NO_COLOR": None, "COLUMNS": "1000"}
 KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
-SIMULATE_JSON_ONLY = frozenset({"boundary_allowed", "scp_allowed", "session_allowed", "resource_allowed",
+SIMULATE_JSON_ONLY = frozenset({"boundary_allowed", "scp_allowed", "rcp_allowed", "session_allowed", "resource_allowed",
                                 "errors", "warnings", "missing_context_keys", "effect", "index"})
 SECRETS = frozenset({"AccessKeyId", "SecretAccessKey", "SessionToken"})
 
