@@ -17,7 +17,7 @@ from iamctl.cli.policy_commands import DocumentOpt, read_document
 
 if TYPE_CHECKING:
     from iamctl.core.identities.org_lookup import Target
-    from iamctl.core.identities.organizations import Node, Snapshot
+    from iamctl.core.identities.organizations import Level, Node, Snapshot
     from iamctl.core.store.records import Organization, OrgPolicy
 
 app = typer.Typer(no_args_is_help=True, help="The organization: OUs, accounts, SCPs and RCPs.")
@@ -121,11 +121,12 @@ def create(
 
     Example: iamctl org create --management-account 111122223333
     """
+    from iamctl.core.identities import org_lookup as lk  # lazy: start-up
     from iamctl.core.identities import organizations as o  # lazy: start-up
 
     with writing(ctx) as txn:
         org = o.create_organization(txn, management_account, feature_set=feature_set, email=email)
-        types = o.enabled_types(txn, org)
+        types = lk.enabled_types(txn, org)
     render.record(fmt(ctx, output), key="Organization", item=_org_item(org, types))
 
 
@@ -182,11 +183,12 @@ def show(ctx: typer.Context, output: OutputOpt = None) -> None:
 
     Example: iamctl org show
     """
+    from iamctl.core.identities import org_lookup as lk  # lazy: start-up
     from iamctl.core.identities import organizations as o  # lazy: start-up
 
     with reading(ctx) as txn:
         snap = o.snapshot(txn)
-        types = o.enabled_types(txn, snap.organization)
+        types = lk.enabled_types(txn, snap.organization)
     org_item = _org_item(snap.organization, types)
     tree = _tree_item(snap, snap.tree, ())
     form = fmt(ctx, output)
@@ -259,20 +261,20 @@ def effective(ctx: typer.Context, account: AccountArg, output: OutputOpt = None)
         eff = o.effective(txn, account)
     org = eff.organization
 
-    def levels(found) -> list[dict]:
+    def levels(found: "tuple[Level, ...]") -> list[dict]:
         return [{**_target_item(org, lvl.target), "Type": lvl.target.type,
                  "Policies": _brief(lvl.policies)} for lvl in found]
 
+    scps, rcps = levels(eff.scps), levels(eff.rcps)
     item = {"AccountId": eff.account, "ManagementAccount": eff.management,
-            "ServiceControlPolicies": levels(eff.scps), "ResourceControlPolicies": levels(eff.rcps)}
+            "ServiceControlPolicies": scps, "ResourceControlPolicies": rcps}
     form = fmt(ctx, output)
     if form == "json":
         render.json_dump({"Effective": item})
         return
     rows = [{"Kind": kind, "Level": lvl["Type"], "Id": lvl["Id"], "Name": lvl["Name"], "Arn": lvl["Arn"],
              "Policies": ", ".join(f"{p['Name']} ({p['Id']}, {p['Type']})" for p in lvl["Policies"])}
-            for kind, key in (("SCP", "ServiceControlPolicies"), ("RCP", "ResourceControlPolicies"))
-            for lvl in item[key]]
+            for kind, found in (("SCP", scps), ("RCP", rcps)) for lvl in found]
     render.rows(form, key="Levels", items=rows, columns=["Kind", "Level", "Id", "Name", "Arn", "Policies"],
                 title=f"account {eff.account}")
     if eff.management:
@@ -591,12 +593,13 @@ def policy_create(
 
     Example: iamctl org policy create DenyLeaveOrg --type scp --document deny-leave.json
     """
+    from iamctl.core.identities import org_lookup as lk  # lazy: start-up
     from iamctl.core.identities import organizations as o  # lazy: start-up
 
     text = read_document(document)
     with writing(ctx) as txn:
         p = o.create_policy(txn, name, o.policy_type(policy_type), text, description=description)
-        org = o.require_organization(txn)
+        org = lk.require_organization(txn)
     _policy_out(ctx, output, org, p)
 
 
@@ -615,6 +618,7 @@ def policy_update(
 
     Example: iamctl org policy update DenyLeaveOrg --document deny-leave-v2.json
     """
+    from iamctl.core.identities import org_lookup as lk  # lazy: start-up
     from iamctl.core.identities import organizations as o  # lazy: start-up
 
     if name is None and document is None and description is None:
@@ -623,7 +627,7 @@ def policy_update(
     with writing(ctx) as txn:
         p = o.update_policy(txn, policy, policy_type=_type(policy_type), name=name, content=text,
                             description=description)
-        org = o.require_organization(txn)
+        org = lk.require_organization(txn)
     _policy_out(ctx, output, org, p)
 
 
@@ -705,10 +709,11 @@ def policy_show(ctx: typer.Context, policy: PolicyArg, policy_type: TypeOpt = No
 
     Example: iamctl org policy show DenyLeaveOrg
     """
+    from iamctl.core.identities import org_lookup as lk  # lazy: start-up
     from iamctl.core.identities import organizations as o  # lazy: start-up
 
     with reading(ctx) as txn:
         p = o.resolve_policy(txn, policy, policy_type=_type(policy_type))
-        org = o.require_organization(txn)
+        org = lk.require_organization(txn)
         targets = o.targets_for_policy(txn, p)
     _policy_out(ctx, output, org, p, targets)

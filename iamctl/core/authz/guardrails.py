@@ -26,7 +26,7 @@ its OUs, the root and their policies), once per account per transaction.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from msgspec import Struct, field, structs
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 _IAM_CALLERS = frozenset({"User", "AssumedRole", "FederatedUser", "Account"})
 # Organizations' policy types (org_lookup.SCP / RCP) and the engine's kind for each.
 _SCP, _RCP = "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"
-_KINDS = {_SCP: "scp", _RCP: "rcp"}
+_KINDS: dict[str, Literal["scp", "rcp"]] = {_SCP: "scp", _RCP: "rcp"}
 
 
 class GuardLevel(Struct, frozen=True):
@@ -64,13 +64,13 @@ NONE = Guardrails()
 
 
 @functools.lru_cache(maxsize=1024)
-def _parsed(text: str, kind: str) -> Policy:
+def _parsed(text: str, kind: Literal["scp", "rcp"]) -> Policy:
     from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
     return parse_policy(text, kind=kind)
 
 
-def _parse(name: str, text: str, kind: str) -> Policy:
+def _parse(name: str, text: str, kind: Literal["scp", "rcp"]) -> Policy:
     """A policy parsed once per document (FullAWSAccess sits on every level), named per level."""
     return structs.replace(_parsed(text, kind), name=name)
 
@@ -156,10 +156,12 @@ class OrgView:
         if resource_path is not None:
             context.update({"aws:ResourceOrgID": org.id, "aws:ResourceOrgPaths": [resource_path]})
         scps = None
-        if (caller_path is not None and caller_account != org.management_account and reads.enabled(_SCP)):
+        if caller_account and caller_path is not None and caller_account != org.management_account \
+                and reads.enabled(_SCP):
             scps = self.levels(caller_account, _SCP)
         rcps = None
-        if (resource_path is not None and resource_account != org.management_account and reads.enabled(_RCP)
+        if (resource_account and resource_path is not None and resource_account != org.management_account
+                and reads.enabled(_RCP)
                 and not _service_linked(info) and not (info.type == "Service" and _SERVICE_LINKED_ROLE in resource)
                 and rcp_applies_to(action)):
             rcps = self.levels(resource_account, _RCP)

@@ -77,10 +77,15 @@ class _Dump:
         self.files = files
         self.used: set[str] = set()
 
-    def get(self, rel: str, *, required: bool = True, hint: str = "") -> dict[str, Any] | None:
+    def get(self, rel: str, *, hint: str) -> dict[str, Any]:
+        """A file the dump must have (`hint`: the command whose output it is)."""
+        found = self.maybe(rel)
+        if found is None:
+            raise InvalidInput(f"{rel}: missing from the dump (the output of `{hint}`)")
+        return found
+
+    def maybe(self, rel: str) -> dict[str, Any] | None:
         if rel not in self.files:
-            if required:
-                raise InvalidInput(f"{rel}: missing from the dump" + (f" (the output of `{hint}`)" if hint else ""))
             return None
         self.used.add(rel)
         try:
@@ -107,16 +112,19 @@ def _list(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
     return value
 
 
-def _str(record: dict[str, Any], key: str, where: str, *, required: bool = True, pattern: Any = None,
-         what: str = "") -> str | None:
+def _str(record: dict[str, Any], key: str, where: str, *, pattern: Any = None, what: str = "") -> str:
+    """A string field the record must have (matching `pattern`, described as `what`)."""
     value = record.get(key)
-    if value is None and not required:
-        return None
     if not isinstance(value, str):
         raise fault(f"{where}.{key}", f"expected a string, found {kind_of(value)}")
     if pattern is not None and not pattern.match(value):
         raise fault(f"{where}.{key}", f"{value!r} is not {what}")
     return value
+
+
+def _opt(record: dict[str, Any], key: str, where: str) -> str | None:
+    """A string field the record may leave out."""
+    return None if record.get(key) is None else _str(record, key, where)
 
 
 def _extra(record: dict[str, Any], known: set[str]) -> dict[str, str] | None:
@@ -144,7 +152,7 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
     where = f"{DESCRIBE_ORGANIZATION}: $.Organization"
     org_id = _str(raw_org, "Id", where, pattern=orgs.ORG_ID, what="an organization id (o- and 10-32 letters or digits)")
     management = _str(raw_org, "MasterAccountId", where, pattern=orgs.ACCOUNT_ID, what="a 12-digit account id")
-    feature_set = _str(raw_org, "FeatureSet", where, required=False) or "ALL"
+    feature_set = _opt(raw_org, "FeatureSet", where) or "ALL"
     if feature_set not in orgs.FEATURE_SETS:
         raise fault(f"{where}.FeatureSet", f"{feature_set!r} is not ALL or CONSOLIDATED_BILLING")
     roots = _list(dump.get(LIST_ROOTS, hint="aws organizations list-roots"), "Roots", f"{LIST_ROOTS}: $")
@@ -164,7 +172,7 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
             notes.append(f"{rwhere}.PolicyTypes[{i}]: {kind} is {status}, taken as not enabled")
     org = Organization(key="organization", id=org_id, management_account=management, root_id=root_id,
                        created=clock.iso(), feature_set=feature_set,
-                       management_email=_str(raw_org, "MasterAccountEmail", where, required=False),
+                       management_email=_opt(raw_org, "MasterAccountEmail", where),
                        extra=_extra(raw_org, _ORG_FIELDS))
     ignored_root = sorted(set(raw_root) - _ROOT_FIELDS)
     notes += [f"not imported: {rwhere}.{k}" for k in ignored_root]
@@ -205,9 +213,11 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
     targets: dict[str, list[str]] = {}  # target id -> policy ids, in listing order
     for ptype in lk.POLICY_TYPES:
         rel = list_policies_file(ptype)
-        listed = dump.get(rel, required=ptype in types, hint=f"aws organizations list-policies --filter {ptype}")
-        if listed is None:
+        hint = f"aws organizations list-policies --filter {ptype}"
+        found = dump.get(rel, hint=hint) if ptype in types else dump.maybe(rel)
+        if found is None:
             continue
+        listed = found
         if ptype not in types:
             notes.append(f"not imported: {rel} ({ptype} is not enabled in the root)")
             continue
@@ -229,7 +239,7 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
 
     # -- stage it all, then check it as `account check` would
     txn.put("organization", org)
-    txn.put("org-root", OrgRoot(id=root_id, name=_str(raw_root, "Name", rwhere, required=False) or "Root",
+    txn.put("org-root", OrgRoot(id=root_id, name=_opt(raw_root, "Name", rwhere) or "Root",
                                 policy_types=types, policies=targets.get(root_id, [])))
     for ou_id, found in units.items():
         raw = found["record"]
@@ -256,7 +266,8 @@ def _policy(dump: _Dump, pid: str, ptype: str, summary: dict[str, Any], where: s
     body = described.get("Policy")
     if not isinstance(body, dict):
         raise fault(f"{rel}: $.Policy", f"expected an object, found {kind_of(body)}")
-    full = body.get("PolicySummary") if isinstance(body.get("PolicySummary"), dict) else summary
+    found = body.get("PolicySummary")
+    full: dict[str, Any] = found if isinstance(found, dict) else summary
     if full.get("Id", pid) != pid:
         raise fault(f"{rel}: $.Policy.PolicySummary.Id", f"{full.get('Id')!r}, but the file is {pid}'s")
     name = _str(full, "Name", f"{rel}: $.Policy.PolicySummary")
@@ -289,16 +300,16 @@ def _targets(dump: _Dump, pid: str, ptype: str, targets: dict[str, list[str]], r
 
 
 def _account(raw: dict[str, Any], account_id: str, parent: str, policies: list[str], where: str) -> OrgAccount:
-    status = _str(raw, "Status", where, required=False) or _str(raw, "State", where, required=False) or "ACTIVE"
-    joined = _str(raw, "JoinedTimestamp", where, required=False)
+    status = _opt(raw, "Status", where) or _opt(raw, "State", where) or "ACTIVE"
+    joined = _opt(raw, "JoinedTimestamp", where)
     extra = _extra(raw, _ACCOUNT_FIELDS) or {}
     if raw.get("State") is not None and raw.get("State") != status:
         extra["State"] = json.dumps(raw["State"])
-    name = _str(raw, "Name", where, required=False)
+    name = _opt(raw, "Name", where)
     return OrgAccount(id=account_id, parent=parent, joined=normalise_date(joined, f"{where}.JoinedTimestamp")
                       if joined else clock.iso(), policies=policies, name=name or None,
-                      email=_str(raw, "Email", where, required=False) or None, status=status,
-                      joined_method=_str(raw, "JoinedMethod", where, required=False) or "INVITED",
+                      email=_opt(raw, "Email", where) or None, status=status,
+                      joined_method=_opt(raw, "JoinedMethod", where) or "INVITED",
                       extra=extra or None)
 
 

@@ -6,7 +6,7 @@ rules and records.py for the files).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from msgspec import Struct
 
@@ -21,7 +21,8 @@ RCP = "RESOURCE_CONTROL_POLICY"
 POLICY_TYPES = (SCP, RCP)
 # `--type scp|rcp` on the command line; AWS's names are accepted too.
 TYPE_NAMES = {"scp": SCP, "rcp": RCP, SCP.lower(): SCP, RCP.lower(): RCP}
-KIND_OF_TYPE = {SCP: "scp", RCP: "rcp"}  # the policy engine's kinds
+OrgPolicyKind = Literal["scp", "rcp"]
+KIND_OF_TYPE: dict[str, OrgPolicyKind] = {SCP: "scp", RCP: "rcp"}  # the policy engine's kinds
 ROOT, OU, ACCOUNT = "ROOT", "ORGANIZATIONAL_UNIT", "ACCOUNT"
 
 MAX_DEPTH = 5  # OU levels under the root (Quotas for AWS Organizations)

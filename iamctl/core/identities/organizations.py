@@ -577,9 +577,9 @@ def _put_target(txn: Txn, target: Target, policies: list[str]) -> None:
     if target.type == ROOT:
         txn.put("org-root", structs.replace(root(txn), policies=policies))
     elif target.type == OU:
-        txn.put("org-ou", structs.replace(txn.get("org-ou", target.id), policies=policies))
+        txn.put("org-ou", structs.replace(txn.require("org-ou", target.id), policies=policies))
     else:
-        txn.put("org-account", structs.replace(member(txn, target.id), policies=policies))
+        txn.put("org-account", structs.replace(require_member(txn, target.id), policies=policies))
 
 
 def attach_policy(txn: Txn, spec: str, target_spec: str, *, policy_type: str | None = None) -> tuple[OrgPolicy, Target]:
@@ -665,7 +665,7 @@ def check(txn: Txn) -> list[str]:
             parse_policy(p.content, name=p.name, kind=KIND_OF_TYPE[p.type])
         except MalformedPolicyDocument as e:
             bad(rel, f"the document is not a valid {KIND_OF_TYPE[p.type].upper()}: {e.message}")
-    names = {}
+    names: dict[tuple[str, str], str] = {}
     for p in policies.values():
         if (p.type, p.name) in names:
             bad(f"policies/{p.id.lower()}.toml", f"the name {p.name!r} is also {names[(p.type, p.name)]}'s")
@@ -699,7 +699,7 @@ def check(txn: Txn) -> list[str]:
         if not OU_ID.match(o.id) or not o.id.startswith(f"ou-{org.root_id.removeprefix('r-')}-"):
             bad(rel, f"id {o.id!r} is not an OU id of root {org.root_id} (ou-{org.root_id.removeprefix('r-')}-...)")
         check_target(rel, ou_target(o))
-        level, current, seen = 0, o.id, set()
+        level, current, seen = 0, o.id, set[str]()
         while current != org.root_id:
             if current in seen:
                 bad(rel, f"its parents form a cycle ({' -> '.join(sorted(seen))})")

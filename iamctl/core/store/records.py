@@ -258,7 +258,7 @@ class AccessKeyRecord(Record):
 KindName = Literal[
     "user", "group", "role", "policy", "mfa", "instance-profile", "access-key", "aws-policy",
     "session", "session-token", "session-expiry", "oidc-provider", "saml-provider", "password-attempts",
-    "signin-decoy",
+    "signin-decoy", "organization", "org-root", "org-ou", "org-account", "org-policy",
 ]
 """Every registered kind's name. A new kind is added here, to `register` below and to the
 `Txn.get` / `require` / `list` overloads in directory.py (tests/core/store/test_types.py checks
