@@ -312,6 +312,8 @@ def test_each_relationship_is_stored_once_on_its_child_and_documents_read_as_jso
 
 
 def test_show_is_the_tree_with_what_is_attached_where(iam, org):
+    """How SCPs work / inheritance: the tree (root, OUs, accounts) with the policies attached to
+    each node, RCPFullAWSAccess on every one ("RCP evaluation")."""
     root = iam("org", "show", "-o", "json").json()["Root"]
     (workloads,) = root["OrganizationalUnits"]
     (prod,) = workloads["OrganizationalUnits"]
@@ -513,6 +515,23 @@ def test_live_sessions_carry_their_accounts_scps(iam, org, doc, now):
     assert r["decision"] == "explicitDeny" and r["scp_allowed"] is False
 
 
+def test_changing_ones_own_password_is_a_request_the_scps_can_deny(iam, org, doc):
+    """Service control policies (SCPs): they limit every principal of a member account, so a Deny
+    of iam:ChangePassword on the account's OU refuses `user change-password` too."""
+    iam("--account", MEMBER, "account", "password-policy", "set", "--allow-users-to-change-password")
+    iam("--account", MEMBER, "user", "set-password", "alice", "--password-stdin", input="Corr3ct-Horse\n")
+    iam("org", "policy", "create", "NoPasswordChange", "--type", "scp", "--document", doc({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:ChangePassword",
+                                                "Resource": "*"}]}, "nopw.json"))
+    iam("org", "policy", "attach", "NoPasswordChange", "--target", "Prod")
+    r = iam("--account", MEMBER, "user", "change-password", "alice", "--password-stdin",
+            input="Corr3ct-Horse\nAn0ther-Passw0rd!xyz\n", expect=1)
+    assert "AccessDenied" in error(r)
+    iam("org", "policy", "detach", "NoPasswordChange", "--target", "Prod")
+    iam("--account", MEMBER, "user", "change-password", "alice", "--password-stdin",
+        input="Corr3ct-Horse\nAn0ther-Passw0rd!xyz\n")
+
+
 # -- account check ----------------------------------------------------------------------------------
 
 
@@ -637,6 +656,9 @@ def test_export_writes_the_layout_import_reads(iam, tmp_path):
      f"accounts/{MEMBER}.toml: no SCP is attached"),
 ])
 def test_import_checks_everything_first_and_names_the_file_and_path(iam, tmp_path, account_dir, break_it, message):
+    """The dump must be complete and consistent (every parent listed, every target known, no
+    truncated listing, every target keeping an SCP as "Quotas for AWS Organizations" requires);
+    a fault writes nothing."""
     iam("init", "--account-id", MGMT)
     before = tree_files(account_dir)
     dump = aws_dump()
@@ -647,6 +669,7 @@ def test_import_checks_everything_first_and_names_the_file_and_path(iam, tmp_pat
 
 
 def test_import_reports_json_syntax_errors_with_line_and_column(iam, tmp_path):
+    """A damaged `aws organizations list-roots` output is refused with its file, line and column."""
     folder = write_dump(tmp_path / "dump", aws_dump())
     (folder / "list-roots.json").write_text('{"Roots": [\n  {"Id": "r-ab12",\n}]}')
     assert re.search(r"list-roots.json: not valid JSON: .* line 3, column 1", error(iam("org", "import", str(folder),
