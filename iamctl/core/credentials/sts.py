@@ -173,10 +173,15 @@ def refusal(result: Result, *, role_label: str, caller: str, action: str, resour
         head = f"{caller}'s permissions boundary does not allow {action} on {resource}"
     elif side == "session":
         head = f"{caller}'s session policy does not allow {action} on {resource}"
+    elif side == "scp":
+        head = f"the organization's service control policies do not allow {action} for {caller}"
+    elif side == "rcp":
+        head = f"the organization's resource control policies do not allow {action} on {resource}"
     elif side == "deny":
         kinds = {m.kind for m in result.matched}
-        where = " and ".join(
-            sorted(f"{role_label}'s trust policy" if k == "trust" else f"{caller}'s {k} policy" for k in kinds))
+        whose = {"trust": f"{role_label}'s trust policy", "scp": "a service control policy of the organization",
+                 "rcp": "a resource control policy of the organization"}
+        where = " and ".join(sorted(whose.get(k, f"{caller}'s {k} policy") for k in kinds))
         head = f"{action} on {resource} is explicitly denied by {where}"
     else:
         head = f"{caller} is not authorized to perform {action} on {resource}"
