@@ -674,3 +674,15 @@ def test_import_reports_json_syntax_errors_with_line_and_column(iam, tmp_path):
     (folder / "list-roots.json").write_text('{"Roots": [\n  {"Id": "r-ab12",\n}]}')
     assert re.search(r"list-roots.json: not valid JSON: .* line 3, column 1", error(iam("org", "import", str(folder),
                                                                                        expect=1)))
+
+
+def test_completion_offers_the_organizations_targets_and_policies(iam, org, account_dir):
+    """Shell completion: `--target` offers root, OU names and ids and member accounts; POLICY
+    offers the policy names, AWS's own included."""
+    from .test_completion import offered
+
+    env = {"IAMCTL_DIR": str(account_dir)}
+    targets = offered("bash", "iamctl org policy attach DenyLeaveOrg --target ", env=env)
+    assert {"root", "Workloads", "Prod", MGMT, MEMBER, ou_id(iam, "Workloads"), ou_id(iam, "Prod")} == set(targets), targets
+    assert offered("bash", "iamctl org policy show Deny", env=env) == ["DenyLeaveOrg"]
+    assert offered("bash", "iamctl org policy show RCP", env=env) == ["RCPFullAWSAccess"]
