@@ -583,12 +583,203 @@ class LoginOut(TypedDict):  # sts get-session-token
     Credentials: Credentials
 
 
+# -- the organization (aws organizations' shapes) -------------------------------------------------------
+
+TargetType = Literal["ROOT", "ORGANIZATIONAL_UNIT", "ACCOUNT"]
+OrgPolicyType = Literal["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"]
+
+
+class PolicyTypeItem(TypedDict):
+    Type: OrgPolicyType
+    Status: Literal["ENABLED"]
+
+
+class OrganizationItem(TypedDict):  # DescribeOrganization
+    Id: str
+    Arn: str
+    FeatureSet: Literal["ALL", "CONSOLIDATED_BILLING"]
+    MasterAccountArn: str
+    MasterAccountId: str
+    MasterAccountEmail: Annotated[NotRequired[str], Note("when given")]
+    AvailablePolicyTypes: list[PolicyTypeItem]
+
+
+class OrgPolicyBrief(TypedDict):
+    Id: str
+    Name: str
+    Type: OrgPolicyType
+
+
+class OrgAccountNode(TypedDict):
+    Id: str
+    Arn: str
+    Name: str
+    Paths: list[str]
+    Policies: list[OrgPolicyBrief]
+    Management: bool
+
+
+class OrgOuNode(TypedDict):
+    Id: str
+    Arn: str
+    Name: str
+    Path: str
+    Policies: list[OrgPolicyBrief]
+    OrganizationalUnits: Annotated[list[dict[str, Any]], Shown("[the same, nested]")]
+    Accounts: list[OrgAccountNode]
+
+
+class OrgRootNode(TypedDict):
+    Id: str
+    Arn: str
+    Name: str
+    PolicyTypes: list[PolicyTypeItem]
+    Policies: list[OrgPolicyBrief]
+    OrganizationalUnits: list[OrgOuNode]
+    Accounts: list[OrgAccountNode]
+
+
+class OrgShowOut(TypedDict):
+    Organization: OrganizationItem
+    Root: OrgRootNode
+
+
+class OrgCreateOut(TypedDict):
+    Organization: OrganizationItem
+
+
+class OrgLevel(TypedDict):
+    Id: str
+    Arn: str
+    Name: str
+    Type: TargetType
+    Policies: list[OrgPolicyBrief]
+
+
+class OrgEffective(TypedDict):
+    AccountId: str
+    ManagementAccount: Annotated[bool, Note("exempt from SCPs and RCPs")]
+    ServiceControlPolicies: Annotated[list[OrgLevel], Note("root first")]
+    ResourceControlPolicies: list[OrgLevel]
+
+
+class OrgEffectiveOut(TypedDict):
+    Effective: OrgEffective
+
+
+class OrgUnitItem(TypedDict):  # OrganizationalUnit
+    Id: str
+    Arn: str
+    Name: str
+    Path: str
+
+
+class OrgUnitDetail(OrgUnitItem):
+    ParentId: str
+    OrganizationalUnits: Annotated[list[str], Shown("[id]")]
+    Accounts: Annotated[list[str], Shown("[id]")]
+    Policies: list[OrgPolicyBrief]
+
+
+class OrgUnitOut(TypedDict):
+    OrganizationalUnit: OrgUnitItem
+
+
+class OrgUnitListOut(TypedDict):
+    OrganizationalUnits: list[OrgUnitItem]
+
+
+class OrgUnitShowOut(TypedDict):
+    OrganizationalUnit: OrgUnitDetail
+
+
+class OrgAccountItem(TypedDict):  # Account
+    Id: str
+    Arn: str
+    Email: str
+    Name: str
+    Status: str
+    State: str
+    JoinedMethod: Literal["INVITED", "CREATED"]
+    JoinedTimestamp: Date
+    Paths: list[str]
+
+
+class OrgAccountDetail(OrgAccountItem):
+    ParentId: str
+    Management: bool
+    Policies: list[OrgPolicyBrief]
+
+
+class OrgAccountOut(TypedDict):
+    Account: OrgAccountItem
+
+
+class OrgAccountListOut(TypedDict):
+    Accounts: list[OrgAccountItem]
+
+
+class OrgAccountShowOut(TypedDict):
+    Account: OrgAccountDetail
+
+
+class OrgPolicySummary(TypedDict):  # PolicySummary
+    Id: str
+    Arn: str
+    Name: str
+    Description: str
+    Type: OrgPolicyType
+    AwsManaged: bool
+
+
+class OrgTarget(TypedDict):  # PolicyTargetSummary
+    TargetId: str
+    Arn: str
+    Name: str
+    Type: TargetType
+
+
+class OrgPolicyItem(TypedDict):
+    PolicySummary: OrgPolicySummary
+    Content: Annotated[str, Note("the document as written")]
+
+
+class OrgPolicyDetail(OrgPolicyItem):
+    Targets: list[OrgTarget]
+
+
+class OrgPolicyOut(TypedDict):
+    Policy: OrgPolicyItem
+
+
+class OrgPolicyShowOut(TypedDict):
+    Policy: OrgPolicyDetail
+
+
+class OrgPolicyListOut(TypedDict):
+    Policies: list[OrgPolicySummary]
+
+
+class OrgImportReport(TypedDict):
+    OrganizationId: str
+    OrganizationalUnits: int
+    Accounts: int
+    Policies: int
+    Attachments: int
+
+
+class OrgImportOut(TypedDict):
+    Import: OrgImportReport
+
+
 # -- the reference: what README's tables list --------------------------------------------------------
 
 RECORDS: dict[str, type] = {
     "User": UserItem, "Group": GroupItem, "Role": RoleItem, "Policy": PolicyItem, "Version": VersionItem,
     "Tag": Tag, "AttachedPolicy": AttachedPolicy, "Boundary": Boundary, "MFADevice": MfaDeviceItem,
     "InstanceProfile": InstanceProfileItem, "Credentials": Credentials, "Condition": Condition,
+    "Organization": OrganizationItem, "OrganizationalUnit": OrgUnitItem, "OrgAccount": OrgAccountItem,
+    "PolicySummary": OrgPolicySummary, "OrgPolicy": OrgPolicyBrief,
 }
 """The records README's first table defines once, by name, for the outputs to refer to."""
 
@@ -644,6 +835,19 @@ OUTPUTS: tuple[Output, ...] = (
     Output(("account show",), AccountShowOut),
     Output(("account list",), AccountListOut),
     Output(("account password-policy show",), PasswordPolicyOut),
+    Output(("org create",), OrgCreateOut),
+    Output(("org show",), OrgShowOut),
+    Output(("org effective",), OrgEffectiveOut),
+    Output(("org ou create", "org ou rename"), OrgUnitOut),
+    Output(("org ou list",), OrgUnitListOut),
+    Output(("org ou show",), OrgUnitShowOut),
+    Output(("org account add", "org account move"), OrgAccountOut),
+    Output(("org account list",), OrgAccountListOut),
+    Output(("org account show",), OrgAccountShowOut),
+    Output(("org policy create", "org policy update"), OrgPolicyOut),
+    Output(("org policy show",), OrgPolicyShowOut),
+    Output(("org policy list",), OrgPolicyListOut),
+    Output(("org import",), OrgImportOut),
     Output(("whoami",), CallerIdentityOut, record=True),
     Output(("login",), LoginOut),
 )

@@ -37,6 +37,19 @@ from iamctl.cli.contract import (
     InstanceProfileShowOut,
     LoginOut,
     MfaDevicesOut,
+    OrgAccountListOut,
+    OrgAccountOut,
+    OrgAccountShowOut,
+    OrgCreateOut,
+    OrgEffectiveOut,
+    OrgImportOut,
+    OrgPolicyListOut,
+    OrgPolicyOut,
+    OrgPolicyShowOut,
+    OrgShowOut,
+    OrgUnitListOut,
+    OrgUnitOut,
+    OrgUnitShowOut,
     PasswordPolicyOut,
     PolicyListOut,
     PolicyNamesOut,
@@ -327,6 +340,45 @@ def test_user_import_dry_run(iam, world):
     out = js(iam, "user", "import", world.files["import"], "--dry-run")
     assert_shape(ImportOut, out)
     assert [(p["UserName"], p["Action"]) for p in out["Plan"]] == [("carol", "create"), ("bob", "conflict")]
+
+
+# -- the organization ---------------------------------------------------------------------------------
+
+
+def test_organization_commands_print_aws_organizations_shapes(iam, world, tmp_path):
+    """DescribeOrganization, CreateOrganizationalUnit, MoveAccount, CreatePolicy, DescribePolicy,
+    ListPolicies ... shapes (botocore's organizations model), plus iamctl's tree and levels."""
+    member = "444455556666"
+    iam("init", "--account-id", member)
+    created = js(iam, "org", "create", "--management-account", ACCOUNT, "--email", "root@example.com")
+    plain_dir = tmp_path / "plain"
+    plain = js(iam, "--dir", str(plain_dir), "org", "create")  # no email: MasterAccountEmail left out
+    assert_shape(OrgCreateOut, created, plain)
+    made = js(iam, "org", "ou", "create", "Workloads")
+    renamed = js(iam, "org", "ou", "rename", "Workloads", "Apps")
+    js(iam, "org", "ou", "create", "Prod", "--parent", "Apps")
+    assert_shape(OrgUnitOut, made, renamed)
+    assert_shape(OrgUnitListOut, js(iam, "org", "ou", "list"))
+    assert_shape(OrgUnitShowOut, js(iam, "org", "ou", "show", "Apps"))
+    moved = js(iam, "org", "account", "move", member, "--to", "Prod")
+    iam("org", "account", "remove", member)
+    added = js(iam, "org", "account", "add", member, "--name", "prod", "--email", "prod@example.com", "--parent", "Prod")
+    assert_shape(OrgAccountOut, moved, added)
+    assert_shape(OrgAccountListOut, js(iam, "org", "account", "list"))
+    assert_shape(OrgAccountShowOut, js(iam, "org", "account", "show", member))
+    deny = tmp_path / "deny.json"
+    deny.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:DeleteBucket", '
+                    '"Resource": "*"}]}')
+    policy = js(iam, "org", "policy", "create", "NoDelete", "--type", "scp", "--document", str(deny))
+    updated = js(iam, "org", "policy", "update", "NoDelete", "--description", "keep the buckets")
+    assert_shape(OrgPolicyOut, policy, updated)
+    iam("org", "policy", "attach", "NoDelete", "--target", "Apps")
+    assert_shape(OrgPolicyShowOut, js(iam, "org", "policy", "show", "NoDelete"))
+    assert_shape(OrgPolicyListOut, js(iam, "org", "policy", "list"))
+    assert_shape(OrgShowOut, js(iam, "org", "show"))
+    assert_shape(OrgEffectiveOut, js(iam, "org", "effective", member))
+    iam("org", "export", str(tmp_path / "dump"))
+    assert_shape(OrgImportOut, js(iam, "--dir", str(tmp_path / "again"), "org", "import", str(tmp_path / "dump")))
 
 
 # -- errors ---------------------------------------------------------------------------------------

@@ -97,8 +97,8 @@ class _Dump:
         if not isinstance(data, dict):
             raise fault(f"{rel}: $", f"expected an object, found {kind_of(data)}")
         if data.get("NextToken"):
-            raise fault(f"{rel}: $.NextToken", "the listing is truncated: save the whole output (without "
-                        "--max-items), as the AWS CLI prints it when it paginates on its own")
+            raise fault(f"{rel}: $.NextToken", "the listing is truncated: save the whole listing, as the AWS CLI "
+                        "prints it when it paginates on its own (no NextToken)")
         return data
 
 
@@ -139,8 +139,8 @@ def _org_error(where: str, e: OrganizationsError) -> InvalidInput:
 def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
     """Check the dump and stage the organization it describes in `txn` (nothing on a fault)."""
     if lk.find_organization(txn) is not None:
-        raise AlreadyInOrganization("This directory already has an organization; `org import` needs a directory "
-                                    "without one (`iamctl org delete`, or another --dir).")
+        raise AlreadyInOrganization("This directory already has an organization; an import needs a directory "
+                                    "without one (`iamctl org delete` it, or import into another directory).")
     dump = _Dump(files)
     notes: list[str] = []
 
@@ -184,7 +184,7 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
     while queue:
         parent = queue.pop(0)
         rel = f"{OUS_FOR_PARENT}/{parent}.json"
-        listed = dump.get(rel, hint=f"aws organizations list-organizational-units-for-parent --parent-id {parent}")
+        listed = dump.get(rel, hint=f"aws organizations list-organizational-units-for-parent` for `{parent}")
         for i, raw in enumerate(_list(listed, "OrganizationalUnits", f"{rel}: $")):
             w = f"{rel}: $.OrganizationalUnits[{i}]"
             ou_id = _str(raw, "Id", w, pattern=orgs.OU_ID, what="an OU id (ou-ROOT-...)")
@@ -194,7 +194,7 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
             units[ou_id] = {"record": raw, "parent": parent, "where": w}
             queue.append(ou_id)
         rel = f"{ACCOUNTS_FOR_PARENT}/{parent}.json"
-        listed = dump.get(rel, hint=f"aws organizations list-accounts-for-parent --parent-id {parent}")
+        listed = dump.get(rel, hint=f"aws organizations list-accounts-for-parent` for `{parent}")
         for i, raw in enumerate(_list(listed, "Accounts", f"{rel}: $")):
             w = f"{rel}: $.Accounts[{i}]"
             account_id = _str(raw, "Id", w, pattern=orgs.ACCOUNT_ID, what="a 12-digit account id")
@@ -213,7 +213,7 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
     targets: dict[str, list[str]] = {}  # target id -> policy ids, in listing order
     for ptype in lk.POLICY_TYPES:
         rel = list_policies_file(ptype)
-        hint = f"aws organizations list-policies --filter {ptype}"
+        hint = f"aws organizations list-policies` filtered by `{ptype}"
         found = dump.get(rel, hint=hint) if ptype in types else dump.maybe(rel)
         if found is None:
             continue
@@ -262,7 +262,7 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
 
 def _policy(dump: _Dump, pid: str, ptype: str, summary: dict[str, Any], where: str) -> OrgPolicy:
     rel = f"{DESCRIBE_POLICY}/{pid}.json"
-    described = dump.get(rel, hint=f"aws organizations describe-policy --policy-id {pid}")
+    described = dump.get(rel, hint=f"aws organizations describe-policy` for `{pid}")
     body = described.get("Policy")
     if not isinstance(body, dict):
         raise fault(f"{rel}: $.Policy", f"expected an object, found {kind_of(body)}")
@@ -285,7 +285,7 @@ def _policy(dump: _Dump, pid: str, ptype: str, summary: dict[str, Any], where: s
 def _targets(dump: _Dump, pid: str, ptype: str, targets: dict[str, list[str]], root_id: str,
              units: dict[str, Any], accounts: dict[str, Any]) -> None:
     rel = f"{TARGETS_FOR_POLICY}/{pid}.json"
-    listed = dump.get(rel, hint=f"aws organizations list-targets-for-policy --policy-id {pid}")
+    listed = dump.get(rel, hint=f"aws organizations list-targets-for-policy` for `{pid}")
     for i, t in enumerate(_list(listed, "Targets", f"{rel}: $")):
         w = f"{rel}: $.Targets[{i}]"
         tid = _str(t, "TargetId", w)

@@ -280,7 +280,7 @@ def resolve_policy(txn: Txn, spec: str, *, policy_type: str | None = None) -> Or
             return found
     matches = [p for p in all_policies(txn, policy_type) if p.name == spec]
     if len(matches) > 1:
-        raise OrgInvalidInput(f"an SCP and an RCP are both named {spec!r}: give --type or the policy id "
+        raise OrgInvalidInput(f"an SCP and an RCP are both named {spec!r}: say which type, or give the policy id "
                               f"({', '.join(p.id for p in matches)})")
     if not matches:
         raise PolicyNotFound(f"We can't find a policy with the name or id {spec!r}.")
