@@ -220,8 +220,8 @@ def show(ctx: typer.Context, output: OutputOpt = None) -> None:
     render.lines(_tree_lines(tree))
     ids = {p["Id"]: p for p in _all_policies(tree)}
     render.lines([f"policy {p['Name']}: {p['Id']} ({_TYPE_SHORT.get(p['Type'], p['Type'])})" for p in ids.values()])
-    render.lines([f"{kind} {item['Name']} ({item['Id']}): {item['Arn']}" + (f" {item['Path']}" if "Path" in item else "")
-                  for kind, item in _arns(tree)])
+    render.lines([(f"account {item['Id']}" if kind == "account" else f"{kind} {item['Name']} ({item['Id']})")
+                  + f": {item['Arn']}" + (f" {item['Path']}" if "Path" in item else "") for kind, item in _arns(tree)])
 
 
 def _policy_cells(policies: list[dict]) -> str:

@@ -53,6 +53,10 @@ def org(iam, doc):
     """Management account 1111..., member 4444... under Workloads/Prod with an admin user alice,
     an account 9999... outside the organization with an admin user mallory; DenyLeaveOrg on
     Workloads. Returns the organization's JSON."""
+    return build_org(iam, doc)
+
+
+def build_org(iam, doc) -> dict:
     iam("init", "--account-id", MGMT)
     iam("init", "--account-id", MEMBER)
     created = iam("org", "create", "--management-account", MGMT, "-o", "json").json()["Organization"]
@@ -686,3 +690,34 @@ def test_completion_offers_the_organizations_targets_and_policies(iam, org, acco
     assert {"root", "Workloads", "Prod", MGMT, MEMBER, ou_id(iam, "Workloads"), ou_id(iam, "Prod")} == set(targets), targets
     assert offered("bash", "iamctl org policy show Deny", env=env) == ["DenyLeaveOrg"]
     assert offered("bash", "iamctl org policy show RCP", env=env) == ["RCPFullAWSAccess"]
+
+
+# -- the human-readable output (golden files) ---------------------------------------------------------
+
+GOLDEN = {
+    "org-show": (("org", "show"), 0),
+    "org-effective": (("org", "effective", MEMBER), 0),
+    "org-policy-show": (("org", "policy", "show", "DenyLeaveOrg"), 0),
+    "simulate-scp-denied-explain": (("--account", MEMBER, "simulate", "principal", "--user", "alice", "-a",
+                                     "s3:DeleteBucket", "-r", "arn:aws:s3:::logs", "--explain"), 3),
+}
+
+
+@pytest.fixture
+def reproducible_org(iam, doc, now):
+    """The `org` fixture's organization, its ids minted reproducibly and the clock pinned."""
+    from iamctl.core.base import ids
+
+    with ids.reproducible(16):
+        yield build_org(iam, doc)
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_the_tree_levels_and_explanations_read_as_the_golden_files(iam, reproducible_org, golden, monkeypatch, name):
+    """The table and text renderings, at 80 and 120 columns (tests/golden; `pytest --update-golden`)."""
+    args, code = GOLDEN[name]
+    for width in (80, 120):
+        monkeypatch.setenv("COLUMNS", str(width))
+        monkeypatch.setenv("TERMINAL_WIDTH", str(width))
+        golden(f"{name}.table-{width}.txt", iam(*args, "-o", "table", expect=code).stdout)
+    golden(f"{name}.text.txt", iam(*args, "-o", "text", expect=code).stdout)

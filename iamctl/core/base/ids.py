@@ -75,6 +75,21 @@ def new_unique_id(prefix: str) -> str:
     return _prefixed(prefix, 21)
 
 
+# AWS Organizations ids (API Reference, the Id shapes): `o-`, `r-`, `ou-ROOT-` and `p-` followed by
+# lower-case letters and digits.
+_ORG_CHARS = string.ascii_lowercase + string.digits
+ORG_PREFIXES = ("o-", "r-", "ou-", "p-")
+
+
+def new_organizations_id(prefix: str, length: int) -> str:
+    """An AWS Organizations id: `prefix` (o-, r-, p-, or ou-<root suffix>-) and `length` random
+    lower-case letters and digits (10 for an organization, 4 for a root, 8 for an OU or policy)."""
+    if not prefix.startswith(ORG_PREFIXES):
+        raise ValidationError(f"unknown Organizations id prefix {prefix!r}; expected one of {', '.join(ORG_PREFIXES)}")
+    choice = _seeded or secrets.choice
+    return prefix + "".join(choice(_ORG_CHARS) for _ in range(length))
+
+
 def _prefixed(prefix: str, total: int) -> str:
     if len(prefix) != 4 or not prefix.isascii() or not prefix.isupper() or not prefix.isalpha():
         raise ValidationError(f"id prefix must be four upper-case letters, got {prefix!r}")

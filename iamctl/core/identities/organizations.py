@@ -28,12 +28,12 @@ organization and an outside account to test data perimeters against.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from msgspec import Struct, structs
 
-from iamctl.core.base import clock
+from iamctl.core.base import clock, ids
 from iamctl.core.base.errors import (
     AccountNotFound,
     AlreadyInOrganization,
@@ -106,7 +106,6 @@ OU_ID = re.compile(r"^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$")
 POLICY_ID = re.compile(r"^p-[0-9a-zA-Z_]{8,128}$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
-_ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 class Level(Struct, frozen=True):
@@ -290,11 +289,9 @@ def resolve_policy(txn: Txn, spec: str, *, policy_type: str | None = None) -> Or
 # -- checks ----------------------------------------------------------------------------------------
 
 
-def _new_id(prefix: str, length: int, exists) -> str:
-    import secrets  # lazy: start-up (the CSPRNG)
-
+def _new_id(prefix: str, length: int, exists: Callable[[str], bool]) -> str:
     while True:
-        candidate = prefix + "".join(secrets.choice(_ID_CHARS) for _ in range(length))
+        candidate = ids.new_organizations_id(prefix, length)
         if not exists(candidate):
             return candidate
 
