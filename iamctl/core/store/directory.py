@@ -1229,14 +1229,27 @@ def _dumps(data: dict[str, Any], *, literal: tuple[str, ...] = ()) -> str:
     as written, quotes unescaped, whenever TOML allows it."""
     import tomli_w  # lazy: only writers need it
 
+    # A multi-line string keeps a carriage return only escaped: TOML readers turn a raw CR LF in
+    # one into LF, so a record holding one is written with every string on one line.
+    multiline = not _has_cr(data)
     texts = {k: data[k] for k in literal if _literal_ok(data.get(k))}
     if not texts:
-        return tomli_w.dumps(data, multiline_strings=True)
+        return tomli_w.dumps(data, multiline_strings=multiline)
     marks = {k: f"@iamctl-literal-{os.urandom(8).hex()}" for k in texts}
-    out = tomli_w.dumps({**data, **marks}, multiline_strings=True)
+    out = tomli_w.dumps({**data, **marks}, multiline_strings=multiline)
     for key, mark in marks.items():
         out = out.replace(f'"{mark}"', "'''\n" + texts[key] + "'''", 1)
     return out
+
+
+def _has_cr(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\r" in value
+    if isinstance(value, dict):
+        return any(_has_cr(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_cr(v) for v in value)
+    return False
 
 
 def _literal_ok(value: Any) -> bool:

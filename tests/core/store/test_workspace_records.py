@@ -47,3 +47,16 @@ def test_workspace_records_are_shared_by_every_account_of_the_directory(tmp_path
     assert (tmp_path / "d" / "organization" / "policies" / f"{policy.id}.toml").is_file()
     assert not (tmp_path / "d" / "111122223333" / "organization").exists()
     assert isinstance(policy, OrgPolicy)
+
+
+def test_a_document_written_with_crlf_line_ends_is_kept_exactly(tmp_path):
+    """Documents are stored exactly as written: TOML readers turn a raw CR LF inside a multi-line
+    string into LF, so such a record is written with escaped strings instead."""
+    from iamctl.core.identities import policies
+
+    text = '{"Version": "2012-10-17",\r\n "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}'
+    store = Store(tmp_path / "d")
+    with store.write() as txn:
+        policies.create_policy(txn, "Crlf", text)
+    with store.read() as txn:
+        assert txn.require("policy", "Crlf").versions[0].document == text
