@@ -81,7 +81,10 @@ def test_the_ids_are_reproducible():
 
 
 def _expected_files() -> set[str]:
-    return ({f"{n}.table-{w}.txt" for n in CASES for w in WIDTHS} | {f"{n}.text.txt" for n in CASES})
+    from .test_org import GOLDEN as ORG_CASES  # the organization's, rendered from its own example
+
+    names = [*CASES, *ORG_CASES]
+    return ({f"{n}.table-{w}.txt" for n in names for w in WIDTHS} | {f"{n}.text.txt" for n in names})
 
 
 def test_every_golden_file_has_its_case(request):
