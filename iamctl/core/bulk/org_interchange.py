@@ -112,6 +112,13 @@ def _list(data: dict[str, Any], key: str, where: str) -> list[dict[str, Any]]:
     return value
 
 
+def _listing(dump: _Dump, folder: str, key: str, parent: str) -> list[tuple[dict[str, Any], str]]:
+    """The records a `list-...-for-parent` output lists for `parent`, each with its JSON path."""
+    rel = f"{folder}/{parent}.json"
+    listed = dump.get(rel, hint=f"aws organizations {folder}` for `{parent}")
+    return [(raw, f"{rel}: $.{key}[{i}]") for i, raw in enumerate(_list(listed, key, f"{rel}: $"))]
+
+
 def _str(record: dict[str, Any], key: str, where: str, *, pattern: Any = None, what: str = "") -> str:
     """A string field the record must have (matching `pattern`, described as `what`)."""
     value = record.get(key)
@@ -183,20 +190,14 @@ def import_dump(txn: Txn, files: dict[str, str]) -> ImportReport:
     queue = [root_id]
     while queue:
         parent = queue.pop(0)
-        rel = f"{OUS_FOR_PARENT}/{parent}.json"
-        listed = dump.get(rel, hint=f"aws organizations list-organizational-units-for-parent` for `{parent}")
-        for i, raw in enumerate(_list(listed, "OrganizationalUnits", f"{rel}: $")):
-            w = f"{rel}: $.OrganizationalUnits[{i}]"
+        for raw, w in _listing(dump, OUS_FOR_PARENT, "OrganizationalUnits", parent):
             ou_id = _str(raw, "Id", w, pattern=orgs.OU_ID, what="an OU id (ou-ROOT-...)")
             if ou_id in units:
                 raise fault(f"{w}.Id", f"{ou_id} is listed under {units[ou_id]['parent']} too")
             _str(raw, "Name", w)
             units[ou_id] = {"record": raw, "parent": parent, "where": w}
             queue.append(ou_id)
-        rel = f"{ACCOUNTS_FOR_PARENT}/{parent}.json"
-        listed = dump.get(rel, hint=f"aws organizations list-accounts-for-parent` for `{parent}")
-        for i, raw in enumerate(_list(listed, "Accounts", f"{rel}: $")):
-            w = f"{rel}: $.Accounts[{i}]"
+        for raw, w in _listing(dump, ACCOUNTS_FOR_PARENT, "Accounts", parent):
             account_id = _str(raw, "Id", w, pattern=orgs.ACCOUNT_ID, what="a 12-digit account id")
             if account_id in accounts:
                 raise fault(f"{w}.Id", f"{account_id} is listed under {accounts[account_id]['parent']} too")

@@ -125,22 +125,27 @@ def path(txn: Txn, account_id: str, org: Organization | None = None) -> tuple[Ta
     acct = member(txn, account_id)
     if acct is None:
         return None
-    chain = [account_target(acct)]
-    parent = acct.parent
-    seen = {acct.id}
-    while parent != org.root_id:
+    return _down_to(txn, org, account_target(acct), f"account {account_id}")
+
+
+def _down_to(txn: Txn, org: Organization, target: Target, what: str) -> tuple[Target, ...]:
+    """Root, the OUs above `target` and `target` itself, walking its parents up to the root."""
+    links = [target]
+    seen = {target.id}
+    parent = target.parent
+    while parent is not None and parent != org.root_id:
         if parent in seen:
-            raise StoreError(f"organization/: the parents of account {account_id} form a cycle at {parent} "
+            raise StoreError(f"organization/: the parents of {what} form a cycle at {parent} "
                              "(run `iamctl account check`)")
         seen.add(parent)
         ou = txn.get("org-ou", parent) if parent.startswith("ou-") else None
         if ou is None:
-            raise StoreError(f"organization/: account {account_id}'s path names the parent {parent}, which "
-                             "does not exist (run `iamctl account check`)")
-        chain.append(ou_target(ou))
+            raise StoreError(f"organization/: the parents of {what} name {parent}, which does not exist "
+                             "(run `iamctl account check`)")
+        links.append(ou_target(ou))
         parent = ou.parent
-    chain.append(root_target(root(txn, org)))
-    return tuple(reversed(chain))
+    links.append(root_target(root(txn, org)))
+    return tuple(reversed(links))
 
 
 def policy(txn: Txn, policy_id: str) -> OrgPolicy | None:
@@ -167,7 +172,6 @@ def attached(txn: Txn, target: Target, policy_type: str) -> tuple[OrgPolicy, ...
     return tuple(found)
 
 
-
 def entity_path(org: Organization, chain: tuple[Target, ...], *, inclusive: bool = False) -> str:
     """The organization entity path `o-.../r-.../ou-.../` of a chain (root first). Without
     `inclusive` the last target is left out: for an account's chain that is the value of
@@ -186,17 +190,10 @@ def chain(txn: Txn, target_id: str, org: Organization | None = None) -> tuple[Ta
         if found is None:
             raise StoreError(f"organization/: {target_id} is not a member account")
         return found
-    links: list[Target] = []
-    current = target_id
-    while current != org.root_id:
-        ou = txn.get("org-ou", current) if current.startswith("ou-") else None
-        if ou is None or len(links) > MAX_DEPTH + 1:
-            raise StoreError(f"organization/: the parents of {target_id} do not lead to the root "
-                             "(run `iamctl account check`)")
-        links.append(ou_target(ou))
-        current = ou.parent
-    links.append(root_target(root(txn, org)))
-    return tuple(reversed(links))
+    ou = txn.get("org-ou", target_id) if target_id.startswith("ou-") else None
+    if ou is None:
+        raise StoreError(f"organization/: {target_id} is no OU of the organization")
+    return _down_to(txn, org, ou_target(ou), f"OU {target_id}")
 
 
 class Lookup:
