@@ -265,3 +265,25 @@ def test_a_hop_that_needs_session_tags_needs_sts_tag_session_too(account, write)
     assert arn("user", "rita") not in found  # her trust statement grants no sts:TagSession
     iam("role", "assume", "blue", "--as", "user/quinn", "--session-name", "q1", "--tag", "project=blue")
     iam("role", "assume", "blue", "--as", "user/rita", "--session-name", "r1", "--tag", "project=blue", expect=1)
+
+
+def test_a_resource_control_policy_closes_the_door_to_callers_outside_the_organization(account, write):
+    """AWS Organizations User Guide, "Resource control policies (RCPs)": an RCP limits access to
+    the member account's resources whoever calls, principals outside the organization included
+    (a data perimeter on aws:PrincipalOrgID). who-can's outside callers are decided with it."""
+    iam = account
+    iam("role", "create", "audit", "--trust-account", OTHER)
+    iam("role", "put-policy", "audit", "Read", "--document", write(doc(allow("s3:GetObject"))))
+    assert f"arn:aws:iam::{OTHER}:root" in who(iam, "-a", "s3:GetObject", "-r", "arn:aws:s3:::logs/x")
+
+    management = "999988887777"
+    iam("init", "--account-id", management)
+    org_id = iam("org", "create", "--management-account", management, "-o", "json").json()["Organization"]["Id"]
+    perimeter = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "OnlyOurOrganization", "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+        "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org_id}}}]}
+    import json
+
+    iam("org", "policy", "create", "Perimeter", "--type", "rcp", "--document", write(json.dumps(perimeter)))
+    iam("org", "policy", "attach", "Perimeter", "--target", ACCOUNT)
+    assert f"arn:aws:iam::{OTHER}:root" not in who(iam, "-a", "s3:GetObject", "-r", "arn:aws:s3:::logs/x")

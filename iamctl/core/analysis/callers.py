@@ -18,6 +18,7 @@ from iamctl.core.authz.principals import Principal, resolve_role
 
 if TYPE_CHECKING:
     from iamctl.core.analysis.snapshot import Snapshot
+    from iamctl.core.authz.guardrails import OrgView
     from iamctl.core.engine.parse import Policy
     from iamctl.core.engine.request import PrincipalInfo
 
@@ -46,10 +47,12 @@ def _own_policies(action: str) -> tuple[Policy, ...]:
     return (parse_policy(doc, name="its own policies (outside this directory)", kind="identity"),)
 
 
-def _external(name: str, type_: str, info: PrincipalInfo) -> Caller:
+def _external(name: str, type_: str, info: PrincipalInfo, org: OrgView) -> Caller:
+    # The organization too: the role's account's RCPs apply whoever calls, and SCPs to a caller
+    # of a member account.
     action = WEB_IDENTITY if type_ == "WebIdentity" else SAML if type_ == "SAML" else ASSUME
     own = _own_policies(action) if info.type == "User" else ()
-    return Caller(name, type_, Principal(info, own, label=name), action, outside=True)
+    return Caller(name, type_, Principal(info, own, label=name, org=org), action, outside=True)
 
 
 def _info(type_: str, **facts: str) -> PrincipalInfo:
@@ -59,19 +62,19 @@ def _info(type_: str, **facts: str) -> PrincipalInfo:
                          provider=facts.get("provider"))
 
 
-def _federated(arn: str) -> Caller:
+def _federated(arn: str, org: OrgView) -> Caller:
     kind = "SAML" if ":saml-provider/" in arn else "WebIdentity"
-    return _external(arn, kind, _info(kind, provider=arn))
+    return _external(arn, kind, _info(kind, provider=arn), org)
 
 
-def _everyone() -> Caller:
+def _everyone(org: OrgView) -> Caller:
     # Any principal of any account: an IAM user nobody knows, whose own policies allow the call.
-    return _external("*", "Everyone", _info("User"))
+    return _external("*", "Everyone", _info("User"), org)
 
 
-def _account(account_id: str) -> Caller:
+def _account(account_id: str, org: OrgView) -> Caller:
     # Some principal of that account, whose own policies allow the call: the account delegates.
-    return _external(f"arn:aws:iam::{account_id}:root", "Account", _info("User", account_id=account_id))
+    return _external(f"arn:aws:iam::{account_id}:root", "Account", _info("User", account_id=account_id), org)
 
 
 def callers(snapshot: Snapshot, role_arn: str, scope: set[str]) -> list[Caller]:
@@ -87,7 +90,7 @@ def callers(snapshot: Snapshot, role_arn: str, scope: set[str]) -> list[Caller]:
 
     def whole_account(account_id: str, *, needs_identity: bool) -> None:
         if account_id not in snapshot.account_ids:
-            found.setdefault(f"arn:aws:iam::{account_id}:root", _account(account_id))
+            found.setdefault(f"arn:aws:iam::{account_id}:root", _account(account_id, snapshot.org))
             return
         if account_id not in scope:
             return
@@ -111,7 +114,7 @@ def callers(snapshot: Snapshot, role_arn: str, scope: set[str]) -> list[Caller]:
         if st.not_principal or spec.everyone or spec.aws_any:
             for account_id in scope:
                 whole_account(account_id, needs_identity=False)
-            found.setdefault("*", _everyone())
+            found.setdefault("*", _everyone(snapshot.org))
             continue
         for account_id in sorted(spec.accounts):
             whole_account(account_id, needs_identity=True)
@@ -122,9 +125,9 @@ def callers(snapshot: Snapshot, role_arn: str, scope: set[str]) -> list[Caller]:
             if resolved is not None:
                 node(resolved)
         for service in sorted(spec.services):
-            found.setdefault(service, _external(service, "Service", _info("Service", service=service)))
+            found.setdefault(service, _external(service, "Service", _info("Service", service=service), snapshot.org))
         for provider in sorted(spec.federated):
-            found.setdefault(provider, _federated(provider))
+            found.setdefault(provider, _federated(provider, snapshot.org))
     return list(found.values())
 
 
@@ -152,5 +155,5 @@ def _named(snapshot: Snapshot, arn: str, scope: set[str], role_arn: str, found: 
     from iamctl.core.authz.simulate import principal_from_arn  # lazy: start-up
 
     kind = "User" if resource.startswith("user/") else "Session" if resource.startswith("assumed-role/") else "Role"
-    found.setdefault(arn, Caller(arn, kind, Principal(principal_from_arn(arn), _own_policies(ASSUME), label=arn),
+    found.setdefault(arn, Caller(arn, kind, Principal(principal_from_arn(arn), _own_policies(ASSUME), label=arn, org=snapshot.org),
                                  outside=True))

@@ -77,11 +77,18 @@ _NO_MATCH = "iamctl-no-match"
 _TIME_KEYS = frozenset({"aws:currenttime", "aws:epochtime", "aws:tokenissuetime"})
 
 
-def is_fact(key_l: str, *, outside: bool = False) -> bool:
+# What a principal outside the directory cannot choose either: the time, the resource's account
+# and organization (the resource is in the directory), and, when its account is known (an
+# account trusted by id, a named ARN), that account and whether it is in the organization.
+_OUTSIDE_FACTS = _TIME_KEYS | {"aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths"}
+_ACCOUNT_FACTS = frozenset({"aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths"})
+
+
+def is_fact(key_l: str, *, outside: bool = False, account_known: bool = False) -> bool:
     """Whether the caller cannot choose `key_l`. For a principal outside the directory, who it is
-    (its ARN, tags, organization) is open too: only the time is a fact."""
+    (its ARN, tags) is open too; its account and organization only when its account is unknown."""
     if outside:
-        return key_l in _TIME_KEYS
+        return key_l in _OUTSIDE_FACTS or (account_known and key_l in _ACCOUNT_FACTS)
     return key_l in FACT_KEYS or key_l.startswith(FACT_PREFIXES)
 
 
@@ -238,7 +245,8 @@ def _label(pol: Policy, st: Statement) -> str:
     return f'policy "{pol.name}" {st.label}'
 
 
-def requirements(result: Result, added: dict[str, Any], *, outside: bool = False) -> tuple[Requirement, ...]:
+def requirements(result: Result, added: dict[str, Any], *, outside: bool = False,
+                 account_known: bool = False) -> tuple[Requirement, ...]:
     """The conditions on the keys in `added` that the allowing `result` depends on: those of its
     deciding Allow statements, and those of the matching Deny statements they kept from applying."""
     keys = {k.lower(): v for k, v in added.items()}
@@ -259,14 +267,15 @@ def requirements(result: Result, added: dict[str, Any], *, outside: bool = False
                 continue
             seen.add(sig)
             value = keys[cond.key_l]
-            need = (MFA if cond.key_l in _MFA_KEYS else SESSION if is_fact(cond.key_l, outside=outside)
+            fact = is_fact(cond.key_l, outside=outside, account_known=account_known)
+            need = (MFA if cond.key_l in _MFA_KEYS else SESSION if fact
                     else CHOICE if cond.key_l in CHOICE_KEYS or cond.key_l.startswith(CHOICE_PREFIXES) else REQUEST)
             out.append(Requirement(cond.key, cond.operator, cond.values, _label(pol, st), st.effect, value, need,
                                    _summary(cond, st.effect, value)))
     return tuple(out)
 
 
-def solve(result: Result, *, outside: bool = False) -> list[dict[str, Any]]:
+def solve(result: Result, *, outside: bool = False, account_known: bool = False) -> list[dict[str, Any]]:
     """Contexts worth trying for a denied `result`: values for caller-controlled keys that make
     a matching Allow statement's conditions hold, and a matching Deny's fail, most promising first."""
     ctx = result.request.ctx
@@ -277,7 +286,7 @@ def solve(result: Result, *, outside: bool = False) -> list[dict[str, Any]]:
             continue
         if st.is_deny:
             for cond in st.conditions:  # one failing condition keeps the Deny away
-                if cond.key_l in ctx or is_fact(cond.key_l, outside=outside):
+                if cond.key_l in ctx or is_fact(cond.key_l, outside=outside, account_known=account_known):
                     continue
                 found, value = witness(cond, False)
                 if found and value is not None:
@@ -286,7 +295,7 @@ def solve(result: Result, *, outside: bool = False) -> list[dict[str, Any]]:
             continue
         wanted: dict[str, Any] = {}
         for cond in st.conditions:
-            if cond.key_l in ctx or is_fact(cond.key_l, outside=outside):
+            if cond.key_l in ctx or is_fact(cond.key_l, outside=outside, account_known=account_known):
                 wanted = {}
                 if not _holds(cond, ctx):
                     break  # a condition on a key the caller cannot set fails: this statement is out
@@ -424,6 +433,7 @@ class Decider:
     def _answer(self, evaluate: Callable[[dict[str, Any]], Result], principal: Principal,
                 extra: dict[str, Any] | None, *, outside: bool = False) -> Answer:
         fixed = {**self.context, **(extra or {})}
+        known = {"outside": outside, "account_known": principal.info.account_id is not None}
         variants: list[dict[str, Any]] = [{}]
         if principal.info.type in ("User", "AssumedRole"):
             variants += [self.session_context, self.mfa_context]
@@ -434,7 +444,7 @@ class Decider:
             result = evaluate({**overlay, **fixed})
             if result.allowed:
                 return Answer(ALLOWED if not added else CONDITIONAL, result, added,
-                              requirements(result, added, outside=outside))
+                              requirements(result, added, **known))
             if first is None and not result.missing_context_keys:
                 # No statement matching the request reads a key it lacks: no added key can
                 # change the engine's answer (Result.missing_context_keys lists every such key).
@@ -445,9 +455,9 @@ class Decider:
         if first.decision == "explicitDeny" and not first.missing_context_keys:
             return Answer(DENIED, first, {})  # a Deny that reads no absent key: no value changes it
         for added, result in denied[1:] or denied:
-            for extra_ctx in solve(result, outside=outside):
+            for extra_ctx in solve(result, **known):
                 tried = {**added, **extra_ctx}
                 again = evaluate({**tried, **fixed})
                 if again.allowed:
-                    return Answer(CONDITIONAL, again, tried, requirements(again, tried, outside=outside))
+                    return Answer(CONDITIONAL, again, tried, requirements(again, tried, **known))
         return Answer(DENIED, first, {})

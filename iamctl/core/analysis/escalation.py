@@ -305,7 +305,8 @@ class Search:
         if found is None:
             from iamctl.core.engine.request import PrincipalInfo  # lazy: the engine
 
-            principal = Principal(PrincipalInfo(type="Service", service=service), (), label=service)
+            principal = Principal(PrincipalInfo(type="Service", service=service), (), label=service,
+                                  org=self.snap.org)
             account = self.snap.account_of[role_arn]
             found = self._service[key] = self.decider.assume(
                 principal, self.snap.view(role_arn), self.snap.roles[role_arn],

@@ -31,7 +31,7 @@ from msgspec import Struct
 from iamctl.core.analysis.decide import Answer, Decider
 from iamctl.core.analysis.escalation import ADMIN, ADMIN_DOCUMENT, Escalation, Step, allowed_everything
 from iamctl.core.analysis.techniques import ADMIN_POLICY_ARN
-from iamctl.core.authz.principals import Principal, resolve_role, resolve_user
+from iamctl.core.authz.principals import Principal, organization, resolve_role, resolve_user
 from iamctl.core.base.errors import IamError
 from iamctl.core.credentials import access_keys, passwords, sessions, sts
 from iamctl.core.identities import groups, policies, roles
@@ -100,7 +100,8 @@ def _decide(scratch: _Scratch, decider: Decider, step: Step) -> Answer | None:
     if not step.principal.startswith("arn:"):  # an AWS service assuming the role
         view = scratch.view(step.resource)
         role = view.require("role", _name(step.resource))
-        service = Principal(PrincipalInfo(type="Service", service=step.principal), (), label=step.principal)
+        service = Principal(PrincipalInfo(type="Service", service=step.principal), (), label=step.principal,
+                            org=organization(scratch.txn))
         answer = decider.assume(service, view, role, extra={"aws:SourceAccount": view.account_id}, outside=True)
         return answer if answer.ok else None
     caller = scratch.principal(step.principal)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec import Struct
 
-from iamctl.core.authz.principals import Principal, resolve_role, resolve_user, trust_policy
+from iamctl.core.authz.principals import Principal, organization, resolve_role, resolve_user, trust_policy
 from iamctl.core.base import names
 from iamctl.core.base.errors import InvalidInput, NoSuchEntity
 
@@ -56,6 +56,9 @@ class Snapshot:
         self.groups: dict[str, Group] = {}  # by ARN
         self.policies: dict[str, ManagedPolicy] = {}  # customer managed, by ARN
         self.account_of: dict[str, str] = {}  # entity ARN -> account id
+        # The organization, for principals built here from outside the directory (services,
+        # other accounts): those resolved from the directory carry it already.
+        self.org = organization(txn)
         self._trust: dict[str, Policy] = {}
         self._by_id: dict[str, str] = {}
         self._groups_by_name: dict[tuple[str, str], str] | None = None
