@@ -36,13 +36,13 @@ import math
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from msgspec import Struct
 
-from iamctl.core.engine.grammar import OPERATORS, split_operator
-from iamctl.core.engine.match import PatternSet, compiled_regex, glob_regex, has_wildcard, resolve_fragments
+from iamctl.core.engine.grammar import OPERATORS, VARIABLE_FAMILIES, split_operator
+from iamctl.core.engine.match import PatternSet, glob_matcher, has_wildcard
 from iamctl.core.engine.variables import Var, missing_variables, parse_template, resolve_exact, scalar_text
 
 
@@ -106,10 +106,63 @@ def _ip(text: str) -> Any:
     return ipaddress.ip_address(text)
 
 
-def _network(text: str) -> Any:
-    import ipaddress  # lazy: start-up (only IP conditions need it)
+_ALL = (1 << 32) - 1
 
-    return ipaddress.ip_network(text.strip(), strict=False)
+
+@cache
+def _ipv4_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A dotted-quad IPv4 address (octets without leading zeros, as the ipaddress module takes
+    them), and the same with an optional /0-32. Compiled on first use (start-up)."""
+    quad = r"\.".join([r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"] * 4)
+    return re.compile(quad), re.compile(quad + r"(?:/(3[0-2]|[12]?[0-9]))?")
+
+
+class _IPv4Net(Struct, frozen=True, gc=False):
+    """An IPv4 range written `a.b.c.d/n` (or an address), as integers: what IpAddress values
+    mostly are, read and compared without the ipaddress module. (Other forms, such as IPv6 or a
+    dotted netmask, are `ipaddress` networks.) Host bits are cleared, as `strict=False` does."""
+
+    network: int
+    mask: int
+
+
+def _ipv4(text: str) -> int | None:
+    """A dotted-quad IPv4 address (no leading zeros, as the ipaddress module requires) as an
+    integer, or None for any other text."""
+    m = _ipv4_patterns()[0].fullmatch(text)
+    if m is None:
+        return None
+    a, b, c, d = m.groups()
+    return (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+
+
+def _network(text: str) -> Any:
+    text = text.strip()
+    m = _ipv4_patterns()[1].fullmatch(text)
+    if m is not None:
+        a, b, c, d, bits = m.groups()
+        mask = _ALL ^ ((1 << (32 - int(bits if bits is not None else 32))) - 1)
+        return _IPv4Net(((int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)) & mask, mask)
+    import ipaddress  # lazy: start-up (only IP conditions in other forms need it)
+
+    return ipaddress.ip_network(text, strict=False)
+
+
+def _in_network(addr: Any, v4: int | None, net: Any) -> bool:
+    """Whether an address (`v4` its integer when it is IPv4, else an ipaddress object) is in `net`."""
+    if type(net) is _IPv4Net:
+        if v4 is None:
+            if addr.version != 4:
+                return False
+            v4 = int(addr)
+        return (v4 & net.mask) == net.network
+    if v4 is not None:
+        addr = _ip(_int_ip(v4))
+    return bool(addr.version == net.version and addr in net)
+
+
+def _int_ip(v4: int) -> str:
+    return f"{v4 >> 24}.{(v4 >> 16) & 255}.{(v4 >> 8) & 255}.{v4 & 255}"
 
 
 def _date(value: Any) -> float:
@@ -204,10 +257,10 @@ class Condition(Struct, frozen=True):
                     continue
                 # A Bool value that resolves to neither true nor false matches nothing.
                 out.append(text.lower() if self.family == "bool" else _prepare_string(self.base, text))
-            else:  # Like / ARN: substituted values are escaped, `${*}` stays a literal star
-                src = resolve_fragments(pset.templated[0], ctx, missing)
-                if src is not None:
-                    out.append(compiled_regex(src))
+            else:  # Like / ARN: substituted values are data (their `*` is a star), `${*}` too
+                matcher = pset.resolved(0, ctx, missing)
+                if matcher is not None:
+                    out.append(matcher)
         return tuple(out)
 
     def _positive(self, value: Any, wanted: tuple[Any, ...]) -> bool:
@@ -251,13 +304,17 @@ class Condition(Struct, frozen=True):
                     ) from None
             return data in wanted
         if fam == "ip":
-            try:
-                addr = _ip(str(value).strip())
-            except ValueError:
-                raise ConditionEvaluationError(
-                    f"{self.operator} on {self.key}: request value {value!r} is not an IP address"
-                ) from None
-            return any(addr.version == net.version and addr in net for net in wanted)
+            text = str(value).strip()
+            v4 = _ipv4(text)
+            addr = None
+            if v4 is None:
+                try:
+                    addr = _ip(text)
+                except ValueError:
+                    raise ConditionEvaluationError(
+                        f"{self.operator} on {self.key}: request value {value!r} is not an IP address"
+                    ) from None
+            return any(_in_network(addr, v4, net) for net in wanted)
         raise AssertionError(fam)  # pragma: no cover - every family is handled above
 
 
@@ -272,7 +329,7 @@ def _prepare_string(base: str, text: str) -> Any:
     if base.endswith("IgnoreCase"):
         return text.lower()
     if base.endswith("Like"):
-        return glob_regex(text, arn=False) if has_wildcard(text) else _Exactly(text)
+        return glob_matcher(text, arn=False) if has_wildcard(text) else _Exactly(text)
     return text
 
 
@@ -308,7 +365,7 @@ def prepare_value(family: str, base: str, text: str, *, variables: bool) -> Any:
                 pset = PatternSet.compile((text,), arn=family == "arn", lower=False, variables=True)
             return ("tpl", tpl, pset)
         if family == "arn":
-            return glob_regex(text, arn=True) if has_wildcard(text) else _Exactly(text)
+            return glob_matcher(text, arn=True) if has_wildcard(text) else _Exactly(text)
         if family == "bool":
             return _bool_value(text)
         return _prepare_string(base, text)
@@ -339,14 +396,21 @@ def operator_spec(operator: str) -> tuple[str | None, str, str, bool, bool] | No
     return qualifier, base, family, negated, if_exists
 
 
-def compile_condition(operator: str, key: str, values: tuple[str, ...], *, variables: bool) -> Condition:
+def compile_condition(operator: str, key: str, values: tuple[str, ...], *, variables: bool,
+                      prepared: tuple[Any, ...] | None = None,
+                      spec: tuple[str | None, str, str, bool, bool] | None = None) -> Condition:
     """Compile one operator/key/values triple that the grammar has checked (parse.py): a valid
-    operator, a non-empty key, values of the operator's family as text."""
-    spec = operator_spec(operator)
+    operator, a non-empty key, values of the operator's family as text. `prepared` and `spec`:
+    the values as `prepare_value` gave them and `operator_spec(operator)`, when the caller has
+    them already (the parser checks each)."""
+    if spec is None:
+        spec = operator_spec(operator)
     assert spec is not None, operator
     qualifier, base, family, negated, if_exists = spec
-    prepared = tuple(prepare_value(family, base, text, variables=variables) for text in values)
-    templated = any(isinstance(p, tuple) and p and p[0] == "tpl" for p in prepared)
+    if prepared is None:
+        prepared = tuple(prepare_value(family, base, text, variables=variables) for text in values)
+    # ("tpl", template, pattern set) is the only tuple a prepared value can be
+    templated = variables and family in VARIABLE_FAMILIES and any(type(p) is tuple for p in prepared)
     if family == "null":
         absent = any(prepared)  # Null "true" matches an absent key
     elif if_exists or qualifier == "ForAllValues":
@@ -371,8 +435,8 @@ def compile_condition(operator: str, key: str, values: tuple[str, ...], *, varia
         absent=absent,
         fast=fast,
         variables=tuple(
-            v for p in prepared if isinstance(p, tuple) and p and p[0] == "tpl" for v in p[1] if isinstance(v, Var)
-        ),
+            v for p in prepared if type(p) is tuple for v in p[1] if isinstance(v, Var)
+        ) if templated else (),
     )
 
 

@@ -113,7 +113,7 @@ class Evaluator:
 
         The engine's hot loop, and its only statement test: for each statement whose Action
         matched (`Policy.entries_for`), the resource, then the principal, then every condition.
-        The common shapes (Resource "*", exact ARNs, prefixes, one wildcard regex, an absent
+        The common shapes (Resource "*", exact ARNs, prefixes, wildcard patterns, an absent
         condition key) are tested inline to save calls per statement; with a trace, each
         statement that failed is recorded with why (see the module docstring)."""
         allows: list[MatchedStatement] = []
@@ -127,7 +127,10 @@ class Evaluator:
         trace = self.trace
         covers = self._covers
         for pol in policies:
-            for st, ref, pats, conds, deny in pol.entries_for(action_l):
+            entries = pol._by_action.get(action_l)  # the per-action cache, read without a call
+            if entries is None:
+                entries = pol.entries_for(action_l)
+            for st, ref, pats, conds, deny in entries:
                 # Resource / NotResource. A resource policy statement without either element
                 # refers to the resource the policy is attached to, so it matches.
                 if pats is not None:
@@ -137,10 +140,10 @@ class Evaluator:
                         hit = (
                             resource in pats.exact
                             or resource.startswith(pats.prefixes)
-                            or (pats.regex is not None and pats.regex.fullmatch(resource) is not None)
+                            or (pats.globs is not None and pats.globs.fullmatch(resource) is not None)
                             or (
-                                pats.skeleton is not None
-                                and pats.skeleton.fullmatch(resource) is not None
+                                bool(pats.templates)
+                                and resource.startswith(pats.template_heads)
                                 and pats.matches_templates(resource, ctx, missing)
                             )
                         )
@@ -251,10 +254,11 @@ class Evaluator:
 class _One:
     """One statement posing as a policy, for `Evaluator.statement_applies`."""
 
-    __slots__ = ("kind", "name", "_entries", "_action")
+    __slots__ = ("kind", "name", "_entries", "_by_action")
 
     def __init__(self, st: Statement) -> None:
         self.name, self.kind = "statement", "identity"
+        self._by_action: dict[str, Any] = {}  # always asks `entries_for`
         pats = st.resources
         if pats is not None and pats.any and not st.not_resource:
             pats = None

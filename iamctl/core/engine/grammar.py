@@ -260,23 +260,29 @@ def rcp_supports(service_pattern: str) -> bool:
 def split_arn(arn: str) -> list[str]:
     """An ARN's six colon-separated parts; a colon inside a `${...}` policy variable (such as
     `${aws:PrincipalAccount}`) does not separate parts. Fewer than six when the ARN is short."""
+    if "${" not in arn:
+        return arn.split(":", 5)
     parts: list[str] = []
     start = depth = 0
-    i = 0
-    while i < len(arn) and len(parts) < 5:
-        if arn.startswith("${", i):
+    for m in _arn_tokens().finditer(arn):  # only `${`, `}` and `:` matter: found in C
+        token = m.group()
+        if token == "${":
             depth += 1
-            i += 2
-            continue
-        c = arn[i]
-        if c == "}" and depth:
-            depth -= 1
-        elif c == ":" and not depth:
-            parts.append(arn[start:i])
-            start = i + 1
-        i += 1
+        elif token == "}":
+            if depth:
+                depth -= 1
+        elif not depth:
+            parts.append(arn[start : m.start()])
+            start = m.end()
+            if len(parts) == 5:
+                break
     parts.append(arn[start:])
     return parts
+
+
+@cache
+def _arn_tokens() -> re.Pattern[str]:
+    return re.compile(r"\$\{|\}|:")
 
 
 def _strip_variables(text: str) -> str | None:
@@ -325,10 +331,11 @@ def arn_problem(arn: str) -> str | None:
     _, partition, service, region, account, _resource = parts
     if partition not in PARTITIONS and not any(c in partition for c in "*?$"):
         return f"unknown partition {partition!r}"
-    plain_service = _strip_variables(service)
+    variables = "${" in arn
+    plain_service = _strip_variables(service) if variables else service
     if not plain_service or not set(plain_service) <= _SERVICE:
         return f"the service part {service!r} is not valid"
-    plain_region, plain_account = _strip_variables(region), _strip_variables(account)
+    plain_region, plain_account = (_strip_variables(region), _strip_variables(account)) if variables else (region, account)
     if plain_region is None or plain_account is None or not (set(plain_region) | set(plain_account)) <= _WORD:
         return "the region and account parts may hold only letters, digits, - and wildcards"
     if not _account_ok(account):

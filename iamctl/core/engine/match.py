@@ -1,4 +1,4 @@
-"""Matching actions, resources (ARNs) and principals, with wildcards compiled once.
+"""Matching actions, resources (ARNs) and principals, without compiling anything up front.
 
 AWS rules (IAM User Guide, "IAM JSON policy elements: Action", "Resource", "Principal",
 "NotPrincipal", and "Condition operators: Amazon Resource Name (ARN) condition operators"):
@@ -12,9 +12,16 @@ AWS rules (IAM User Guide, "IAM JSON policy elements: Action", "Resource", "Prin
 - Principals do not take partial wildcards; `"*"` and `{"AWS": "*"}` are the only wildcards.
 
 Every pattern list becomes a `PatternSet`: a frozenset for exact strings, a tuple of prefixes for
-patterns whose only wildcard ends them ("s3:Get*"), one alternation regex for other wildcard
-patterns, and pre-translated fragments for patterns with policy variables, so a match is a set
-lookup, one `startswith` or one `fullmatch` (the benchmark depends on this).
+patterns whose only wildcard ends them ("s3:Get*"), a `Globs` for other wildcard patterns, and
+the templates of patterns with policy variables. Building one only sorts the patterns: nothing
+is translated or compiled until a request needs it, so a statement whose action never matches
+costs nothing more (one-shot commands parse many statements and test few).
+
+A `Globs` matches simple wildcards (`*` anywhere, or `?` without `*`) in Python, by pieces
+(`startswith`, `find`, `endswith`; an ARN split at its first five colons, each part on its own),
+and compiles one regular expression only once it has been asked `COMPILE_AFTER` times: compiling
+costs as much as some hundred Python matches, which a long-running analysis repays and a
+one-shot command does not. Both ways give the same answer (tests/policy/test_wildcards.py).
 """
 
 from __future__ import annotations
@@ -38,6 +45,9 @@ NO_GRANT = 0
 GRANT_ACCOUNT = 1  # names the caller's account: the account must delegate (identity policy)
 GRANT_ROLE = 2  # names the role (or the IAM user behind a federated session): boundary/session limit it
 GRANT_DIRECT = 3  # names the user/session itself, or everyone: not limited by implicit denies
+
+# A `Globs` matches in Python this many times before it compiles a regular expression.
+COMPILE_AFTER = 64
 
 
 def _translate(text: str, *, arn: bool, segment: int = 0) -> tuple[str, int]:
@@ -95,6 +105,193 @@ def _is_prefix(pattern: str, *, arn: bool) -> bool:
     return pattern.endswith("*") and not has_wildcard(pattern[:-1]) and (not arn or pattern.count(":") >= 5)
 
 
+# -- wildcards in Python ---------------------------------------------------------------------------
+
+# A plan for one wildcard-free or simple run of text (an ARN part, or a whole non-ARN pattern):
+# None: anything; str: exactly that; tuple: the pieces between `*`s; _Fixed: `?`s, no `*`.
+
+
+class _Fixed(Struct, frozen=True, gc=False):
+    """A run with `?` and no `*`: this length, these characters where the pattern has no `?`."""
+
+    pattern: str
+
+
+def _run_plan(text: str) -> Any:
+    """The plan for one run of pattern text, or False when Python does not match it (`*` and `?`
+    together)."""
+    if text == "*":
+        return None
+    star, qmark = "*" in text, "?" in text
+    if star and qmark:
+        return False
+    if star:
+        return tuple(text.split("*"))
+    if qmark:
+        return _Fixed(text)
+    return text
+
+
+def _plan(pattern: str, arn: bool) -> Any:
+    """How Python matches `pattern`: a run plan, for an ARN a list of part plans (one per part,
+    split at the first five colons), or False when only a regex will do."""
+    if not arn:
+        return _run_plan(pattern)
+    parts = [_run_plan(p) for p in pattern.split(":", 5)]
+    return False if False in parts else parts
+
+
+_cached_plan = lru_cache(maxsize=4096)(_plan)  # for substituted patterns, which requests repeat
+
+
+def _pieces_match(pieces: tuple[str, ...], value: str) -> bool:
+    """`value` against `a*b*c` given as ("a", "b", "c"): the first and last pieces anchored, each
+    other one at its first place after the one before (which is right for `*`: an earlier place
+    leaves the later pieces more room)."""
+    first, last = pieces[0], pieces[-1]
+    end = len(value) - len(last)
+    if end < len(first) or not value.startswith(first) or not value.endswith(last):
+        return False
+    pos = len(first)
+    for piece in pieces[1:-1]:
+        if piece:
+            at = value.find(piece, pos, end)
+            if at < 0:
+                return False
+            pos = at + len(piece)
+    return True
+
+
+def _run_match(plan: Any, value: str) -> bool:
+    if plan is None:
+        return True
+    kind = type(plan)
+    if kind is str:
+        return plan == value
+    if kind is tuple:
+        return _pieces_match(plan, value)
+    text = plan.pattern
+    return len(text) == len(value) and all(p == "?" or p == v for p, v in zip(text, value, strict=True))
+
+
+def _plan_match(plan: Any, value: str) -> bool:
+    if type(plan) is not list:
+        return _run_match(plan, value)
+    parts = value.split(":", 5)
+    if len(parts) != len(plan):
+        return False
+    for part_plan, part in zip(plan, parts, strict=True):
+        if part_plan is not None and not (part_plan == part if type(part_plan) is str else _run_match(part_plan, part)):
+            return False
+    return True
+
+
+def _literal_end(text: str, *, last: bool) -> str:
+    """The run of `text` up to its first (`last`: after its last) `*` or `?`."""
+    if last:
+        return text[max(text.rfind("*"), text.rfind("?")) + 1 :]
+    star, qmark = text.find("*"), text.find("?")
+    if star < 0:
+        return text if qmark < 0 else text[:qmark]
+    return text[: star if qmark < 0 else min(star, qmark)]
+
+
+class Globs:
+    """Wildcard patterns (none of them a plain prefix), matched together: `fullmatch(value)` is
+    True when one of them matches, else None, as a compiled pattern's is (so a `Globs` stands
+    where a regex would). Python matches them until COMPILE_AFTER calls, then one regex does."""
+
+    __slots__ = ("patterns", "arn", "heads", "_plans", "_regex", "_calls")
+
+    def __init__(self, patterns: tuple[str, ...], *, arn: bool) -> None:
+        self.patterns = patterns
+        self.arn = arn
+        # Each pattern's text before its first wildcard: a value that starts with none of them
+        # matches none of the patterns, which one C-level `startswith` tells.
+        self.heads = tuple(_literal_end(p, last=False) for p in patterns)
+        self._plans: list[Any] | None = None  # planned on the first call
+        self._regex: re.Pattern[str] | None = None
+        self._calls = 0
+
+    def __repr__(self) -> str:
+        return f"Globs({self.patterns!r}, arn={self.arn})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Globs) and (self.patterns, self.arn) == (other.patterns, other.arn)
+
+    def __hash__(self) -> int:
+        return hash((self.patterns, self.arn))
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """All the patterns in one compiled alternation (compiled now if it was not yet)."""
+        if self._regex is None:
+            if len(self.patterns) == 1:
+                self._regex = glob_regex(self.patterns[0], arn=self.arn)
+            else:
+                self._regex = compiled_regex("|".join(f"(?:{_translate(p, arn=self.arn)[0]})" for p in self.patterns))
+        return self._regex
+
+    def fullmatch(self, value: str) -> bool | None:
+        if not value.startswith(self.heads):
+            return None
+        rx = self._regex
+        if rx is not None:
+            return True if rx.fullmatch(value) is not None else None
+        plans = self._plans
+        if plans is None:
+            plans = self._plans = [_plan(p, self.arn) for p in self.patterns]
+            if False in plans:  # a pattern Python does not match: the regex from the start
+                self._calls = COMPILE_AFTER
+        self._calls += 1
+        if self._calls > COMPILE_AFTER:
+            return True if self.regex.fullmatch(value) is not None else None
+        for plan in plans:
+            if _plan_match(plan, value):
+                return True
+        return None
+
+
+def glob_matcher(pattern: str, *, arn: bool) -> Globs:
+    """One wildcard pattern, as a matcher with a regex's `fullmatch` (see `Globs`)."""
+    return Globs((pattern,), arn=arn)
+
+
+# -- pattern sets ---------------------------------------------------------------------------------
+
+
+class _Template(Struct, frozen=True, gc=False):
+    """A pattern with policy variables, and how to match it once they are substituted.
+
+    `literal_safe`: its `${*}`-style escapes hold no wildcard character and (in an ARN) no
+    variable stands before the fifth colon, so the pattern with each variable widened to `*` is
+    the same test as the regex `skeleton`, and the substituted pattern a plain wildcard pattern
+    whenever the values hold no `*`, `?` (nor, in an ARN, `:`)."""
+
+    template: Template
+    literal_safe: bool
+    # The literal text before the first and after the last variable or wildcard: a value that
+    # does not start and end with them cannot match, whatever the variables hold.
+    head: str
+    tail: str
+
+
+def _template_info(tpl: Template, *, arn: bool) -> _Template:
+    safe = True
+    colons = 0
+    for part in tpl:
+        if isinstance(part, str):
+            colons += part.count(":")
+        elif isinstance(part, Exact):
+            safe = safe and part.text not in ("*", "?")
+        elif arn and colons < 5:
+            safe = False
+    first, last = tpl[0], tpl[-1]
+    head = _literal_end(first, last=False) if isinstance(first, str) else ""
+    tail = _literal_end(last, last=True) if isinstance(last, str) else ""
+    return _Template(tpl, safe, head, tail)
+
+
 def _template_fragments(template: Template, *, arn: bool) -> tuple[Any, ...]:
     frags: list[Any] = []
     segment = 0
@@ -109,62 +306,109 @@ def _template_fragments(template: Template, *, arn: bool) -> tuple[Any, ...]:
     return tuple(frags)
 
 
-class PatternSet(Struct, frozen=True):
-    """A list of patterns (Action, Resource, ArnLike values...) compiled for one `matches` call."""
+class PatternSet(Struct, gc=False):
+    """A list of patterns (Action, Resource, ArnLike values...), sorted for `matches`.
+
+    `exact`, `prefixes` and `any` are tested in C; `globs` (a `Globs`, or None) and the
+    `templates` (patterns with policy variables) only when those fail. `regex`, `skeleton`,
+    `templated` and `skeletons` give the compiled forms, compiling them on first use."""
 
     patterns: tuple[str, ...]
     any: bool
     exact: frozenset[str]
-    regex: re.Pattern[str] | None
-    templated: tuple[tuple[Any, ...], ...]
+    prefixes: tuple[str, ...]  # patterns ending in their only wildcard, `*`, without it
+    globs: Globs | None
     templates: tuple[Template, ...]
     lower: bool
-    # One regex per templated pattern with each variable widened to `.*`: a necessary condition
-    # for a match, checked before paying for substitution.
-    skeletons: tuple[re.Pattern[str], ...] = ()
-    skeleton: re.Pattern[str] | None = None  # all of them in one alternation
-    prefixes: tuple[str, ...] = ()  # patterns ending in their only wildcard, `*`, without it
+    arn: bool = False
+    _infos: tuple[_Template, ...] = ()
+    # The templates' literal heads: a value that starts with none of them matches no template.
+    template_heads: tuple[str, ...] = ()
+    _compiled: Any = None  # (templated, skeletons, skeleton), built on first use
 
     @classmethod
     def compile(cls, patterns: tuple[str, ...], *, arn: bool, lower: bool, variables: bool) -> PatternSet:
-        """`lower` for case-insensitive sets (actions); `variables` when Version is 2012-10-17."""
-        exact: set[str] = set()
+        """`lower` for case-insensitive sets (actions); `variables` when Version is 2012-10-17.
+
+        Nothing is compiled here (see the module docstring): the patterns are sorted in a few
+        passes over the list, only the wildcard ones looked at one by one."""
+        values = list(map(str.lower, patterns)) if lower else list(patterns)
+        templates: list[Template] = []
+        if variables and "${" in (values[0] if len(values) == 1 else "\0".join(values)):
+            plain = []
+            for p in values:
+                tpl = parse_template(p) if "${" in p else None
+                if tpl is None:
+                    plain.append(p)
+                else:
+                    templates.append(tpl)
+            values = plain
+        any_ = False
         prefixes: list[str] = []
         wild: list[str] = []
-        templated: list[tuple[Any, ...]] = []
-        templates: list[Template] = []
-        any_ = False
-        for raw in patterns:
-            p = raw.lower() if lower else raw
-            tpl = parse_template(p) if variables else None
-            if tpl is not None:
-                templated.append(_template_fragments(tpl, arn=arn))
-                templates.append(tpl)
-            elif p == "*":
-                any_ = True
-            elif _is_prefix(p, arn=arn):
-                prefixes.append(p[:-1])
-            elif has_wildcard(p):
-                wild.append(_translate(p, arn=arn)[0])
-            else:
-                exact.add(p)
-        regex = compiled_regex("|".join(f"(?:{w})" for w in wild)) if wild else None
-        skeletons = tuple(
-            compiled_regex("".join(".*" if isinstance(f, Var) else f for f in frags)) for frags in templated
-        )
-        skeleton = compiled_regex("|".join(f"(?:{k.pattern})" for k in skeletons)) if skeletons else None
-        return cls(
-            tuple(patterns),
-            any_,
-            frozenset(exact),
-            regex,
-            tuple(templated),
-            tuple(templates),
-            lower,
-            skeletons,
-            skeleton,
-            tuple(prefixes),
-        )
+        if len(values) <= 16:
+            exact_list = []
+            for p in values:
+                if "*" not in p and "?" not in p:
+                    exact_list.append(p)
+                elif p == "*":
+                    any_ = True
+                elif _is_prefix(p, arn=arn):
+                    prefixes.append(p[:-1])
+                else:
+                    wild.append(p)
+            exact = frozenset(exact_list)
+        else:  # thousands of actions: sets and comprehensions, most names looked at in C
+            wildcards = [p for p in values if "*" in p or "?" in p]
+            rest = set(values)
+            rest.difference_update(wildcards)
+            exact = frozenset(rest)
+            for p in wildcards:
+                if p == "*":
+                    any_ = True
+                elif _is_prefix(p, arn=arn):
+                    prefixes.append(p[:-1])
+                else:
+                    wild.append(p)
+        infos = tuple(_template_info(t, arn=arn) for t in templates) if templates else ()
+        return cls(tuple(patterns), any_, exact, tuple(prefixes), Globs(tuple(wild), arn=arn) if wild else None,
+                   tuple(templates), lower, arn, infos, tuple(info.head for info in infos))
+
+    # -- compiled forms, on first use ---------------------------------------------------------
+
+    @property
+    def regex(self) -> re.Pattern[str] | None:
+        """The wildcard patterns (not prefixes, not templates) as one regex, or None."""
+        return self.globs.regex if self.globs is not None else None
+
+    def _compile_templates(self) -> tuple[Any, ...]:
+        c = self._compiled
+        if c is None:
+            templated = tuple(_template_fragments(t, arn=self.arn) for t in self.templates)
+            skeletons = tuple(
+                compiled_regex("".join(".*" if isinstance(f, Var) else f for f in frags)) for frags in templated
+            )
+            skeleton = compiled_regex("|".join(f"(?:{k.pattern})" for k in skeletons)) if skeletons else None
+            c = self._compiled = (templated, skeletons, skeleton)
+        return c
+
+    @property
+    def templated(self) -> tuple[tuple[Any, ...], ...]:
+        """Each template as regex fragments and `Var`s (see `resolve_fragments`)."""
+        return self._compile_templates()[0] if self.templates else ()
+
+    @property
+    def skeletons(self) -> tuple[re.Pattern[str], ...]:
+        """One regex per template with each variable widened to `.*`: a necessary condition for
+        a match, checked before paying for substitution."""
+        return self._compile_templates()[1] if self.templates else ()
+
+    @property
+    def skeleton(self) -> re.Pattern[str] | None:
+        """All the skeletons in one alternation, or None without templates."""
+        return self._compile_templates()[2] if self.templates else None
+
+    # -- matching -------------------------------------------------------------------------------
 
     def matches(
         self,
@@ -181,24 +425,65 @@ class PatternSet(Struct, frozen=True):
         """
         if self.any or value in self.exact or value.startswith(self.prefixes):
             return True
-        if self.regex is not None and self.regex.fullmatch(value) is not None:
+        if self.globs is not None and self.globs.fullmatch(value):
             return True
-        if self.skeleton is None or (not exhaustive and self.skeleton.fullmatch(value) is None):
+        if not self.templates:
             return False
         return self.matches_templates(value, ctx, missing, exhaustive=exhaustive)
 
     def matches_templates(
         self, value: str, ctx: dict[str, Any] | None, missing: set[str] | None, *, exhaustive: bool = False
     ) -> bool:
-        """The patterns that hold policy variables, substituted from `ctx`."""
-        for frags, skeleton in zip(self.templated, self.skeletons, strict=True):
-            if not exhaustive and skeleton.fullmatch(value) is None:
+        """The patterns that hold policy variables, substituted from `ctx`. Unless `exhaustive`,
+        a pattern whose variables are widened to match anything and still does not match is not
+        substituted (nor are its unresolved variables noted)."""
+        ctx = ctx or {}
+        for n, info in enumerate(self._infos):
+            if not exhaustive and not (value.startswith(info.head) and value.endswith(info.tail)):
+                continue  # no value of the variables can make it match (nor is one missing)
+            if info.literal_safe:
+                found = _substitute(info.template, ctx, colon=self.arn)
+                if found is _UNSAFE:
+                    pass  # a value with a wildcard character or a colon: the regex way below
+                elif found is None:  # a variable without a value: it matches nothing
+                    if missing is not None and (exhaustive or self._skeleton_matches(n, value)):
+                        missing.add(_first_unresolved(info.template, ctx))
+                    continue
+                else:
+                    if _plan_match(_cached_plan(found, self.arn), value):
+                        return True
+                    continue
+            templated, skeletons, _ = self._compile_templates()
+            if not exhaustive and skeletons[n].fullmatch(value) is None:
                 continue
-            src = resolve_fragments(frags, ctx or {}, missing)
+            src = resolve_fragments(templated[n], ctx, missing)
             if src is not None and compiled_regex(src).fullmatch(value) is not None:
                 return True
         return False
 
+    def _skeleton_matches(self, n: int, value: str) -> bool:
+        """Whether template `n` with its variables widened to anything could match `value`."""
+        info = self._infos[n]
+        if info.literal_safe:
+            widened = "".join(p if isinstance(p, str) else p.text if isinstance(p, Exact) else "*"
+                              for p in info.template)
+            return _plan_match(_cached_plan(widened, self.arn), value)
+        return self._compile_templates()[1][n].fullmatch(value) is not None
+
+    def resolved(self, n: int, ctx: dict[str, Any], missing: set[str] | None) -> Any:
+        """Template `n` substituted from `ctx`, as a matcher with `fullmatch` (None when a
+        variable has no value, which is noted in `missing`); for condition values."""
+        info = self._infos[n]
+        if info.literal_safe:
+            found = _substitute(info.template, ctx, colon=self.arn)
+            if found is None:
+                if missing is not None:
+                    missing.add(_first_unresolved(info.template, ctx))
+                return None
+            if found is not _UNSAFE:
+                return glob_matcher(found, arn=self.arn) if has_wildcard(found) else _Literal(found)
+        src = resolve_fragments(self._compile_templates()[0][n], ctx, missing)
+        return compiled_regex(src) if src is not None else None
 
     def covers_everything(self, service: str, account: str | None, ctx: dict[str, Any]) -> bool:
         """Whether a pattern covers every resource of `service` in `account`: `*`, or an ARN
@@ -214,6 +499,41 @@ class PatternSet(Struct, frozen=True):
             if resolved is not None:
                 texts.append(resolved)
         return any(_covers_service(p, service, account) for p in texts)
+
+
+class _Literal(Struct, frozen=True, gc=False):
+    """A substituted pattern without wildcards: plain equality, with a regex's `fullmatch`."""
+
+    text: str
+
+    def fullmatch(self, value: str) -> bool | None:
+        return True if value == self.text else None
+
+
+_UNSAFE = object()  # `_substitute`: a value that Python's wildcard plans cannot take literally
+
+
+def _substitute(template: Template, ctx: dict[str, Any], *, colon: bool) -> Any:
+    """The template with its variables' values in: a wildcard pattern; None when a variable has
+    no value; _UNSAFE when a value holds `*` or `?` (data, not wildcards) or, in an ARN, `:`."""
+    out: list[str] = []
+    for part in template:
+        if isinstance(part, str):
+            out.append(part)
+        elif isinstance(part, Exact):
+            out.append(part.text)
+        else:
+            v = lookup(part, ctx)
+            if v is None:
+                return None
+            if "*" in v or "?" in v or (colon and ":" in v):
+                return _UNSAFE
+            out.append(v)
+    return "".join(out)
+
+
+def _first_unresolved(template: Template, ctx: dict[str, Any]) -> str:
+    return next(p.name for p in template if isinstance(p, Var) and lookup(p, ctx) is None)
 
 
 def _covers_service(pattern: str, service: str, account: str | None) -> bool:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from functools import cached_property
 from operator import itemgetter
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 from msgspec import Struct
 
@@ -85,17 +85,40 @@ class Policy(Struct, frozen=True, dict=True):
     document: Mapping[str, Any]
     warnings: tuple[str, ...] = ()
 
-    @cached_property
-    def _by_action(self) -> dict[str, tuple[tuple[Any, ...], ...]]:
-        """Action (lower-case) -> `entries_for`'s answer. Filled lazily, so that repeated requests
-        for the same action skip every statement that cannot apply and allocate nothing to report
-        a match. An attribute, not a field: a cache is neither compared nor shown."""
-        return {}
+    # Set per instance by __post_init__ (in the instance's __dict__; ClassVar keeps it from being
+    # a field).
+    _by_action: ClassVar[dict[str, tuple[tuple[Any, ...], ...]]]
 
-    @cached_property
-    def _refs(self) -> tuple[Any, ...]:
-        """Each statement's MatchedStatement, built once."""
-        return tuple(MatchedStatement(self.name, self.kind, s.sid, s.effect, s.index) for s in self.statements)
+    def __post_init__(self) -> None:
+        # Action (lower-case) -> `entries_for`'s answer, filled as requests come, so that repeated
+        # requests for the same action skip every statement that cannot apply and allocate
+        # nothing to report a match. An attribute, not a field: a cache is neither compared nor
+        # shown. (Not a cached_property: on Python 3.11 each first access of one takes a lock.)
+        self.__dict__["_by_action"] = {}
+
+    @property
+    def _refs(self) -> tuple[MatchedStatement, ...]:
+        """Each statement's MatchedStatement (the same objects every request reports)."""
+        return tuple(entry[1] for entry, *_ in self._tests())
+
+    def _tests(self) -> tuple[tuple[Any, ...], ...]:
+        """For each statement, built on the policy's first request: (its `entries_for` tuple, and
+        its Action list's any, exact, prefixes, globs and whether it is a NotAction), flat, for
+        `entries_for`'s loop to unpack."""
+        found: tuple[tuple[Any, ...], ...] | None = self.__dict__.get("_tests_")
+        if found is None:
+            tests = []
+            name, kind = self.name, self.kind
+            for s in self.statements:
+                pats = s.resources
+                if pats is not None and pats.any and not s.not_resource:
+                    pats = None  # Resource "*": nothing to check per request
+                deny = s.effect == "Deny"
+                entry = (s, MatchedStatement(name, kind, s.sid, s.effect, s.index), pats, s.conditions, deny)
+                acts = s.actions
+                tests.append((entry, acts.any, acts.exact, acts.prefixes, acts.globs, s.not_action))
+            found = self.__dict__["_tests_"] = tuple(tests)
+        return found
 
     def statements_for(self, action_l: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction matches `action_l` (cached per action)."""
@@ -104,21 +127,23 @@ class Policy(Struct, frozen=True, dict=True):
     def entries_for(self, action_l: str) -> tuple[tuple[Any, ...], ...]:
         """For statements whose Action/NotAction matches `action_l`: (statement, MatchedStatement,
         resource PatternSet or None when any resource matches, conditions, is_deny). Flat tuples,
-        because the evaluator's loop unpacks them instead of reading attributes."""
-        hit = self._by_action.get(action_l)
+        because the evaluator's loop unpacks them instead of reading attributes.
+
+        The first request for an action tests each statement's Action list in line (a set
+        lookup, one `startswith`, and the wildcard patterns only when those fail); the answer
+        is kept for the next request."""
+        cache = self._by_action
+        hit: tuple[tuple[Any, ...], ...] | None = cache.get(action_l)
         if hit is None:
-            if len(self._by_action) > 4096:
-                self._by_action.clear()  # bound the cache; unknown-action floods stay cheap
-            entries = []
-            for s, ref in zip(self.statements, self._refs, strict=True):
-                if not s.matches_action(action_l):
-                    continue
-                pats = s.resources
-                if pats is not None and pats.any and not s.not_resource:
-                    pats = None  # Resource "*": nothing to check per request
-                entries.append((s, ref, pats, s.conditions, s.effect == "Deny"))
-            hit = tuple(entries)
-            self._by_action[action_l] = hit
+            hit = tuple([
+                entry
+                for entry, any_, exact, prefixes, globs, negated in self._tests()
+                if (any_ or action_l in exact or action_l.startswith(prefixes)
+                    or (globs is not None and globs.fullmatch(action_l) is not None)) != negated
+            ])
+            if len(cache) >= 4096:
+                cache.clear()  # bound the cache; unknown-action floods stay cheap
+            cache[action_l] = hit
         return hit
 
 
@@ -668,24 +693,28 @@ class _Walk:
                     self.error("DATA_TYPE_MISMATCH", f"condition {op} {key} has no values", kwhere, i)
                     continue
                 texts: list[str] = []
+                prepared: list[Any] = []
+                listed = isinstance(raw_values, list)
+                check_variables = not variables and family in grammar.VARIABLE_FAMILIES
                 for n, v in enumerate(items):
-                    vwhere = f"{kwhere}[{n}]" if isinstance(raw_values, list) else kwhere
                     text = value_text(v)
                     if text is None:
                         self.error("DATA_TYPE_MISMATCH", f"condition values must be strings, numbers or booleans, "
-                                   f"not {v!r}", vwhere, i)
+                                   f"not {v!r}", _at(kwhere, n if listed else -1), i)
                         continue
                     try:
-                        prepare_value(family, base, text, variables=variables)
+                        prepared.append(prepare_value(family, base, text, variables=variables))
                     except ValueError:  # binascii.Error is one too
                         self.error("INVALID_CONDITION_DATA_TYPE", f"invalid value for {op} {key}: {text!r} (it takes "
-                                   f"{grammar.FAMILY_VALUES.get(family, family + ' values')})", vwhere, i)
+                                   f"{grammar.FAMILY_VALUES.get(family, family + ' values')})",
+                                   _at(kwhere, n if listed else -1), i)
                         continue
-                    if family in grammar.VARIABLE_FAMILIES:
-                        self.variable_check(i, text, vwhere, variables)
+                    if check_variables:
+                        self.variable_check(i, text, _at(kwhere, n if listed else -1), variables)
                     texts.append(text)
                 if len(texts) == len(items):
-                    conditions.append(compile_condition(op, key, tuple(texts), variables=variables))
+                    conditions.append(compile_condition(op, key, tuple(texts), variables=variables,
+                                                        prepared=tuple(prepared), spec=spec))
         return conditions, keys
 
 
