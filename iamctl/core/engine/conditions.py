@@ -345,6 +345,8 @@ class _Exactly(Struct, frozen=True):
 def value_text(v: Any) -> str | None:
     """A condition value as text (`true`, `42`), or None when it is not a string, number or
     boolean (the grammar allows only those)."""
+    if type(v) is str:
+        return v
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
@@ -358,7 +360,7 @@ def prepare_value(family: str, base: str, text: str, *, variables: bool) -> Any:
     """One policy value of a condition, ready to compare; ValueError when it is not a value of
     the operator's family (a non-number for Numeric, a bad CIDR, non-base64 for Binary...)."""
     if family in ("string", "arn", "bool"):
-        tpl = parse_template(text) if variables else None
+        tpl = parse_template(text) if variables and "${" in text else None
         if tpl is not None:
             pset = None
             if family == "arn" or base.endswith("Like"):
@@ -382,9 +384,10 @@ def prepare_value(family: str, base: str, text: str, *, variables: bool) -> Any:
     raise AssertionError(family)  # pragma: no cover - the grammar knows every family
 
 
+@lru_cache(maxsize=512)
 def operator_spec(operator: str) -> tuple[str | None, str, str, bool, bool] | None:
     """`ForAnyValue:StringLikeIfExists` -> (qualifier, canonical base, family, negated, if_exists),
-    or None for an operator the grammar does not know."""
+    or None for an operator the grammar does not know. (Kept per spelling: policies use a few.)"""
     split = split_operator(operator)
     if split is None:
         return None

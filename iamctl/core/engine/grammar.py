@@ -50,6 +50,7 @@ STATEMENT_ELEMENTS = frozenset(
 )
 PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
+_PARTITION_SET = frozenset(PARTITIONS)
 
 # Patterns compile on first use: compiling one costs more at start-up than a simulation's whole
 # decision, and a plain simulation meets only some of them. ARN parts are tested without any.
@@ -260,7 +261,8 @@ def rcp_supports(service_pattern: str) -> bool:
 def split_arn(arn: str) -> list[str]:
     """An ARN's six colon-separated parts; a colon inside a `${...}` policy variable (such as
     `${aws:PrincipalAccount}`) does not separate parts. Fewer than six when the ARN is short."""
-    if "${" not in arn:
+    first = arn.find("${")
+    if first < 0 or arn.count(":", 0, first) >= 5:  # no variable before the resource part
         return arn.split(":", 5)
     parts: list[str] = []
     start = depth = 0
@@ -329,13 +331,13 @@ def arn_problem(arn: str) -> str | None:
     if len(parts) < 6:
         return "it needs six parts, arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE"
     _, partition, service, region, account, _resource = parts
-    if partition not in PARTITIONS and not any(c in partition for c in "*?$"):
+    if partition not in _PARTITION_SET and not any(c in partition for c in "*?$"):
         return f"unknown partition {partition!r}"
-    variables = "${" in arn
-    plain_service = _strip_variables(service) if variables else service
+    plain_service = _strip_variables(service) if "${" in service else service
     if not plain_service or not set(plain_service) <= _SERVICE:
         return f"the service part {service!r} is not valid"
-    plain_region, plain_account = (_strip_variables(region), _strip_variables(account)) if variables else (region, account)
+    plain_region = _strip_variables(region) if "${" in region else region
+    plain_account = _strip_variables(account) if "${" in account else account
     if plain_region is None or plain_account is None or not (set(plain_region) | set(plain_account)) <= _WORD:
         return "the region and account parts may hold only letters, digits, - and wildcards"
     if not _account_ok(account):

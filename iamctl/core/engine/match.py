@@ -206,9 +206,9 @@ class Globs:
     def __init__(self, patterns: tuple[str, ...], *, arn: bool) -> None:
         self.patterns = patterns
         self.arn = arn
-        # Each pattern's text before its first wildcard: a value that starts with none of them
-        # matches none of the patterns, which one C-level `startswith` tells.
-        self.heads = tuple(_literal_end(p, last=False) for p in patterns)
+        # Each pattern's text before its first wildcard, set on the first call: a value that
+        # starts with none of them matches none of the patterns, which one `startswith` tells.
+        self.heads: tuple[str, ...] = ("",)
         self._plans: list[Any] | None = None  # planned on the first call
         self._regex: re.Pattern[str] | None = None
         self._calls = 0
@@ -240,15 +240,20 @@ class Globs:
             return True if rx.fullmatch(value) is not None else None
         plans = self._plans
         if plans is None:
-            plans = self._plans = [_plan(p, self.arn) for p in self.patterns]
-            if False in plans:  # a pattern Python does not match: the regex from the start
-                self._calls = COMPILE_AFTER
+            plans = self._plans = [(_literal_end(p, last=False), _plan(p, self.arn), p) for p in self.patterns]
+            self.heads = tuple(head for head, _, _ in plans)
+            if not value.startswith(self.heads):
+                return None
         self._calls += 1
         if self._calls > COMPILE_AFTER:
             return True if self.regex.fullmatch(value) is not None else None
-        for plan in plans:
-            if _plan_match(plan, value):
-                return True
+        for head, plan, pattern in plans:
+            if value.startswith(head):
+                if plan is False:  # `*` and `?` together: this pattern's own regex
+                    if glob_regex(pattern, arn=self.arn).fullmatch(value) is not None:
+                        return True
+                elif _plan_match(plan, value):
+                    return True
         return None
 
 
@@ -306,6 +311,9 @@ def _template_fragments(template: Template, *, arn: bool) -> tuple[Any, ...]:
     return tuple(frags)
 
 
+_NOTHING: frozenset[str] = frozenset()
+
+
 class PatternSet(Struct, gc=False):
     """A list of patterns (Action, Resource, ArnLike values...), sorted for `matches`.
 
@@ -332,6 +340,19 @@ class PatternSet(Struct, gc=False):
 
         Nothing is compiled here (see the module docstring): the patterns are sorted in a few
         passes over the list, only the wildcard ones looked at one by one."""
+        if len(patterns) == 1:  # the commonest case, in the fewest steps
+            p = patterns[0].lower() if lower else patterns[0]
+            tpl = parse_template(p) if variables and "${" in p else None
+            if tpl is not None:
+                info = _template_info(tpl, arn=arn)
+                return cls(patterns, False, _NOTHING, (), None, (tpl,), lower, arn, (info,), (info.head,))
+            if "*" not in p and "?" not in p:
+                return cls(patterns, False, frozenset((p,)), (), None, (), lower, arn)
+            if p == "*":
+                return cls(patterns, True, _NOTHING, (), None, (), lower, arn)
+            if "?" not in p and p.find("*") == len(p) - 1 and (not arn or p.count(":") >= 5):
+                return cls(patterns, False, _NOTHING, (p[:-1],), None, (), lower, arn)
+            return cls(patterns, False, _NOTHING, (), Globs((p,), arn=arn), (), lower, arn)
         values = list(map(str.lower, patterns)) if lower else list(patterns)
         templates: list[Template] = []
         if variables and "${" in (values[0] if len(values) == 1 else "\0".join(values)):

@@ -348,13 +348,14 @@ def _a(word: str) -> str:
 class _Walk:
     """One pass over a decoded document, collecting findings and building statements."""
 
-    def __init__(self, kind: PolicyKind, *, strict: bool) -> None:
+    def __init__(self, kind: PolicyKind, *, strict: bool, infos: bool = True) -> None:
         self.kind = kind
         self.rules = grammar.RULES[kind]
         self.strict = strict
         self.findings: list[Finding] = []
         self.tolerated: list[str] = []
         self.infos: list[StatementInfo] = []
+        self.keep_infos = infos  # False: `parse_policy`, which needs only the policy
         self._statement_errors = 0
 
     def add(self, kind: grammar.FindingType, code: str, message: str, path: str, index: int | None = None) -> None:
@@ -420,7 +421,7 @@ class _Walk:
     # -- one statement -----------------------------------------------------------------------------
 
     def statement(self, i: int, path: str, st: Any, variables: bool, sids: dict[str, int]) -> Statement | None:
-        if not isinstance(st, Mapping):
+        if type(st) is not dict and not isinstance(st, Mapping):
             self.error("DATA_TYPE_MISMATCH", "a statement must be a JSON object", path, i)
             return None
         before = self._statement_errors
@@ -453,9 +454,13 @@ class _Walk:
 
         act_el, actions = self.actions(i, path, st)
         res_el, resources = self.resources(i, path, st, variables)
-        pr_el, principal = self.principal(i, path, st, effect)
-        conditions, keys = self.conditions(i, path, st, variables)
-        self.infos.append(StatementInfo(i, path, st, act_el, tuple(actions), tuple(keys)))
+        if "Principal" in st or "NotPrincipal" in st or self.rules.principal == "required":
+            pr_el, principal = self.principal(i, path, st, effect)
+        else:
+            pr_el, principal = None, None
+        conditions, keys = self.conditions(i, path, st, variables) if "Condition" in st else ([], [])
+        if self.keep_infos:
+            self.infos.append(StatementInfo(i, path, st, act_el, tuple(actions), tuple(keys)))
         if self._statement_errors != before or effect is None or act_el is None:
             return None
         return Statement(
@@ -474,9 +479,11 @@ class _Walk:
         )
 
     def _one_of(self, i: int, path: str, st: Mapping[str, Any], a: str, b: str) -> str | None:
-        if a in st and b in st:
-            self.error("INVALID_POLICY_ELEMENT", f"a statement cannot have both {a} and {b}", f"{path}.{b}", i)
-        return a if a in st else b if b in st else None
+        if a in st:
+            if b in st:
+                self.error("INVALID_POLICY_ELEMENT", f"a statement cannot have both {a} and {b}", f"{path}.{b}", i)
+            return a
+        return b if b in st else None
 
     def _strings(self, i: int, path: str, value: Any, element: str) -> list[tuple[str, int]]:
         """(value, its index in the list, or -1 for a lone string) for a string-or-list element;
@@ -547,7 +554,8 @@ class _Walk:
         if rule == "forbidden":
             self.error("INVALID_POLICY_ELEMENT", f"a role trust policy has no {element} element", where, i)
             return element, None
-        values = self._strings(i, where, st[element], element)
+        raw = st[element]
+        values = [(raw, -1)] if type(raw) is str and raw else self._strings(i, where, raw, element)
         good = []
         for arn, n in values:
             problem = grammar.arn_problem(arn)
@@ -665,7 +673,7 @@ class _Walk:
             return conditions, keys
         block = st["Condition"]
         where = f"{path}.Condition"
-        if not isinstance(block, Mapping):
+        if type(block) is not dict and not isinstance(block, Mapping):
             self.error("DATA_TYPE_MISMATCH", "Condition must be an object of operator -> {key: values}", where, i)
             return conditions, keys
         for op, entries in block.items():
@@ -678,7 +686,7 @@ class _Walk:
             if family == "null" and (if_exists or qualifier):
                 self.error("NULL_WITH_IF_EXISTS", f"Null cannot take IfExists or a set operator ({op!r})", owhere, i)
                 continue
-            if not isinstance(entries, Mapping) or not entries:
+            if (type(entries) is not dict and not isinstance(entries, Mapping)) or not entries:
                 self.error("DATA_TYPE_MISMATCH", f"Condition {op!r} must map condition keys to values", owhere, i)
                 continue
             for key, raw_values in entries.items():
@@ -728,6 +736,13 @@ def check_policy(document: str | bytes | Mapping[str, Any], *, kind: PolicyKind 
 
     A JSON syntax error is a finding too (JSON_SYNTAX_ERROR), as is a repeated key (DUPLICATE_KEYS).
     """
+    return _check(document, kind=kind, name=name, strict=strict, full=True)
+
+
+def _check(document: str | bytes | Mapping[str, Any], *, kind: PolicyKind, name: str, strict: bool,
+           full: bool) -> Analysis:
+    """`check_policy`; without `full`, for `parse_policy`: no StatementInfos and no line and
+    column for the findings (only an error's message needs them, and it walks again)."""
     if kind not in grammar.KINDS:
         raise ValueError(f"unknown policy kind {kind!r}; expected one of {', '.join(grammar.KINDS)}")
     text: str | None = None
@@ -747,7 +762,7 @@ def check_policy(document: str | bytes | Mapping[str, Any], *, kind: PolicyKind 
                                         "the last would be used)", None, f"{parent}.{key}"))
     else:
         doc = document
-    walk = _Walk(kind, strict=strict)
+    walk = _Walk(kind, strict=strict, infos=full)
     walked = walk.document(doc)
     findings += walk.findings
     policy = None
@@ -758,7 +773,7 @@ def check_policy(document: str | bytes | Mapping[str, Any], *, kind: PolicyKind 
         if statements is not None and not blocking:
             policy = Policy(name=name, kind=kind, version=version, id=pid, statements=statements,
                             document=doc, warnings=tuple(walk.tolerated))
-    positions = Positions(text) if findings and text is not None else None
+    positions = Positions(text) if full and findings and text is not None else None
     if positions is not None:
         # Give each finding its line and column (they stay in document order).
         findings = [Finding(f.type, f.code, f.message, f.statement, f.path, *positions.locate(f.path))
@@ -779,9 +794,10 @@ def parse_policy(document: str | bytes | Mapping[str, Any], *, name: str = "poli
     `strict=False` (evaluating a document rather than storing it) the errors in
     grammar.TOLERABLE are not raised but kept as `Policy.warnings`.
     """
-    result = check_policy(document, kind=kind, name=name, strict=strict)
-    if result.policy is not None:
-        return result.policy
+    quick = _check(document, kind=kind, name=name, strict=strict, full=False)
+    if quick.policy is not None:
+        return quick.policy
+    result = check_policy(document, kind=kind, name=name, strict=strict)  # again, for the message's detail
     blocking = [f for f in result.errors if strict or f.code not in grammar.TOLERABLE]
     first = blocking[0] if blocking else result.errors[0]
     raise MalformedPolicyDocument(finding_message(first, result))

@@ -20,11 +20,11 @@ A template is a tuple of parts: `str` (policy text, where `*`/`?` keep their wil
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from msgspec import Struct
 
-_VAR = re.compile(r"\$\{([^}]*)\}")
 # `key` or `key, 'default'`; whitespace around the comma is allowed, as in AWS's examples.
 _VAR_BODY = re.compile(r"\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?")
 
@@ -55,25 +55,35 @@ def parse_template(text: str) -> Template | None:
         return None
     parts: list[Part] = []
     pos = 0
-    for m in _VAR.finditer(text):
-        if m.start() > pos:
-            parts.append(text[pos : m.start()])
-        body = m.group(1)
-        if body in _SPECIALS:
-            parts.append(Exact(_SPECIALS[body]))
-        else:
-            bm = _VAR_BODY.fullmatch(body)
-            if bm is None:
-                # Not a well-formed variable: AWS leaves such text alone, so do we.
-                parts.append(m.group(0))
-            else:
-                parts.append(Var(bm.group(1).lower(), bm.group(2), bm.group(1)))
-        pos = m.end()
+    find = text.find
+    while True:  # each `${` with a `}` after it (the shortest such run), found with str.find
+        start = find("${", pos)
+        if start < 0:
+            break
+        end = find("}", start + 2)
+        if end < 0:
+            break
+        if start > pos:
+            parts.append(text[pos:start])
+        parts.append(_part(text[start + 2 : end]))
+        pos = end + 1
     if pos < len(text):
         parts.append(text[pos:])
     if all(isinstance(p, str) for p in parts):
         return None
     return tuple(parts)
+
+
+@lru_cache(maxsize=1024)
+def _part(body: str) -> Part:
+    """The part for the text between `${` and `}` (policies repeat a few variables)."""
+    if body in _SPECIALS:
+        return Exact(_SPECIALS[body])
+    bm = _VAR_BODY.fullmatch(body)
+    if bm is None:
+        # Not a well-formed variable: AWS leaves such text alone, so do we.
+        return "${" + body + "}"
+    return Var(bm.group(1).lower(), bm.group(2), bm.group(1))
 
 
 def scalar_text(value: Any) -> str | None:
