@@ -67,9 +67,6 @@ def parse_number(text: str) -> float:
     return value
 
 
-_YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
-
-
 def parse_date(text: Any) -> float:
     """W3C ISO 8601 (`2026-01`, `2026-01-01`, `2026-01-01T12:00Z`, `2026-01-01T12:00:00Z`, with
     offset or fraction) or epoch seconds. A bare `YYYY` reads as epoch seconds: both forms are
@@ -83,7 +80,7 @@ def parse_date(text: Any) -> float:
         return float(s)
     except ValueError:
         pass
-    if _YEAR_MONTH.match(s):
+    if len(s) == 7 and s[4] == "-" and s[:4].isdecimal() and s[5:].isdecimal():  # YYYY-MM
         s += "-01"  # W3C "YYYY-MM": the month's first day
     dt = datetime.fromisoformat(s)
     if dt.tzinfo is None:

@@ -63,9 +63,25 @@ def action_pattern() -> re.Pattern[str]:
     return re.compile(r"\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.-]+")
 
 
+@cache
+def _action_lines() -> re.Pattern[str]:
+    """`action_pattern`, each followed by a newline, any number of times."""
+    return re.compile(rf"(?:(?:{action_pattern().pattern})\n)*")
+
+
 def is_action(text: str) -> bool:
     """Whether an Action value is well-formed (see `action_pattern`)."""
-    return action_pattern().fullmatch(text) is not None
+    return "\n" not in text and _action_lines().fullmatch(text + "\n") is not None
+
+
+def all_actions(values: list[Any]) -> bool:
+    """Whether every value is a well-formed action string, checked in one pass of the regex over
+    the values joined by newlines (which no well-formed action holds): ReadOnlyAccess lists ~2,900."""
+    try:
+        text = "\n".join(values) + "\n"
+    except TypeError:  # a value that is not a string
+        return False
+    return text.count("\n") == len(values) and _action_lines().fullmatch(text) is not None
 
 
 def is_account_id(text: str) -> bool:

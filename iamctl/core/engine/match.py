@@ -186,6 +186,14 @@ def _plan_match(plan: Any, value: str) -> bool:
     return True
 
 
+def _glob_match(pattern: str, value: str, arn: bool) -> bool:
+    """One wildcard pattern against `value`: in Python when it can be, else by its regex."""
+    plan = _cached_plan(pattern, arn)
+    if plan is False:
+        return glob_regex(pattern, arn=arn).fullmatch(value) is not None
+    return _plan_match(plan, value)
+
+
 def _literal_end(text: str, *, last: bool) -> str:
     """The run of `text` up to its first (`last`: after its last) `*` or `?`."""
     if last:
@@ -384,13 +392,13 @@ class PatternSet(Struct, gc=False):
             rest = set(values)
             rest.difference_update(wildcards)
             exact = frozenset(rest)
-            for p in wildcards:
-                if p == "*":
-                    any_ = True
-                elif _is_prefix(p, arn=arn):
-                    prefixes.append(p[:-1])
-                else:
-                    wild.append(p)
+            any_ = "*" in wildcards
+            # _is_prefix, in line: a final `*` the only wildcard (spanning colons, in an ARN)
+            prefixes = [p[:-1] for p in wildcards
+                        if p[-1] == "*" and p.count("*") == 1 and "?" not in p and p != "*"
+                        and (not arn or p.count(":") >= 5)]
+            if len(prefixes) + any_ < len(wildcards):
+                wild = [p for p in wildcards if p != "*" and not _is_prefix(p, arn=arn)]
         infos = tuple(_template_info(t, arn=arn) for t in templates) if templates else ()
         return cls(tuple(patterns), any_, exact, tuple(prefixes), Globs(tuple(wild), arn=arn) if wild else None,
                    tuple(templates), lower, arn, infos, tuple(info.head for info in infos))
@@ -471,7 +479,7 @@ class PatternSet(Struct, gc=False):
                         missing.add(_first_unresolved(info.template, ctx))
                     continue
                 else:
-                    if _plan_match(_cached_plan(found, self.arn), value):
+                    if _glob_match(found, value, self.arn):
                         return True
                     continue
             templated, skeletons, _ = self._compile_templates()
@@ -488,7 +496,7 @@ class PatternSet(Struct, gc=False):
         if info.literal_safe:
             widened = "".join(p if isinstance(p, str) else p.text if isinstance(p, Exact) else "*"
                               for p in info.template)
-            return _plan_match(_cached_plan(widened, self.arn), value)
+            return _glob_match(widened, value, self.arn)
         return self._compile_templates()[1][n].fullmatch(value) is not None
 
     def resolved(self, n: int, ctx: dict[str, Any], missing: set[str] | None) -> Any:

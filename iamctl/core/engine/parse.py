@@ -16,7 +16,6 @@ import json
 import re
 from collections.abc import Mapping
 from functools import cached_property
-from operator import itemgetter
 from typing import Any, ClassVar, TypeAlias
 
 from msgspec import Struct
@@ -289,12 +288,6 @@ class Positions:
 # -- the walk --------------------------------------------------------------------------------------
 
 
-def _all_actions(values: list[Any]) -> bool:
-    """Whether every value is a well-formed action (a str, `*` or service:Action), tested
-    without a Python-level loop."""
-    return set(map(type, values)) == {str} and all(map(grammar.action_pattern().fullmatch, values))
-
-
 def _at(path: str, n: int) -> str:
     """The JSON path of value `n` of a string-or-list element at `path` (-1: the lone string)."""
     return path if n < 0 else f"{path}[{n}]"
@@ -452,7 +445,7 @@ class _Walk:
             self.error("RCP_SYNTAX_ERROR_EFFECT", 'a customer RCP can only Deny: "Allow" is only supported in '
                        f"the AWS managed {grammar.RCP_FULL_AWS_ACCESS_NAME}", f"{path}.Effect", i)
 
-        act_el, actions = self.actions(i, path, st)
+        act_el, actions, positions = self.actions(i, path, st)
         res_el, resources = self.resources(i, path, st, variables)
         if "Principal" in st or "NotPrincipal" in st or self.rules.principal == "required":
             pr_el, principal = self.principal(i, path, st, effect)
@@ -460,14 +453,15 @@ class _Walk:
             pr_el, principal = None, None
         conditions, keys = self.conditions(i, path, st, variables) if "Condition" in st else ([], [])
         if self.keep_infos:
-            self.infos.append(StatementInfo(i, path, st, act_el, tuple(actions), tuple(keys)))
+            numbered = zip(actions, range(len(actions)) if positions is None else positions, strict=True)
+            self.infos.append(StatementInfo(i, path, st, act_el, tuple(numbered), tuple(keys)))
         if self._statement_errors != before or effect is None or act_el is None:
             return None
         return Statement(
             index=i,
             sid=sid,
             effect=effect,
-            actions=PatternSet.compile(tuple(map(itemgetter(0), actions)), arn=False, lower=True, variables=False),
+            actions=PatternSet.compile(tuple(actions), arn=False, lower=True, variables=False),
             not_action=act_el == "NotAction",
             resources=resources,
             not_resource=res_el == "NotResource",
@@ -506,11 +500,13 @@ class _Walk:
                            f"{path}[{n}]", i)
         return out
 
-    def actions(self, i: int, path: str, st: Mapping[str, Any]) -> tuple[str | None, list[tuple[str, int]]]:
+    def actions(self, i: int, path: str, st: Mapping[str, Any]) -> tuple[str | None, list[str], list[int] | None]:
+        """(the element, its well-formed values, each one's index in the list as `_at` takes it;
+        None: all of them, in order)."""
         element = self._one_of(i, path, st, "Action", "NotAction")
         if element is None:
             self.error("MISSING_ACTION", "missing Action (or NotAction)", path, i)
-            return None, []
+            return None, [], []
         where = f"{path}.{element}"
         rules = self.rules
         if element == "NotAction" and rules.trust:
@@ -520,11 +516,12 @@ class _Walk:
             self.error("RCP_SYNTAX_ERROR_NOT_ACTION", "an RCP names its actions with Action: NotAction is not "
                        "supported", where, i)
         raw = st[element]
-        if isinstance(raw, list) and raw and not (rules.trust or rules.rcp) and _all_actions(raw):
+        if type(raw) is list and raw and not (rules.trust or rules.rcp) and grammar.all_actions(raw):
             # The common case, and the one that must be quick (ReadOnlyAccess lists ~2,900
             # actions): every value well-formed, no per-type action rule. One C-level pass.
-            return element, list(zip(raw, range(len(raw)), strict=True))
-        found = []
+            return element, raw, None
+        found: list[str] = []
+        positions: list[int] = []
         for action, n in self._strings(i, where, raw, element):
             if not grammar.is_action(action):
                 self.error("INVALID_ACTION", f'{element} {action!r} must be "*" or prefaced by a service, e.g. '
@@ -539,8 +536,9 @@ class _Walk:
             if rules.rcp and action != "*" and not grammar.rcp_supports(action.partition(":")[0]):
                 self.error("RCP_SYNTAX_ERROR_SERVICE", f"{action!r}: RCPs apply only to the services that support "
                            "them (AWS Organizations, \"Resource control policies\")", _at(where, n), i)
-            found.append((action, n))
-        return element, found
+            found.append(action)
+            positions.append(n)
+        return element, found, positions
 
     def resources(self, i: int, path: str, st: Mapping[str, Any], variables: bool
                   ) -> tuple[str | None, PatternSet | None]:

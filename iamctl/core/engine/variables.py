@@ -20,13 +20,10 @@ A template is a tuple of parts: `str` (policy text, where `*`/`?` keep their wil
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from msgspec import Struct
-
-# `key` or `key, 'default'`; whitespace around the comma is allowed, as in AWS's examples.
-_VAR_BODY = re.compile(r"\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?")
 
 
 class Var(Struct, frozen=True):
@@ -74,12 +71,19 @@ def parse_template(text: str) -> Template | None:
     return tuple(parts)
 
 
+@cache
+def _var_body() -> re.Pattern[str]:
+    """`key` or `key, 'default'`; whitespace around the comma is allowed, as in AWS's examples.
+    Compiled on first use (start-up)."""
+    return re.compile(r"\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?")
+
+
 @lru_cache(maxsize=1024)
 def _part(body: str) -> Part:
     """The part for the text between `${` and `}` (policies repeat a few variables)."""
     if body in _SPECIALS:
         return Exact(_SPECIALS[body])
-    bm = _VAR_BODY.fullmatch(body)
+    bm = _var_body().fullmatch(body)
     if bm is None:
         # Not a well-formed variable: AWS leaves such text alone, so do we.
         return "${" + body + "}"
