@@ -112,8 +112,8 @@ class Policy(Struct, frozen=True, dict=True):
                 pats = s.resources
                 if pats is not None and pats.any and not s.not_resource:
                     pats = None  # Resource "*": nothing to check per request
-                deny = s.effect == "Deny"
-                entry = (s, MatchedStatement(name, kind, s.sid, s.effect, s.index), pats, s.conditions, deny)
+                entry = (s, MatchedStatement(name, kind, s.sid, s.effect, s.index), pats, s.conditions,
+                         s.effect == "Deny")
                 acts = s.actions
                 tests.append((entry, acts.any, acts.exact, acts.prefixes, acts.globs, s.not_action))
             found = self.__dict__["_tests_"] = tuple(tests)
@@ -288,6 +288,10 @@ class Positions:
 # -- the walk --------------------------------------------------------------------------------------
 
 
+# Resource "*": never mutated (a PatternSet fills in only what its wildcards and templates need).
+_ANY_RESOURCE = PatternSet.compile(("*",), arn=True, lower=False, variables=True)
+
+
 def _at(path: str, n: int) -> str:
     """The JSON path of value `n` of a string-or-list element at `path` (-1: the lone string)."""
     return path if n < 0 else f"{path}[{n}]"
@@ -432,9 +436,10 @@ class _Walk:
                            "statement ids must be unique in a policy", f"{path}.Sid", i)
             else:
                 sids[sid] = i
-        for key in st:
-            if key not in grammar.STATEMENT_ELEMENTS:
-                self.error("INVALID_POLICY_ELEMENT", f"unknown element {key!r}", f"{path}.{key}", i)
+        if not grammar.STATEMENT_ELEMENTS.issuperset(st):
+            for key in st:
+                if key not in grammar.STATEMENT_ELEMENTS:
+                    self.error("INVALID_POLICY_ELEMENT", f"unknown element {key!r}", f"{path}.{key}", i)
         effect = st.get("Effect")
         if effect is None:
             self.error("MISSING_EFFECT", 'missing Effect ("Allow" or "Deny")', path, i)
@@ -457,19 +462,19 @@ class _Walk:
             self.infos.append(StatementInfo(i, path, st, act_el, tuple(numbered), tuple(keys)))
         if self._statement_errors != before or effect is None or act_el is None:
             return None
-        return Statement(
-            index=i,
-            sid=sid,
-            effect=effect,
-            actions=PatternSet.compile(tuple(actions), arn=False, lower=True, variables=False),
-            not_action=act_el == "NotAction",
-            resources=resources,
-            not_resource=res_el == "NotResource",
-            principal=principal,
-            not_principal=pr_el == "NotPrincipal",
-            conditions=tuple(conditions),
-            raw=st,
-            path=path,
+        return Statement(  # positional, in field order (index, sid, effect, actions, ...): the quickest
+            i,
+            sid,
+            effect,
+            PatternSet.compile(tuple(actions), arn=False, lower=True, variables=False),
+            act_el == "NotAction",
+            resources,
+            res_el == "NotResource",
+            principal,
+            pr_el == "NotPrincipal",
+            tuple(conditions),
+            st,
+            path,
         )
 
     def _one_of(self, i: int, path: str, st: Mapping[str, Any], a: str, b: str) -> str | None:
@@ -503,12 +508,15 @@ class _Walk:
     def actions(self, i: int, path: str, st: Mapping[str, Any]) -> tuple[str | None, list[str], list[int] | None]:
         """(the element, its well-formed values, each one's index in the list as `_at` takes it;
         None: all of them, in order)."""
+        raw = st.get("Action")
+        rules = self.rules
+        if type(raw) is str and "NotAction" not in st and not (rules.trust or rules.rcp) and grammar.is_action(raw):
+            return "Action", [raw], None  # the commonest case: one well-formed action
         element = self._one_of(i, path, st, "Action", "NotAction")
         if element is None:
             self.error("MISSING_ACTION", "missing Action (or NotAction)", path, i)
             return None, [], []
         where = f"{path}.{element}"
-        rules = self.rules
         if element == "NotAction" and rules.trust:
             self.error("INVALID_POLICY_ELEMENT", "a trust policy names its actions with Action, not NotAction",
                        where, i)
@@ -542,8 +550,14 @@ class _Walk:
 
     def resources(self, i: int, path: str, st: Mapping[str, Any], variables: bool
                   ) -> tuple[str | None, PatternSet | None]:
-        element = self._one_of(i, path, st, "Resource", "NotResource")
         rule = self.rules.resource
+        raw = st.get("Resource")
+        if type(raw) is str and variables and rule != "forbidden" and "NotResource" not in st:
+            if raw == "*":
+                return "Resource", _ANY_RESOURCE
+            if grammar.arn_problem(raw) is None:  # the commonest case: one well-formed ARN
+                return "Resource", PatternSet.compile((raw,), arn=True, lower=False, variables=True)
+        element = self._one_of(i, path, st, "Resource", "NotResource")
         if element is None:
             if rule == "required":
                 self.error("MISSING_RESOURCE", "missing Resource (or NotResource)", path, i)
@@ -674,6 +688,7 @@ class _Walk:
         if type(block) is not dict and not isinstance(block, Mapping):
             self.error("DATA_TYPE_MISMATCH", "Condition must be an object of operator -> {key: values}", where, i)
             return conditions, keys
+        keep = self.keep_infos
         for op, entries in block.items():
             owhere = f"{where}.{op}"
             spec = operator_spec(op)
@@ -693,7 +708,8 @@ class _Walk:
                     self.error("INVALID_CONDITION_KEY_FORMAT", f"condition key {key!r} must be prefix:name, e.g. "
                                "aws:SourceIp", kwhere, i)
                     continue
-                keys.append((key, kwhere))
+                if keep:
+                    keys.append((key, kwhere))
                 items = raw_values if isinstance(raw_values, list) else [raw_values]
                 if not items:
                     self.error("DATA_TYPE_MISMATCH", f"condition {op} {key} has no values", kwhere, i)
@@ -703,7 +719,7 @@ class _Walk:
                 listed = isinstance(raw_values, list)
                 check_variables = not variables and family in grammar.VARIABLE_FAMILIES
                 for n, v in enumerate(items):
-                    text = value_text(v)
+                    text = v if type(v) is str else value_text(v)
                     if text is None:
                         self.error("DATA_TYPE_MISMATCH", f"condition values must be strings, numbers or booleans, "
                                    f"not {v!r}", _at(kwhere, n if listed else -1), i)
