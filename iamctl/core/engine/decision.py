@@ -136,18 +136,22 @@ class Result(Struct, frozen=True, dict=True):
     notes: tuple[str, ...] = ()
     has_boundary: bool = False
 
-    @cached_property
+    @property
     def missing_context_keys(self) -> tuple[str, ...]:
         """Context keys the request lacks that a statement matching its action, resource and
         principal reads (in a condition key or a policy variable), as the policies spell them,
         sorted (AWS's simulator calls these MissingContextValues). Every such key is listed,
         whether or not evaluation reached its condition: a statement whose first condition fails
         still names the keys of the others, so the caller learns everything to supply at once.
-        Keys of statements for other actions or resources are not listed."""
-        seen: dict[str, str] = {}
-        for k in sorted(self.missing_keys):
-            seen.setdefault(k.lower(), k)
-        return tuple(sorted(seen.values(), key=str.lower))
+        Keys of statements for other actions or resources are not listed. (Computed once, kept
+        without a cached_property, which takes a lock on Python 3.11.)"""
+        found: tuple[str, ...] | None = self.__dict__.get("_missing_context_keys")
+        if found is None:
+            seen: dict[str, str] = {}
+            for k in sorted(self.missing_keys):
+                seen.setdefault(k.lower(), k)
+            found = self.__dict__["_missing_context_keys"] = tuple(sorted(seen.values(), key=str.lower))
+        return found
 
     @property
     def allowed(self) -> bool:

@@ -690,26 +690,39 @@ class _Walk:
             return conditions, keys
         keep = self.keep_infos
         for op, entries in block.items():
-            owhere = f"{where}.{op}"
             spec = operator_spec(op)
             if spec is None:
-                self.error("INVALID_CONDITION_OPERATOR", f"invalid condition operator {op!r}", owhere, i)
+                self.error("INVALID_CONDITION_OPERATOR", f"invalid condition operator {op!r}", f"{where}.{op}", i)
                 continue
             qualifier, base, family, _negated, if_exists = spec
             if family == "null" and (if_exists or qualifier):
-                self.error("NULL_WITH_IF_EXISTS", f"Null cannot take IfExists or a set operator ({op!r})", owhere, i)
+                self.error("NULL_WITH_IF_EXISTS", f"Null cannot take IfExists or a set operator ({op!r})",
+                           f"{where}.{op}", i)
                 continue
             if (type(entries) is not dict and not isinstance(entries, Mapping)) or not entries:
-                self.error("DATA_TYPE_MISMATCH", f"Condition {op!r} must map condition keys to values", owhere, i)
+                self.error("DATA_TYPE_MISMATCH", f"Condition {op!r} must map condition keys to values",
+                           f"{where}.{op}", i)
                 continue
+            check_variables = not variables and family in grammar.VARIABLE_FAMILIES
             for key, raw_values in entries.items():
-                kwhere = f"{owhere}.{key}"
                 if ":" not in key or key.startswith(":") or key.endswith(":"):
                     self.error("INVALID_CONDITION_KEY_FORMAT", f"condition key {key!r} must be prefix:name, e.g. "
-                               "aws:SourceIp", kwhere, i)
+                               "aws:SourceIp", f"{where}.{op}.{key}", i)
                     continue
                 if keep:
-                    keys.append((key, kwhere))
+                    keys.append((key, f"{where}.{op}.{key}"))
+                if type(raw_values) is str and not check_variables:  # the commonest case: one string value
+                    try:
+                        value = prepare_value(family, base, raw_values, variables=variables)
+                    except ValueError:
+                        self.error("INVALID_CONDITION_DATA_TYPE", f"invalid value for {op} {key}: {raw_values!r} "
+                                   f"(it takes {grammar.FAMILY_VALUES.get(family, family + ' values')})",
+                                   f"{where}.{op}.{key}", i)
+                        continue
+                    conditions.append(compile_condition(op, key, (raw_values,), variables=variables,
+                                                        prepared=(value,), spec=spec))
+                    continue
+                kwhere = f"{where}.{op}.{key}"
                 items = raw_values if isinstance(raw_values, list) else [raw_values]
                 if not items:
                     self.error("DATA_TYPE_MISMATCH", f"condition {op} {key} has no values", kwhere, i)
@@ -717,7 +730,6 @@ class _Walk:
                 texts: list[str] = []
                 prepared: list[Any] = []
                 listed = isinstance(raw_values, list)
-                check_variables = not variables and family in grammar.VARIABLE_FAMILIES
                 for n, v in enumerate(items):
                     text = v if type(v) is str else value_text(v)
                     if text is None:

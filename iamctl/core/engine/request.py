@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from msgspec import Struct, field
 
@@ -168,21 +167,19 @@ class Request(Struct, frozen=True, dict=True):
     resourceless: bool = False
 
     # Derived once per request (attributes, not fields: neither compared nor shown), so that
-    # evaluating many policies costs no per-statement normalisation.
-    @cached_property
-    def action_l(self) -> str:
-        return self.action.lower()
+    # evaluating many policies costs no per-statement normalisation. Set by __post_init__, not
+    # cached_property (on Python 3.11 each first access of one takes a lock).
+    action_l: ClassVar[str]
+    ctx: ClassVar[dict[str, Any]]  # the context with lower-cased keys (condition keys are case-insensitive)
+    cross_account: ClassVar[bool]
 
-    @cached_property
-    def ctx(self) -> dict[str, Any]:
-        """The context with lower-cased keys (condition keys are case-insensitive)."""
-        return {str(k).lower(): v for k, v in self.context.items()}
-
-    @cached_property
-    def cross_account(self) -> bool:
+    def __post_init__(self) -> None:
+        d = self.__dict__
+        d["action_l"] = self.action.lower()
+        d["ctx"] = {str(k).lower(): v for k, v in self.context.items()}
         owner = self.resource_account or _account_of(self.resource)
         caller = self.principal.account_id if self.principal is not None else None
-        return owner is not None and caller is not None and owner != caller
+        d["cross_account"] = owner is not None and caller is not None and owner != caller
 
 
 def make_request(
