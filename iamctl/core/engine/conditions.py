@@ -33,10 +33,9 @@ evaluation time, which the decision reports and skips (Cedar's ErrorHandling::Sk
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from msgspec import Struct
@@ -106,14 +105,6 @@ def _ip(text: str) -> Any:
 _ALL = (1 << 32) - 1
 
 
-@cache
-def _ipv4_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """A dotted-quad IPv4 address (octets without leading zeros, as the ipaddress module takes
-    them), and the same with an optional /0-32. Compiled on first use (start-up)."""
-    quad = r"\.".join([r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"] * 4)
-    return re.compile(quad), re.compile(quad + r"(?:/(3[0-2]|[12]?[0-9]))?")
-
-
 class _IPv4Net(Struct, frozen=True, gc=False):
     """An IPv4 range written `a.b.c.d/n` (or an address), as integers: what IpAddress values
     mostly are, read and compared without the ipaddress module. (Other forms, such as IPv6 or a
@@ -123,23 +114,37 @@ class _IPv4Net(Struct, frozen=True, gc=False):
     mask: int
 
 
-def _ipv4(text: str) -> int | None:
-    """A dotted-quad IPv4 address (no leading zeros, as the ipaddress module requires) as an
-    integer, or None for any other text."""
-    m = _ipv4_patterns()[0].fullmatch(text)
-    if m is None:
+def _decimal(text: str, most: int) -> int | None:
+    """`text` as a number 0..most written in ASCII digits without a leading zero, else None."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 3 or (len(text) > 1 and text[0] == "0"):
         return None
-    a, b, c, d = m.groups()
-    return (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+    value = int(text)
+    return value if value <= most else None
+
+
+def _ipv4(text: str) -> int | None:
+    """A dotted-quad IPv4 address (octets without leading zeros, as the ipaddress module takes
+    them) as an integer, or None for any other text."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for part in parts:
+        octet = _decimal(part, 255)
+        if octet is None:
+            return None
+        value = (value << 8) | octet
+    return value
 
 
 def _network(text: str) -> Any:
     text = text.strip()
-    m = _ipv4_patterns()[1].fullmatch(text)
-    if m is not None:
-        a, b, c, d, bits = m.groups()
-        mask = _ALL ^ ((1 << (32 - int(bits if bits is not None else 32))) - 1)
-        return _IPv4Net(((int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)) & mask, mask)
+    address, slash, bits = text.partition("/")
+    v4 = _ipv4(address)
+    size = _decimal(bits, 32) if slash else 32
+    if v4 is not None and size is not None:
+        mask = _ALL ^ ((1 << (32 - size)) - 1)
+        return _IPv4Net(v4 & mask, mask)
     import ipaddress  # lazy: start-up (only IP conditions in other forms need it)
 
     return ipaddress.ip_network(text, strict=False)

@@ -19,8 +19,7 @@ A template is a tuple of parts: `str` (policy text, where `*`/`?` keep their wil
 
 from __future__ import annotations
 
-import re
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from msgspec import Struct
@@ -71,23 +70,25 @@ def parse_template(text: str) -> Template | None:
     return tuple(parts)
 
 
-@cache
-def _var_body() -> re.Pattern[str]:
-    """`key` or `key, 'default'`; whitespace around the comma is allowed, as in AWS's examples.
-    Compiled on first use (start-up)."""
-    return re.compile(r"\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?")
-
-
 @lru_cache(maxsize=1024)
 def _part(body: str) -> Part:
-    """The part for the text between `${` and `}` (policies repeat a few variables)."""
+    """The part for the text between `${` and `}` (policies repeat a few variables): `key` or
+    `key, 'default'`, with whitespace allowed around each, as in AWS's examples."""
     if body in _SPECIALS:
         return Exact(_SPECIALS[body])
-    bm = _var_body().fullmatch(body)
-    if bm is None:
+    key, comma, rest = body.partition(",")
+    key = key.strip()
+    default = None
+    if comma:
+        rest = rest.strip()
+        if len(rest) >= 2 and rest[0] == rest[-1] == "'" and "'" not in rest[1:-1]:
+            default = rest[1:-1]
+        else:
+            key = ""  # not `, 'default'`: not a variable
+    if not key or "'" in key or any(c.isspace() for c in key):
         # Not a well-formed variable: AWS leaves such text alone, so do we.
         return "${" + body + "}"
-    return Var(bm.group(1).lower(), bm.group(2), bm.group(1))
+    return Var(key.lower(), default, key)
 
 
 def scalar_text(value: Any) -> str | None:
