@@ -14,16 +14,19 @@ operators, CIDR format), and `Statement.matches_action` ("IAM JSON policy elemen
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_wildcards import ALPHABET, reference_match
 
+from iamctl.core.engine import grammar
 from iamctl.core.engine.conditions import ConditionEvaluationError
 from iamctl.core.engine.decision import evaluate
 from iamctl.core.engine.match import COMPILE_AFTER, Globs, PatternSet, compiled_regex, resolve_fragments
 from iamctl.core.engine.parse import parse_policy
 from iamctl.core.engine.request import make_request
+from iamctl.core.engine.variables import Exact, Var, parse_template
 
 patterns = st.text(alphabet=ALPHABET, min_size=1, max_size=8)
 values = st.text(alphabet="ab:/", max_size=12)
@@ -141,3 +144,36 @@ def test_a_policys_statements_for_an_action_are_those_whose_action_matches(stmts
         assert policy.statements_for(action_l) == tuple(s for s in policy.statements if s.matches_action(action_l))
     result = evaluate(make_request(asked[0]), identity=[policy])
     assert result.decision == ("allowed" if policy.statements_for(asked[0].lower()) else "implicitDeny")
+
+
+# The grammar's own statement of a well-formed action ("IAM JSON policy elements: Action": `*`
+# or service:action, with wildcards), as a regex: the oracle for the regex-free check.
+ACTION_RULE = re.compile(r"\*|[A-Za-z0-9*?-]+:[A-Za-z0-9*?_.-]+")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="aZ09*?-_.:\n é", max_size=10), st.sampled_from([1, 300]))
+def test_actions_are_checked_as_the_grammar_pattern_says(text, copies) -> None:
+    """Short Action lists are checked character set by character set, long ones (ReadOnlyAccess)
+    by one regex over the joined list: both take exactly what the pattern takes."""
+    expected = ACTION_RULE.fullmatch(text) is not None
+    assert grammar.is_action(text) == expected, text
+    assert grammar.all_actions([text] * copies) == expected, text
+
+
+VARIABLE_BODY = re.compile(r"\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="ab ,'\t\u00a0*:/", max_size=12))
+def test_variable_bodies_are_read_as_key_and_default(body) -> None:
+    """IAM User Guide, "IAM policy elements: Variables": `${key}` or `${key, 'default'}`, spaces
+    allowed around the comma; anything else is left as text."""
+    template = parse_template("x${" + body + "}")
+    m = VARIABLE_BODY.fullmatch(body)
+    if body in ("*", "?", "$"):
+        assert template == ("x", Exact(body))
+    elif m is None:
+        assert template is None
+    else:
+        assert template == ("x", Var(m.group(1).lower(), m.group(2), m.group(1)))
