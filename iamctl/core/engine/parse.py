@@ -6,8 +6,10 @@ built; `parse_policy` is the same walk that raises `MalformedPolicyDocument` for
 `validate.py` adds its catalogue and security checks to the same walk's result, and storing a
 policy refuses the same ERRORs: there is one grammar, walked once per document.
 
-Every string-or-list element is normalised to a tuple here, and every pattern compiled, so the
-evaluator never re-parses anything.
+Every string-or-list element is normalised to a tuple here and every pattern list sorted into a
+`PatternSet`, so the evaluator never re-parses anything; nothing is compiled to a regular
+expression here (match.py says when that happens), so that a one-shot command pays only for
+the statements its requests reach.
 """
 
 from __future__ import annotations
