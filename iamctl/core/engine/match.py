@@ -545,20 +545,15 @@ _UNSAFE = object()  # `_substitute`: a value that Python's wildcard plans cannot
 def _substitute(template: Template, ctx: dict[str, Any], *, colon: bool) -> Any:
     """The template with its variables' values in: a wildcard pattern; None when a variable has
     no value; _UNSAFE when a value holds `*` or `?` (data, not wildcards) or, in an ARN, `:`."""
-    out: list[str] = []
+    text = resolve_exact(template, ctx)
+    if text is None:
+        return None
     for part in template:
-        if isinstance(part, str):
-            out.append(part)
-        elif isinstance(part, Exact):
-            out.append(part.text)
-        else:
-            v = lookup(part, ctx)
-            if v is None:
-                return None
+        if isinstance(part, Var):
+            v = lookup(part, ctx) or ""
             if "*" in v or "?" in v or (colon and ":" in v):
                 return _UNSAFE
-            out.append(v)
-    return "".join(out)
+    return text
 
 
 def _first_unresolved(template: Template, ctx: dict[str, Any]) -> str:
