@@ -78,7 +78,10 @@ def loads(text: str | bytes, *, object_pairs_hook: Callable[[list[tuple[str, Any
         raise _error(f"nested more than {MAX_DEPTH} levels deep", text, _find(text, "depth")) from None
     if text.count("[") + text.count("{") > MAX_DEPTH and _depth_exceeds(value):
         raise _error(f"nested more than {MAX_DEPTH} levels deep", text, _find(text, "depth"))
-    if _SURROGATE.search(text) and _has_lone_surrogate(value):
+    # Two C-speed scans spare the regex for nearly every document: ASCII text holds no raw
+    # surrogate, and one without any `\u` escape none escaped either.
+    may_hold = not text.isascii() or "\\u" in text
+    if may_hold and _SURROGATE.search(text) and _has_lone_surrogate(value):
         raise _error("a string holds a lone surrogate (an unpaired \\ud800-\\udfff), which is not Unicode text",
                      text, _find(text, "surrogate"))
     return value
